@@ -1,0 +1,93 @@
+from django.db import models
+from django.utils import timezone
+
+
+class Severity(models.TextChoices):
+    CRITICAL = "critical"
+    WARNING = "warning"
+    INFO = "info"
+
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+
+
+class Incident(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open"
+        ACKNOWLEDGED = "acknowledged"
+        RESOLVED = "resolved"
+
+    title = models.CharField(max_length=500)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    severity = models.CharField(max_length=20, choices=Severity.choices, default=Severity.WARNING)
+    group_key = models.CharField(max_length=200, db_index=True)
+    source = models.CharField(max_length=50, blank=True)
+    host = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title} [{self.status}]"
+
+
+class Alert(models.Model):
+    class Status(models.TextChoices):
+        FIRING = "firing"
+        RESOLVED = "resolved"
+
+    source = models.CharField(max_length=50)
+    fingerprint = models.CharField(max_length=200)
+    fingerprint_fields = models.JSONField(default=list, help_text="What made the fingerprint.")
+    group_key = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=500)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    severity = models.CharField(max_length=20, choices=Severity.choices)
+    host = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True)
+    labels = models.JSONField(default=dict)
+    annotations = models.JSONField(default=dict)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True)
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "fingerprint"], name="alert_identity")
+        ]
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.name} [{self.status}]"
+
+
+class AlertEvent(models.Model):
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30)
+    reason = models.TextField(blank=True)
+    trace_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class IncidentEvent(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    reason = models.TextField(blank=True)
+    trace_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]

@@ -1,0 +1,77 @@
+"""The one outbound HTTP client: timeouts on every call and the private-address policy.
+
+No other module opens sockets to user-given URLs. Addresses are resolved and checked before
+each request: link-local and cloud metadata addresses are always refused; private, loopback and
+other non-global addresses only pass with OUTBOUND_ALLOW_PRIVATE=1.
+"""
+
+import ipaddress
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from django.conf import settings
+
+ALWAYS_BLOCKED = [
+    ipaddress.ip_network("169.254.0.0/16"),  # link-local, incl. 169.254.169.254 metadata
+    ipaddress.ip_network("fe80::/10"),
+    ipaddress.ip_network("fd00:ec2::/32"),  # AWS IMDS over IPv6
+    ipaddress.ip_network("100.100.100.200/32"),  # Alibaba metadata
+    ipaddress.ip_network("0.0.0.0/8"),
+]
+
+
+class OutboundBlocked(Exception):
+    """The destination is refused by the outbound address policy."""
+
+
+def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        return [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise httpx.ConnectError(f"cannot resolve host {host!r}: {exc.strerror}") from exc
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+
+
+def check_destination(url: str) -> None:
+    """Raise OutboundBlocked when url points somewhere the policy refuses."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise OutboundBlocked(f"only http and https URLs are allowed, not {parts.scheme!r}")
+    if not parts.hostname:
+        raise OutboundBlocked(f"URL has no host: {url!r}")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    for address in _addresses(parts.hostname, port):
+        if address.is_link_local or any(address in net for net in ALWAYS_BLOCKED):
+            raise OutboundBlocked(
+                f"refusing to connect to {parts.hostname} ({address}): link-local and "
+                "metadata addresses are always blocked"
+            )
+        if not address.is_global and not settings.OUTBOUND_ALLOW_PRIVATE:
+            raise OutboundBlocked(
+                f"refusing to connect to {parts.hostname} ({address}): private/loopback "
+                "address; set OUTBOUND_ALLOW_PRIVATE=1 to allow it"
+            )
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    timeout: float | None = None,
+    **kwargs: Any,
+) -> httpx.Response:
+    """Send one request after the address check. Raises OutboundBlocked or httpx errors."""
+    check_destination(url)
+    timeout_s = min(timeout or settings.OUTBOUND_TIMEOUT_S, settings.OUTBOUND_TIMEOUT_S * 6)
+    with httpx.Client(timeout=httpx.Timeout(timeout_s), follow_redirects=False) as client:
+        return client.request(method, url, **kwargs)
+
+
+def post_json(url: str, body: Any, **kwargs: Any) -> httpx.Response:
+    return request("POST", url, json=body, **kwargs)

@@ -1,0 +1,61 @@
+"""Secrets are redacted before anything is stored, logged or sent to an LLM."""
+
+import re
+from typing import Any
+
+REDACTED = "[REDACTED]"
+
+# A key is secret when, lower-cased with punctuation removed, it ends in one of these
+# ("auth_token", "apiKey", "X-Api-Key", "routing_key"); "tokens" (a count) is not.
+SECRET_KEY_SUFFIXES = (
+    "password", "passwd", "secret", "token", "apikey", "authorization", "routingkey",
+    "integrationkey", "webhookurl", "privatekey", "accesskey", "secretkey", "credential",
+    "credentials", "cookie", "sessionid", "dsn",
+)
+
+SECRET_VALUE_PATTERNS = [
+    re.compile(r"(?i)\bbearer\s+[a-z0-9._~+/=-]{8,}"),
+    re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}"),
+    re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"),
+    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
+    re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+"),
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
+    re.compile(r"(?i)(password|passwd|secret|token|api_key|apikey)=([^\s&]+)"),
+]
+URL_USERINFO_RE = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]+):[^@/\s]+@", re.I)
+
+
+def redact_text(text: str) -> str:
+    text = URL_USERINFO_RE.sub(lambda m: f"{m['scheme']}{m['user']}:{REDACTED}@", text)
+    for pattern in SECRET_VALUE_PATTERNS:
+        if pattern.groups >= 2:
+            text = pattern.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
+        else:
+            text = pattern.sub(REDACTED, text)
+    return text
+
+
+def is_secret_key(key: str) -> bool:
+    folded = re.sub(r"[^a-z0-9]", "", key.lower())
+    return folded.endswith(SECRET_KEY_SUFFIXES)
+
+
+def redact(value: Any) -> Any:
+    """Return a copy of value with secret-looking keys and values replaced."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if isinstance(key, str) and is_secret_key(key) and item not in (None, "", [], {}):
+                if isinstance(item, str) and item.startswith("env:"):
+                    out[key] = item  # a reference to an env var is not itself a secret
+                else:
+                    out[key] = REDACTED
+            else:
+                out[key] = redact(item)
+        return out
+    if isinstance(value, list | tuple):
+        return [redact(item) for item in value]
+    if isinstance(value, str):
+        return redact_text(value)
+    return value

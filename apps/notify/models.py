@@ -1,0 +1,56 @@
+from django.db import models
+from django.utils import timezone
+
+
+class NotificationChannel(models.Model):
+    name = models.SlugField(max_length=100, unique=True)
+    driver = models.CharField(max_length=30)
+    config = models.JSONField(default=dict, blank=True)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.driver})"
+
+
+class Delivery(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        THROTTLED = "throttled"
+
+    channel = models.ForeignKey(
+        NotificationChannel, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="deliveries",
+    )
+    driver = models.CharField(max_length=30)
+    destination = models.CharField(max_length=300, blank=True, help_text="Redacted identity.")
+    kind = models.CharField(max_length=20, default="trigger")  # trigger | resolve | test
+    incident = models.ForeignKey(
+        "alerts.Incident", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="deliveries",
+    )
+    pipeline_run = models.ForeignKey(
+        "orchestration.PipelineRun", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="deliveries",
+    )
+    node_id = models.CharField(max_length=100, blank=True)
+    idempotency_key = models.CharField(max_length=300, unique=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    severity = models.CharField(max_length=20, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    response_code = models.IntegerField(null=True, blank=True)
+    duration_ms = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "deliveries"

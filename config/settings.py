@@ -1,0 +1,226 @@
+"""Settings, all read from the environment here and nowhere else."""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.strip() else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    return float(value) if value.strip() else default
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_optional_float(name: str) -> float | None:
+    value = os.environ.get(name, "").strip()
+    if not value or value.lower() == "none":
+        return None
+    return float(value)
+
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-dev-key-change-me-in-production")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "apps.common",
+    "apps.alerts",
+    "apps.checkers",
+    "apps.intelligence",
+    "apps.notify",
+    "apps.orchestration",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+# SQLite (WAL) by default; DATABASE_URL=postgres://... for a fleet.
+DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var")))
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": env_int("SQLITE_TIMEOUT_S", 20),
+        "transaction_mode": "IMMEDIATE",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
+        ),
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+# --- Outbound HTTP --------------------------------------------------------------------------
+OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", False)
+OUTBOUND_TIMEOUT_S = env_float("OUTBOUND_TIMEOUT_S", 10.0)
+
+# --- Pipelines ------------------------------------------------------------------------------
+PIPELINES_DIR = BASE_DIR / "pipelines"
+PIPELINE_OUTPUT_MAX_BYTES = env_int("PIPELINE_OUTPUT_MAX_BYTES", 64 * 1024)
+PIPELINE_STUCK_AFTER_S = env_int("PIPELINE_STUCK_AFTER_S", 600)
+
+# --- Alerts ---------------------------------------------------------------------------------
+INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 1024 * 1024)
+INGEST_START_RUNS = env_bool("INGEST_START_RUNS", True)
+# Fields of an alert that make its incident group key.
+INCIDENT_GROUP_BY = env_list("INCIDENT_GROUP_BY", "name,host")
+
+# --- Checkers -------------------------------------------------------------------------------
+CHECKERS_SKIP = env_list("CHECKERS_SKIP", "")
+CHECKERS_TIMEOUT_S = env_float("CHECKERS_TIMEOUT_S", 5.0)
+CHECK_THRESHOLDS: dict[str, dict[str, float | None]] = {}
+for _check in ("cpu", "memory", "swap", "load", "disk", "network", "process", "uptime"):
+    _overrides = {}
+    for _level in ("warning", "critical"):
+        _var = f"CHECK_{_check.upper()}_{_level.upper()}"
+        if os.environ.get(_var, "").strip():
+            _overrides[_level] = env_optional_float(_var)
+    if _overrides:
+        CHECK_THRESHOLDS[_check] = _overrides
+CHECK_NETWORK_TARGETS = env_list("CHECK_NETWORK_TARGETS", "")
+CHECK_PROCESS_NAMES = env_list("CHECK_PROCESS_NAMES", "")
+CHECK_DISK_PATHS = env_list("CHECK_DISK_PATHS", "/")
+
+# --- Intelligence ---------------------------------------------------------------------------
+INTELLIGENCE_DEFAULT_PROVIDER = env_str("INTELLIGENCE_PROVIDER", "local")
+INTELLIGENCE_TIMEOUT_S = env_float("INTELLIGENCE_TIMEOUT_S", 20.0)
+INTELLIGENCE_MAX_RETRIES = env_int("INTELLIGENCE_MAX_RETRIES", 1)
+INTELLIGENCE_CACHE_TTL_S = env_int("INTELLIGENCE_CACHE_TTL_S", 900)
+INTELLIGENCE_PROMPT_MAX_CHARS = env_int("INTELLIGENCE_PROMPT_MAX_CHARS", 12000)
+INTELLIGENCE_MAX_ALERTS_IN_PROMPT = env_int("INTELLIGENCE_MAX_ALERTS_IN_PROMPT", 20)
+OPENAI_API_KEY = env_str("OPENAI_API_KEY")
+OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
+ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY")
+ANTHROPIC_MODEL = env_str("ANTHROPIC_MODEL", "claude-3-5-haiku-latest")
+ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL")
+OLLAMA_HOST = env_str("OLLAMA_HOST")
+OLLAMA_MODEL = env_str("OLLAMA_MODEL", "llama3.1")
+
+# --- Notify ---------------------------------------------------------------------------------
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 3)
+NOTIFY_BACKOFF_S = env_float("NOTIFY_BACKOFF_S", 0.5)
+NOTIFY_BACKOFF_MAX_S = env_float("NOTIFY_BACKOFF_MAX_S", 5.0)
+NOTIFY_THROTTLE_S = env_int("NOTIFY_THROTTLE_S", 900)
+SLACK_WEBHOOK_URL = env_str("SLACK_WEBHOOK_URL")
+PAGERDUTY_ROUTING_KEY = env_str("PAGERDUTY_ROUTING_KEY")
+PAGERDUTY_EVENTS_URL = env_str("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue")
+NOTIFY_EMAIL_TO = env_list("NOTIFY_EMAIL_TO", "")
+NOTIFY_EMAIL_FROM = env_str("NOTIFY_EMAIL_FROM", "incidents@localhost")
+GENERIC_WEBHOOK_URL = env_str("GENERIC_WEBHOOK_URL")
+NTFY_URL = env_str("NTFY_URL")
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
+
+EMAIL_URL = env_str("EMAIL_URL")
+if EMAIL_URL:
+    _email = dj_database_url.parse(EMAIL_URL.replace("smtp://", "postgres://", 1))
+    EMAIL_HOST = _email.get("HOST") or "localhost"
+    EMAIL_PORT = int(_email.get("PORT") or 25)
+    EMAIL_HOST_USER = _email.get("USER") or ""
+    EMAIL_HOST_PASSWORD = _email.get("PASSWORD") or ""
+    EMAIL_USE_TLS = EMAIL_URL.startswith("smtp+tls://") or "tls=1" in EMAIL_URL
+else:
+    EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+    EMAIL_PORT = env_int("EMAIL_PORT", 25)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT_S", 10)
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+# --- Celery ---------------------------------------------------------------------------------
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_VISIBILITY_TIMEOUT_S = env_int("CELERY_VISIBILITY_TIMEOUT_S", 60)
+
+# --- Operating ------------------------------------------------------------------------------
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+LOG_JSON = env_bool("LOG_JSON", False)
+LOG_LEVEL = env_str("LOG_LEVEL", "WARNING")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"run_context": {"()": "apps.common.logging.RunContextFilter"}},
+    "formatters": {
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [trace=%(trace_id)s run=%(run_id)s] "
+            "%(message)s"
+        },
+        "json": {"()": "apps.common.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "filters": ["run_context"],
+            "formatter": "json" if LOG_JSON else "text",
+        }
+    },
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+    "loggers": {"apps": {"level": LOG_LEVEL, "propagate": True}},
+}
