@@ -1,6 +1,16 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path, re_path
+
+from apps.api.api import api_urls
+from apps.api.errors import unknown_path
+from apps.common.metrics import metrics_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Before the ninja API so the webhooks own /api/alerts/.
+    path("api/alerts/", include("apps.alerts.urls")),
+    path("api/", api_urls()),
+    # Last: any other /api/ path is a JSON 404, never Django's HTML page.
+    re_path(r"^api/", unknown_path),
+    path("metrics", metrics_view, name="metrics"),
 ]

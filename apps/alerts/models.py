@@ -30,6 +30,14 @@ class Incident(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        constraints = [
+            # At most one active incident per group key: concurrent webhooks cannot open two.
+            models.UniqueConstraint(
+                fields=["group_key"],
+                condition=models.Q(status__in=["open", "acknowledged"]) & ~models.Q(group_key=""),
+                name="one_active_incident_per_group",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title} [{self.status}]"
@@ -54,6 +62,7 @@ class Alert(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     content_hash = models.CharField(max_length=64, blank=True)
+    url = models.CharField(max_length=2000, blank=True, default="")
     incident = models.ForeignKey(
         Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
     )

@@ -24,9 +24,19 @@ SECRET_VALUE_PATTERNS = [
     re.compile(r"(?i)(password|passwd|secret|token|api_key|apikey)=([^\s&]+)"),
 ]
 URL_USERINFO_RE = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]+):[^@/\s]+@", re.I)
+# One cheap pass that says whether any pattern could match; most strings have no secret.
+ANY_SECRET_RE = re.compile(
+    "|".join(
+        f"(?:{p.pattern.removeprefix('(?i)')})"
+        for p in [URL_USERINFO_RE, *SECRET_VALUE_PATTERNS]
+    ),
+    re.IGNORECASE,
+)
 
 
 def redact_text(text: str) -> str:
+    if len(text) < 8 or not ANY_SECRET_RE.search(text):
+        return text
     text = URL_USERINFO_RE.sub(lambda m: f"{m['scheme']}{m['user']}:{REDACTED}@", text)
     for pattern in SECRET_VALUE_PATTERNS:
         if pattern.groups >= 2:

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -16,27 +17,62 @@ class NotificationChannel(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.driver})"
 
+    def save(self, *args, **kwargs):
+        """Refuse to store a channel whose driver, keys or templates are invalid."""
+        self.clean()
+        self.updated_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        from apps.notify.services import channel_problems
+
+        problems = channel_problems(self.driver, self.config)
+        if problems:
+            raise ValidationError({"config": problems})
+
 
 class Delivery(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending"
+        SENDING = "sending"
         SUCCEEDED = "succeeded"
         FAILED = "failed"
         THROTTLED = "throttled"
 
     channel = models.ForeignKey(
-        NotificationChannel, null=True, blank=True, on_delete=models.SET_NULL,
+        NotificationChannel,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="deliveries",
     )
     driver = models.CharField(max_length=30)
     destination = models.CharField(max_length=300, blank=True, help_text="Redacted identity.")
+    target = models.CharField(
+        max_length=100,
+        blank=True,
+        db_index=True,
+        help_text="Driver and a digest of the destination: what throttling compares.",
+    )
+    target_config = models.JSONField(
+        default=dict, blank=True, help_text="The inline driver config, secrets redacted."
+    )
+    message = models.JSONField(
+        default=dict, blank=True, help_text="The rendered message, secrets redacted."
+    )
     kind = models.CharField(max_length=20, default="trigger")  # trigger | resolve | test
     incident = models.ForeignKey(
-        "alerts.Incident", null=True, blank=True, on_delete=models.SET_NULL,
+        "alerts.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="deliveries",
     )
     pipeline_run = models.ForeignKey(
-        "orchestration.PipelineRun", null=True, blank=True, on_delete=models.SET_NULL,
+        "orchestration.PipelineRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="deliveries",
     )
     node_id = models.CharField(max_length=100, blank=True)
@@ -54,3 +90,7 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "deliveries"
+        indexes = [models.Index(fields=["incident", "target"], name="delivery_incident_target")]
+
+    def __str__(self) -> str:
+        return f"Delivery {self.pk} {self.driver} [{self.status}]"

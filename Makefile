@@ -1,0 +1,49 @@
+# Two commands matter: `make run` (set up and run the health-check pipeline on embedded SQLite)
+# and `make test` (install dev dependencies and run the whole suite).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+MANAGE := $(PY) manage.py
+PAYLOAD ?= {"server": "web-01"}
+
+.PHONY: run install install-dev setup test test-sqlite test-postgres lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+
+setup: install
+	$(MANAGE) migrate --noinput -v 0
+	$(MANAGE) pipelines import pipelines/*.json
+
+run: setup
+	$(MANAGE) run_pipeline --definition health-check --payload '$(PAYLOAD)'
+
+test: install-dev
+	$(BIN)/pytest
+
+test-postgres: install-dev
+	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/incident_pipeline} $(BIN)/pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy apps config
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install-dev
+	$(PY) bench/bench_engine.py
+	$(PY) bench/bench_dry_run.py
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,76 @@
+"""manage.py route_test --file payload.json [--source grafana]: which pipeline each alert runs."""
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from apps.alerts import routing
+from apps.alerts.services import IngestError, prepare
+
+
+class Command(BaseCommand):
+    help = (
+        "Show which pipeline definition each alert of a payload would start, without running "
+        "or storing anything."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--file", required=True, help="The payload: a JSON file, or - for standard input."
+        )
+        parser.add_argument(
+            "--source",
+            default=None,
+            help="Vendor of the payload (alertmanager, grafana, ...); detected when omitted.",
+        )
+
+    def handle(self, *args, **options) -> None:
+        payload = self.load(options["file"])
+        try:
+            source, items = prepare(payload, options["source"])
+        except IngestError as exc:
+            raise CommandError(str(exc)) from exc
+        definitions = routing.routable_definitions()
+        verbose = options["verbosity"] >= 2
+        width = max(len(self.describe(item)) for item in items)
+        self.stdout.write(f"source: {source}, {len(items)} alert(s), "
+                          f"{len(definitions)} definition(s) with a match")  # fmt: skip
+        for item in items:
+            route = routing.choose(source, item.severity, item.labels, definitions)
+            style = self.style.SUCCESS if route.definition else self.style.WARNING
+            self.stdout.write(f"{self.describe(item).ljust(width)}  ->  {style(route.name)}")
+            if verbose:
+                for definition, why in routing.explain(
+                    source, item.severity, item.labels, definitions
+                ):
+                    verdict = self.style.SUCCESS("matches") if not why else why
+                    self.stdout.write(f"    {definition.name} (priority {definition.priority}): "
+                                      f"{verdict}")  # fmt: skip
+        for definition in definitions:
+            problems = routing.match_problems(definition.match)
+            if problems:
+                self.stderr.write(
+                    self.style.ERROR(f"definition {definition.name}: never routed: ")
+                    + "; ".join(problems)
+                )
+
+    @staticmethod
+    def describe(item: Any) -> str:
+        where = f" on {item.host}" if item.host else ""
+        return f"{item.name}{where} [{item.status}, {item.severity}]"
+
+    @staticmethod
+    def load(path: str) -> Any:
+        try:
+            text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise CommandError(f"no such file: {path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"cannot read {path}: {exc}") from None
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise CommandError(f"{path} is not valid JSON: {exc}") from None

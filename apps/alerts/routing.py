@@ -1,0 +1,114 @@
+"""Routing: which PipelineDefinition an alert starts, from each definition's `match`.
+
+`match` is a JSON object whose given conditions must all hold:
+    {"source": "grafana" | ["grafana", "alertmanager"],
+     "severity": ["critical", "warning"],
+     "labels": {"team": "db"},              # exact label values
+     "labels_regex": {"instance": "^web-"}}  # re.search on the label value
+Active definitions with a non-empty match are tried by priority (lowest first), then name.
+No match means None: the built-in standard pipeline runs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from apps.orchestration.models import PipelineDefinition
+
+MATCH_KEYS = ("source", "severity", "labels", "labels_regex")
+
+
+@dataclass
+class Route:
+    definition: PipelineDefinition | None
+    reason: str
+
+    @property
+    def name(self) -> str:
+        return self.definition.name if self.definition else "standard (built-in)"
+
+
+def match_problems(match: Any) -> list[str]:
+    """What is wrong with a `match` object, one sentence each; [] when it is usable."""
+    if not isinstance(match, dict):
+        return [f"match must be a JSON object, got {type(match).__name__}"]
+    problems = [f"unknown match key {key!r}" for key in match if key not in MATCH_KEYS]
+    for key in ("source", "severity"):
+        value = match.get(key)
+        if value is not None and not is_text_or_texts(value):
+            problems.append(f"match.{key} must be a string or a list of strings")
+    for key in ("labels", "labels_regex"):
+        value = match.get(key)
+        if value is not None and not (
+            isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+        ):
+            problems.append(f"match.{key} must be an object of strings")
+    for label, pattern in (match.get("labels_regex") or {}).items():
+        try:
+            re.compile(str(pattern))
+        except re.error as exc:
+            problems.append(f"match.labels_regex.{label} is not a valid regex: {exc}")
+    return problems
+
+
+def is_text_or_texts(value: Any) -> bool:
+    return isinstance(value, str) or (
+        isinstance(value, list) and all(isinstance(item, str) for item in value)
+    )
+
+
+def as_list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def mismatch(match: dict, source: str, severity: str, labels: dict) -> str:
+    """The first condition of `match` that does not hold, or "" when all hold."""
+    if match.get("source") is not None and source not in as_list(match["source"]):
+        return f"source {source!r} is not {match['source']!r}"
+    if match.get("severity") is not None and severity not in as_list(match["severity"]):
+        return f"severity {severity!r} is not in {as_list(match['severity'])!r}"
+    for label, wanted in (match.get("labels") or {}).items():
+        if str(labels.get(label, "")) != wanted or label not in labels:
+            return f"label {label}={labels.get(label)!r} is not {wanted!r}"
+    for label, pattern in (match.get("labels_regex") or {}).items():
+        if label not in labels or not re.search(pattern, str(labels[label])):
+            return f"label {label}={labels.get(label)!r} does not match /{pattern}/"
+    return ""
+
+
+def routable_definitions() -> list[PipelineDefinition]:
+    """Active definitions with a non-empty match, in routing order."""
+    rows = PipelineDefinition.objects.filter(is_active=True, match__isnull=False)
+    return sorted((d for d in rows if d.match), key=lambda d: (d.priority, d.name))
+
+
+def choose(
+    source: str,
+    severity: str,
+    labels: dict,
+    definitions: list[PipelineDefinition] | None = None,
+) -> Route:
+    """The route of one alert; pass `definitions` to route many alerts with one query."""
+    candidates = routable_definitions() if definitions is None else definitions
+    for definition in candidates:
+        if match_problems(definition.match):
+            continue
+        if not mismatch(definition.match, source, severity, labels):
+            return Route(definition, f"matched {definition.name} (priority {definition.priority})")
+    return Route(None, "no definition matched")
+
+
+def explain(
+    source: str, severity: str, labels: dict, definitions: list[PipelineDefinition]
+) -> list[tuple[PipelineDefinition, str]]:
+    """Each definition with why it did not match ("" for a match), in routing order."""
+    lines = []
+    for definition in definitions:
+        problems = match_problems(definition.match)
+        if problems:
+            lines.append((definition, "match is invalid: " + "; ".join(problems)))
+        else:
+            lines.append((definition, mismatch(definition.match, source, severity, labels)))
+    return lines

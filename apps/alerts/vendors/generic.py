@@ -1,0 +1,191 @@
+"""The documented generic JSON format (docs/alert-formats.md), plus two vendor-neutral shapes
+it also reads: Google Cloud Monitoring incidents and flat Riemann-style events.
+
+Generic claims only what no specific vendor claims, so it is always the last resort.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import (
+    NormalizedAlert,
+    PayloadError,
+    Severity,
+    Status,
+    first_text,
+    hash_fingerprint,
+    id_fingerprint,
+    labels_from_tags,
+    normalize_severity,
+    normalize_status,
+    optional_dict,
+    parse_time,
+    require_dict,
+    require_list,
+    require_text,
+    string_labels,
+    text,
+)
+
+SOURCE = "generic"
+
+# A dict with a name is not yet an alert: it must also say something only alerts say.
+ALERT_KEYS = ("status", "severity", "host", "labels", "fingerprint", "started_at", "ended_at")
+ACKNOWLEDGED_WORDS = frozenset({"acknowledged", "acknowledge", "ack", "acked"})
+GCP_STATES: dict[str, Status] = {"open": "firing", "closed": "resolved"}
+RIEMANN_SEVERITY: dict[str, Severity] = {"critical": "critical", "warning": "warning"}
+
+
+def detect(payload: Any) -> bool:
+    if not (is_native(payload) or is_gcp(payload) or is_riemann(payload)):
+        return False
+    from . import specific_vendor  # the registry imports this module: import late
+
+    return specific_vendor(payload) is None
+
+
+def is_alert_object(item: Any) -> bool:
+    return (
+        isinstance(item, dict)
+        and bool(first_text(item.get("name"), item.get("title")))
+        and any(key in item for key in ALERT_KEYS)
+    )
+
+
+def is_native(payload: Any) -> bool:
+    if not isinstance(payload, dict):
+        return False
+    if "alerts" in payload:
+        alerts = payload["alerts"]
+        return isinstance(alerts, list) and any(is_alert_object(item) for item in alerts)
+    return is_alert_object(payload)
+
+
+def is_gcp(payload: Any) -> bool:
+    return (
+        isinstance(payload, dict)
+        and isinstance(payload.get("incident"), dict)
+        and "incident_id" in payload["incident"]
+        and "state" in payload["incident"]
+    )
+
+
+def is_riemann(payload: Any) -> bool:
+    return isinstance(payload, dict) and all(
+        isinstance(payload.get(key), str) for key in ("host", "service", "state")
+    )
+
+
+def parse(payload: Any) -> list[NormalizedAlert]:
+    if is_native(payload):
+        if "alerts" not in payload:
+            return [parse_object(payload, "alert")]
+        items = require_list(payload["alerts"], "generic payload 'alerts'")
+        return [parse_object(item, f"alerts[{index}]") for index, item in enumerate(items)]
+    if is_gcp(payload):
+        return [parse_gcp(payload["incident"])]
+    if is_riemann(payload):
+        return [parse_riemann(payload)]
+    raise PayloadError(
+        "generic payload needs 'name' or 'title' and a 'status', 'severity' or 'host' "
+        "(or a non-empty list of such objects under 'alerts')"
+    )
+
+
+def parse_object(item: Any, where: str) -> NormalizedAlert:
+    alert = require_dict(item, where)
+    name = first_text(alert.get("name"), alert.get("title"))
+    if not name:
+        raise PayloadError(f"generic {where} needs a 'name' or 'title'")
+    status_word = text(alert.get("status")).lower()
+    acknowledged = status_word in ACKNOWLEDGED_WORDS
+    if not status_word or acknowledged:
+        status: Status = "firing"
+    else:
+        status = normalize_status(status_word, f"{where}.status")
+    host = text(alert.get("host"))
+    labels = string_labels(alert.get("labels"), f"{where}.labels")
+    if text(alert.get("fingerprint")):
+        fingerprint, fields = id_fingerprint(alert["fingerprint"]), ["fingerprint"]
+    else:
+        fingerprint = hash_fingerprint(name, host, labels)
+        fields = ["name", "host", "labels"] if labels else ["name", "host"]
+    return NormalizedAlert(
+        name=name,
+        status=status,
+        severity=normalize_severity(alert.get("severity")),
+        started_at=parse_time(alert.get("started_at"), f"{where}.started_at"),
+        ended_at=(
+            parse_time(alert.get("ended_at"), f"{where}.ended_at") if status == "resolved" else None
+        ),
+        fingerprint=fingerprint,
+        fingerprint_fields=fields,
+        host=host,
+        description=text(alert.get("description")),
+        labels=labels,
+        annotations=optional_dict(alert.get("annotations"), f"{where}.annotations"),
+        source=SOURCE,
+        action="acknowledge" if acknowledged else "",
+        url=text(alert.get("url")),
+    )
+
+
+def parse_gcp(incident: dict[str, Any]) -> NormalizedAlert:
+    state = text(incident.get("state")).lower()
+    if state not in GCP_STATES:
+        raise PayloadError(f"cloud monitoring incident.state must be open or closed, got {state!r}")
+    status = GCP_STATES[state]
+    incident_id = require_text(incident.get("incident_id"), "incident.incident_id")
+    labels = {
+        key: text(incident[key])
+        for key in ("policy_name", "condition_name", "resource_id", "resource_type_display_name")
+        if text(incident.get(key))
+    }
+    user_labels = incident.get("policy_user_labels")
+    if isinstance(user_labels, dict):
+        labels.update(string_labels(user_labels, "incident.policy_user_labels"))
+    documentation = optional_dict(incident.get("documentation"), "incident.documentation")
+    return NormalizedAlert(
+        name=first_text(incident.get("policy_name"), incident.get("condition_name"), incident_id),
+        status=status,
+        severity=normalize_severity(incident.get("severity")),
+        started_at=parse_time(incident.get("started_at"), "incident.started_at"),
+        ended_at=(
+            parse_time(incident.get("ended_at"), "incident.ended_at")
+            if status == "resolved"
+            else None
+        ),
+        fingerprint=id_fingerprint(incident_id),
+        fingerprint_fields=["incident.incident_id"],
+        host=first_text(incident.get("resource_name"), incident.get("resource_id")),
+        description=text(incident.get("summary")),
+        labels=labels,
+        annotations={"documentation": text(documentation.get("content"))}
+        if text(documentation.get("content"))
+        else {},
+        source=SOURCE,
+        url=text(incident.get("url")),
+    )
+
+
+def parse_riemann(event: dict[str, Any]) -> NormalizedAlert:
+    host = require_text(event["host"], "riemann host")
+    service = require_text(event["service"], "riemann service")
+    state = text(event["state"]).lower()
+    status: Status = "firing" if state in RIEMANN_SEVERITY else normalize_status(state, "state")
+    happened_at = parse_time(event.get("time"), "time")
+    return NormalizedAlert(
+        name=service,
+        status=status,
+        severity=normalize_severity(state, RIEMANN_SEVERITY),
+        started_at=happened_at if status == "firing" else None,
+        ended_at=happened_at if status == "resolved" else None,
+        fingerprint=hash_fingerprint(host, service),
+        fingerprint_fields=["host", "service"],
+        host=host,
+        description=text(event.get("description")),
+        labels={**labels_from_tags(event.get("tags")), "service": service},
+        annotations={"metric": event["metric"]} if "metric" in event else {},
+        source=SOURCE,
+    )

@@ -1,0 +1,128 @@
+"""Grafana webhooks: unified alerting (Alertmanager shape) and legacy alerting (evalMatches)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .alertmanager import parse_group
+from .base import (
+    NormalizedAlert,
+    PayloadError,
+    Status,
+    first_text,
+    hash_fingerprint,
+    labels_from_tags,
+    normalize_severity,
+    now_utc,
+    one_line,
+    require_dict,
+    require_list,
+    string_labels,
+    text,
+)
+
+SOURCE = "grafana"
+
+LEGACY_STATES: dict[str, Status] = {
+    "alerting": "firing",
+    "no_data": "firing",
+    "pending": "firing",
+    "ok": "resolved",
+    "paused": "resolved",
+}
+LEGACY_IDENTITY = ("ruleId", "orgId", "dashboardId", "panelId")
+UNIFIED_EXTRAS = ("valueString", "values", "imageURL", "dashboardURL", "panelURL", "silenceURL")
+
+
+def detect(payload: Any) -> bool:
+    return is_unified(payload) or is_legacy(payload)
+
+
+def is_unified(payload: Any) -> bool:
+    return (
+        isinstance(payload, dict)
+        and isinstance(payload.get("alerts"), list)
+        and "groupKey" in payload
+        and ("orgId" in payload or str(payload.get("version")) == "1")
+    )
+
+
+def is_legacy(payload: Any) -> bool:
+    return (
+        isinstance(payload, dict)
+        and isinstance(payload.get("evalMatches"), list)
+        and "alerts" not in payload
+        and "state" in payload
+        and ("ruleName" in payload or "ruleId" in payload)
+    )
+
+
+def parse(payload: Any) -> list[NormalizedAlert]:
+    if is_legacy(payload):
+        return [parse_legacy(payload)]
+    alerts = parse_group(payload, SOURCE)
+    for alert, item in zip(alerts, payload["alerts"], strict=True):
+        add_unified_extras(alert, item)
+    return alerts
+
+
+def add_unified_extras(alert: NormalizedAlert, item: dict[str, Any]) -> None:
+    for key in UNIFIED_EXTRAS:
+        if item.get(key) not in (None, "", {}, []):
+            alert.annotations.setdefault(key, item[key])
+    alert.url = first_text(item.get("generatorURL"), item.get("panelURL"), item.get("dashboardURL"))
+
+
+def parse_legacy(payload: dict[str, Any]) -> NormalizedAlert:
+    state = text(payload.get("state")).lower()
+    if state not in LEGACY_STATES:
+        raise PayloadError(f"grafana legacy payload: unknown state {one_line(repr(state), 60)}")
+    status = LEGACY_STATES[state]
+    name = first_text(payload.get("ruleName"), payload.get("title"))
+    if not name:
+        raise PayloadError("grafana legacy payload has no 'ruleName' or 'title'")
+    matches = [
+        require_dict(match, f"evalMatches[{index}]")
+        for index, match in enumerate(require_list(payload["evalMatches"], "evalMatches"))
+    ]
+    match_labels: dict[str, str] = {}
+    for index, match in enumerate(matches):
+        for key, value in string_labels(match.get("tags"), f"evalMatches[{index}].tags").items():
+            match_labels.setdefault(key, value)
+    rule_tags = payload.get("tags")
+    tags = (
+        string_labels(rule_tags, "tags")
+        if isinstance(rule_tags, dict)
+        else labels_from_tags(rule_tags)
+    )
+    labels = {**match_labels, **tags}
+    identity = {key: payload[key] for key in LEGACY_IDENTITY if text(payload.get(key))}
+    if "ruleId" in identity:
+        fingerprint, fields = hash_fingerprint(identity), list(identity)
+    else:
+        fingerprint, fields = hash_fingerprint(name), ["ruleName"]
+    # Legacy alerting sends no timestamp: the receive time is the best there is.
+    received = now_utc()
+    return NormalizedAlert(
+        name=name,
+        status=status,
+        severity=normalize_severity(
+            first_text(tags.get("severity"), tags.get("priority"), tags.get("level"))
+        ),
+        started_at=received if status == "firing" else None,
+        ended_at=received if status == "resolved" else None,
+        fingerprint=fingerprint,
+        fingerprint_fields=fields,
+        host=first_text(match_labels.get("instance"), match_labels.get("host")),
+        description=text(payload.get("message")),
+        labels=labels,
+        annotations={
+            "title": text(payload.get("title")),
+            "state": state,
+            "evalMatches": [
+                {"metric": match.get("metric"), "value": match.get("value")} for match in matches
+            ],
+        },
+        source=SOURCE,
+        url=text(payload.get("ruleUrl")),
+    )

@@ -1,0 +1,138 @@
+"""Webhooks: POST /api/alerts/<source>/ and POST /api/alerts/ (auto-detect)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from apps.alerts import routing
+from apps.alerts.services import CHECKS_SOURCE, IngestError, IngestResult, ingest
+from apps.common.auth import AuthError, authenticate, json_error
+from apps.common.logging import run_context
+
+logger = logging.getLogger(__name__)
+
+
+class Rejected(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@csrf_exempt
+def receive(request: HttpRequest, source: str | None = None) -> JsonResponse:
+    trace_id = uuid.uuid4().hex
+    with run_context(trace_id, None):
+        try:
+            if request.method != "POST":
+                raise Rejected(405, "method_not_allowed", "send alerts with POST")
+            check_source(source)
+            authenticate(request, "ingest")
+            payload = read_json(request)
+            return accept(payload, source, trace_id)
+        except AuthError as exc:
+            return exc.response()
+        except Rejected as exc:
+            response = json_error(exc.status, exc.code, exc.message)
+            if exc.status == 405:
+                response["Allow"] = "POST"
+            return response
+        except IngestError as exc:
+            return json_error(400, "rejected_payload", str(exc))
+        except (IntegrityError, OperationalError) as exc:
+            # Lock timeouts, deadlocks or a second conflict: the sender should retry.
+            logger.warning("ingest could not write: %s", exc)
+            response = json_error(503, "busy", "the database is busy; retry the webhook")
+            response["Retry-After"] = "1"
+            return response
+
+
+def check_source(source: str | None) -> None:
+    from apps.alerts.vendors import vendor_names
+
+    if source is not None and source not in vendor_names() and source != CHECKS_SOURCE:
+        known = ", ".join(vendor_names())
+        raise Rejected(404, "unknown_source", f"no vendor {source!r}; known vendors: {known}")
+
+
+def read_json(request: HttpRequest) -> Any:
+    limit = settings.INGEST_MAX_BODY_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise Rejected(400, "bad_request", "Content-Length is not a number") from None
+    if declared > limit:
+        raise Rejected(413, "too_large", f"the body is over the {limit}-byte limit")
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        raise Rejected(413, "too_large", f"the body is over the {limit}-byte limit")
+    if not body.strip():
+        raise Rejected(400, "invalid_json", "the body is empty; send a JSON object")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        message = getattr(exc, "msg", None) or exc.__class__.__name__
+        raise Rejected(400, "invalid_json", f"the body is not valid JSON: {message}") from None
+
+
+def accept(payload: Any, source: str | None, trace_id: str) -> JsonResponse:
+    run_ids: list[int] = []
+    run_errors: list[str] = []
+    with transaction.atomic():
+        result = ingest(payload, source, trace_id=trace_id)
+        if settings.INGEST_START_RUNS and result.changed:
+            run_ids, run_errors = start_runs(result, payload, trace_id)
+        if run_ids:
+            transaction.on_commit(lambda: dispatch_runs(run_ids))
+    body: dict[str, Any] = {
+        "trace_id": trace_id,
+        "source": result.source,
+        "alerts": result.counts,
+        "incidents": [incident.pk for incident in result.incidents],
+        "runs": run_ids,
+    }
+    if run_errors:
+        body["run_errors"] = run_errors
+    return JsonResponse(body, status=202)
+
+
+def start_runs(result: IngestResult, payload: Any, trace_id: str) -> tuple[list[int], list[str]]:
+    """Create one PENDING run per changed incident; they execute after the response."""
+    from apps.orchestration.services import create_run
+
+    definitions = routing.routable_definitions()
+    run_ids, errors = [], []
+    for incident, reason in result.changed:
+        trigger = result.triggers.get(incident.pk)
+        labels = trigger.labels if trigger else {}
+        severity = trigger.severity if trigger else incident.severity
+        route = routing.choose(result.source, severity, labels, definitions)
+        try:
+            with transaction.atomic():
+                run = create_run(
+                    route.definition, payload, source=result.source,
+                    environment="production", trace_id=trace_id, incident=incident,
+                )  # fmt: skip
+        except (DatabaseError, ValueError) as exc:
+            # The alerts stay stored; the sender sees which incident got no run and why.
+            logger.error("could not start a run for incident %s: %s", incident.pk, exc)
+            errors.append(f"incident {incident.pk} ({reason}): {exc}")
+            continue
+        run_ids.append(run.pk)
+    return run_ids, errors
+
+
+def dispatch_runs(run_ids: list[int]) -> None:
+    from apps.orchestration.services import dispatch
+
+    try:
+        dispatch(run_ids)
+    except Exception:  # the runs stay PENDING for the stuck-run sweeper; the webhook succeeded
+        logger.exception("could not dispatch runs %s", run_ids)

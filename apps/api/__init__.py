@@ -1,0 +1,1 @@
+"""The HTTP API (django-ninja) for pipeline definitions and runs, mounted at /api/."""

@@ -1,0 +1,116 @@
+"""The NinjaAPI: routers, and JSON errors with a stable code for every failure."""
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.db import OperationalError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from apps.api.errors import STATUS_CODES, ApiError, error_response
+from apps.api.routers import definitions, runs
+from apps.common.auth import AuthError
+
+logger = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="Incident pipeline API",
+    version="1",
+    description=(
+        "Pipeline definitions and runs. Send an API key as `Authorization: Bearer <key>`; "
+        "GET needs the `read` scope, changes need `write`, running needs `execute`. "
+        'Every error is JSON `{"code", "message"}`.'
+    ),
+    urls_namespace="api",
+)
+api.add_router("/definitions/", definitions.router)
+api.add_router("/runs/", runs.router)
+
+
+@api.exception_handler(ApiError)
+def api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return error_response(exc.status, exc.code, exc.message, **exc.details)
+
+
+@api.exception_handler(AuthError)
+def auth_error(request: HttpRequest, exc: AuthError) -> HttpResponse:
+    response = error_response(exc.status, exc.code, exc.message)
+    if exc.status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(401, "unauthenticated", "send an API key as 'Authorization: Bearer <key>'")
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {
+            "loc": [str(part) for part in error.get("loc", ())],
+            "message": str(error.get("msg", "")),
+        }
+        for error in exc.errors
+    ]
+    first = errors[0] if errors else {"loc": [], "message": "invalid request"}
+    where = ".".join(first["loc"][1:] or first["loc"]) or "request"
+    return error_response(422, "invalid_request", f"{where}: {first['message']}", errors=errors)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    status = exc.status_code
+    return error_response(status, STATUS_CODES.get(status, "error"), str(exc))
+
+
+@api.exception_handler(Http404)
+def django_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(404, "not_found", "not found")
+
+
+@api.exception_handler(OperationalError)
+def database_busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    logger.warning("API request could not use the database: %s", exc)
+    response = error_response(503, "unavailable", "the database is busy or unreachable; retry")
+    response["Retry-After"] = "1"
+    return response
+
+
+@api.exception_handler(Exception)
+def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("API request %s %s failed", request.method, request.path)
+    return error_response(500, "internal_error", "internal error; the server log has the details")
+
+
+def json_method_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Ninja answers a wrong method with a plain-text 405; make it our JSON error."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and "json" not in response.get("Content-Type", ""):
+            allowed = response.get("Allow", "")
+            response = error_response(
+                405, "method_not_allowed", f"{request.method} is not allowed here; use {allowed}"
+            )
+            response["Allow"] = allowed
+        return response
+
+    wrapper.csrf_exempt = getattr(view, "csrf_exempt", False)  # type: ignore[attr-defined]
+    return wrapper
+
+
+def api_urls() -> tuple[list[URLPattern], str, str]:
+    """The API's URL patterns for `path("api/", api_urls())`."""
+    patterns, app_name, namespace = api.urls
+    wrapped = [
+        URLPattern(p.pattern, json_method_errors(p.callback), p.default_args, p.name)
+        for p in patterns
+    ]
+    return wrapped, app_name, namespace

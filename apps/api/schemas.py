@@ -1,0 +1,92 @@
+"""Request and response bodies of the API (also its OpenAPI schema)."""
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+NAME_PATTERN = r"^[-a-zA-Z0-9_]+$"
+TOKEN_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DefinitionIn(Strict):
+    name: str = Field(max_length=100, pattern=NAME_PATTERN, description="Unique slug.")
+    config: Any = Field(description="The pipeline definition: {version, defaults, nodes}.")
+    description: str = ""
+    is_active: bool = True
+    match: dict[str, Any] | None = Field(None, description="Routing conditions.")
+    priority: int = Field(100, ge=-1_000_000, le=1_000_000)
+
+
+class DefinitionPatch(Strict):
+    """PATCH: any subset. PUT uses DefinitionPut, which requires config."""
+
+    name: str | None = Field(None, description="Must equal the name in the path if given.")
+    config: Any = None
+    description: str | None = None
+    is_active: bool | None = None
+    match: dict[str, Any] | None = None
+    priority: int | None = Field(None, ge=-1_000_000, le=1_000_000)
+
+
+class DefinitionPut(DefinitionPatch):
+    config: Any = Field(description="The new pipeline definition.")
+
+
+class DefinitionOut(Schema):
+    name: str
+    description: str
+    version: int
+    is_active: bool
+    match: dict[str, Any] | None
+    priority: int
+    config: Any
+    revisions: list[int] = Field(description="Earlier versions kept, oldest first.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class DefinitionList(Schema):
+    items: list[DefinitionOut]
+    count: int
+
+
+class ProblemOut(Schema):
+    code: str
+    node: str | None
+    path: str = Field(description="JSON pointer into the config.")
+    message: str
+
+
+class ValidateIn(Strict):
+    config: Any = Field(None, description="A config to check; absent: the stored one.")
+
+
+class ValidateOut(Schema):
+    valid: bool
+    problems: list[ProblemOut]
+
+
+class RunIn(Strict):
+    """Input of execute and dry-run."""
+
+    payload: dict[str, Any] | list[Any] = Field(default_factory=dict)
+    source: str = Field("api", description="api, cli, webhook, schedule, checks or a vendor.")
+    environment: str = Field("production", pattern=TOKEN_PATTERN)
+    trace_id: str | None = Field(None, pattern=TOKEN_PATTERN)
+
+
+class AcceptedOut(Schema):
+    run_id: int
+    trace_id: str
+    status: str
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str

@@ -1,0 +1,179 @@
+"""What every check shares: the result shape, threshold grading and option validation."""
+
+import dataclasses
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self, TypeVar
+
+from django.conf import settings
+
+STATUSES = ("ok", "warning", "critical", "unknown")
+# Worst wins: critical over unknown over warning.
+STATUS_RANK = {"ok": 0, "warning": 1, "unknown": 2, "critical": 3}
+EXIT_CODES = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
+
+T = TypeVar("T")
+
+
+def worst_status(statuses: list[str]) -> str:
+    return max(statuses, key=STATUS_RANK.__getitem__, default="ok")
+
+
+@dataclass
+class CheckResult:
+    status: str  # ok | warning | critical | unknown
+    message: str  # one line
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class Check:
+    """A check: option fields with defaults, `warning`/`critical` thresholds (None disables).
+
+    Subclasses set `name`, `unit` and `lower_is_worse`, and implement `collect()`.
+    Higher is worse: a threshold is reached when value >= threshold.
+    Lower is worse: a threshold is reached when value < threshold.
+    """
+
+    name: ClassVar[str] = ""
+    unit: ClassVar[str] = ""
+    lower_is_worse: ClassVar[bool] = False
+
+    warning: float | None = None
+    critical: float | None = None
+
+    def collect(self) -> CheckResult:
+        raise NotImplementedError
+
+    def run(self) -> CheckResult:
+        try:
+            return self.collect()
+        except Exception as exc:  # a broken check reports unknown and never stops the others
+            detail = " ".join(str(exc).split()) or "no details"
+            message = f"{self.name} check failed: {type(exc).__name__}: {detail}"
+            return CheckResult("unknown", message)
+
+    def grade(self, value: float) -> str:
+        for status, threshold in (("critical", self.critical), ("warning", self.warning)):
+            if threshold is None:
+                continue
+            reached = value < threshold if self.lower_is_worse else value >= threshold
+            if reached:
+                return status
+        return "ok"
+
+    def limit_note(self, status: str) -> str:
+        """' (critical at >= 95%)' for a non-ok status, '' otherwise."""
+        threshold = {"warning": self.warning, "critical": self.critical}.get(status)
+        if threshold is None:
+            return ""
+        sign = "<" if self.lower_is_worse else ">="
+        unit = self.unit if self.unit == "%" else f" {self.unit}"
+        return f" ({status} at {sign} {threshold:g}{unit})"
+
+    def problems(self) -> list[str]:
+        """Problems of a configured check beyond option types; subclasses extend this."""
+        if self.warning is None or self.critical is None:
+            return []
+        if self.lower_is_worse and self.warning < self.critical:
+            return [
+                f"check '{self.name}': warning ({self.warning:g}) must not be below critical "
+                f"({self.critical:g}) because lower is worse"
+            ]
+        if not self.lower_is_worse and self.warning > self.critical:
+            return [
+                f"check '{self.name}': warning ({self.warning:g}) must not be above critical "
+                f"({self.critical:g})"
+            ]
+        return []
+
+    @classmethod
+    def option_names(cls) -> list[str]:
+        return sorted(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def configure(cls, options: Mapping[str, Any]) -> tuple[Self | None, list[str]]:
+        """Build the check from settings defaults and options; return (check, problems)."""
+        values = {**settings.CHECK_THRESHOLDS.get(cls.name, {}), **options}
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        kwargs: dict[str, Any] = {}
+        problems: list[str] = []
+        for key, value in values.items():
+            if key not in known:
+                problems.append(
+                    f"unknown option '{key}' for check '{cls.name}' "
+                    f"(known: {', '.join(cls.option_names())})"
+                )
+                continue
+            try:
+                kwargs[key] = coerce_option(value, known[key].type)
+            except ValueError as exc:
+                problems.append(f"check '{cls.name}' option '{key}' {exc}")
+        if problems:
+            return None, problems
+        check = cls(**kwargs)
+        problems = check.problems()
+        return (None if problems else check), problems
+
+
+def coerce_option(value: Any, kind: Any) -> Any:
+    """Turn a JSON value or a command-line string into the field's type, or raise ValueError."""
+    if kind == float | None:
+        if value is None or (isinstance(value, str) and value.strip().lower() == "none"):
+            return None
+        try:
+            return _number(value)
+        except ValueError:
+            raise ValueError(f"must be a number or none, got {value!r}") from None
+    if kind is float:
+        return _number(value)
+    if kind is int:
+        number = _number(value)
+        if not number.is_integer():
+            raise ValueError(f"must be a whole number, got {value!r}")
+        return int(number)
+    if kind == list[str]:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        if not isinstance(value, list) or not all(isinstance(i, str) and i.strip() for i in value):
+            raise ValueError(f"must be a list of non-empty strings, got {value!r}")
+        return [item.strip() for item in value]
+    raise TypeError(f"unsupported option type {kind!r}")
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, got {value!r}")
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise ValueError(f"must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"must be a finite number, got {value!r}")
+    return number
+
+
+def run_parallel(tasks: Mapping[str, Callable[[], T]], timeout_s: float) -> dict[str, T]:
+    """Run each task in its own thread; return the results that arrived within timeout_s.
+
+    Tasks must not raise. Threads are daemons so a task stuck in the kernel (a statvfs on a
+    dead NFS mount, a slow DNS lookup) can neither hold up the caller nor the process exit.
+    """
+    results: dict[str, T] = {}
+
+    def work(key: str, task: Callable[[], T]) -> None:
+        results[key] = task()
+
+    threads = [
+        threading.Thread(target=work, args=(key, task), daemon=True, name=f"check-{key}")
+        for key, task in tasks.items()
+    ]
+    for thread in threads:
+        thread.start()
+    end = time.monotonic() + timeout_s
+    for thread in threads:
+        thread.join(max(0.0, end - time.monotonic()))
+    return dict(results)

@@ -1,0 +1,111 @@
+"""TCP connect to configured host:port targets; graded on the percent that are reachable."""
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+
+from apps.common.http import ALWAYS_BLOCKED
+
+from .base import Check, CheckResult, run_parallel
+
+MAX_TARGETS = 50  # one thread each
+
+
+@dataclass(kw_only=True)
+class NetworkCheck(Check):
+    """Lower is worse: reachable percent below `warning` warns, below `critical` is critical.
+
+    With no targets the check sends nothing and reports ok. Link-local and cloud metadata
+    addresses are refused like in apps.common.http; private addresses are allowed, since
+    checking internal services is the point.
+    """
+
+    name = "network"
+    unit = "% reachable"
+    lower_is_worse = True
+
+    warning: float | None = 100.0
+    critical: float | None = 50.0
+    targets: list[str] = field(default_factory=lambda: list(settings.CHECK_NETWORK_TARGETS))
+    timeout_s: float = 2.0
+
+    def problems(self) -> list[str]:
+        problems = super().problems()
+        if len(self.targets) > MAX_TARGETS:
+            problems.append(
+                f"check 'network' takes at most {MAX_TARGETS} targets, got {len(self.targets)}"
+            )
+        for target in self.targets:
+            try:
+                parse_target(target)
+            except ValueError as exc:
+                problems.append(f"check 'network' {exc}")
+        if not 0 < self.timeout_s <= 30:
+            problems.append(
+                f"check 'network' option 'timeout_s' must be between 0 and 30, "
+                f"got {self.timeout_s:g}"
+            )
+        return problems
+
+    def collect(self) -> CheckResult:
+        if not self.targets:
+            return CheckResult("ok", "no targets", {"targets": {}, "reachable": 0, "total": 0})
+        tasks = {
+            target: partial(probe, *parse_target(target), self.timeout_s) for target in self.targets
+        }
+        done = run_parallel(tasks, self.timeout_s + 1)
+        timed_out = {"reachable": False, "latency_ms": None, "error": "timed out"}
+        probes = {target: done.get(target, timed_out) for target in self.targets}
+        reachable = sum(1 for p in probes.values() if p["reachable"])
+        percent = round(100 * reachable / len(probes), 1)
+        status = self.grade(percent)
+        failed = [f"{t} ({p['error']})" for t, p in probes.items() if not p["reachable"]]
+        message = f"{reachable}/{len(probes)} targets reachable"
+        if failed:
+            message += f"; unreachable: {', '.join(failed)}"
+        metrics = {
+            "targets": probes,
+            "reachable": reachable,
+            "total": len(probes),
+            "reachable_percent": percent,
+        }
+        return CheckResult(status, message + self.limit_note(status), metrics)
+
+
+def parse_target(text: str) -> tuple[str, int]:
+    """'db:5432' or '[::1]:80' -> (host, port)."""
+    host, _, port = text.strip().rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"target {text!r} must look like host:port")
+    return host, int(port)
+
+
+def probe(host: str, port: int, timeout_s: float) -> dict[str, Any]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:  # UnicodeError: a name the IDNA codec refuses
+        reason = getattr(exc, "strerror", None) or exc
+        return {"reachable": False, "latency_ms": None, "error": f"cannot resolve {host}: {reason}"}
+    error = "no address"
+    for family, kind, proto, _, address in infos:
+        ip = ipaddress.ip_address(str(address[0]).split("%")[0])
+        if ip.is_link_local or any(ip in net for net in ALWAYS_BLOCKED):
+            error = f"{ip} is a link-local or metadata address, refused"
+            continue
+        with socket.socket(family, kind, proto) as sock:
+            sock.settimeout(timeout_s)
+            started = time.perf_counter()
+            try:
+                sock.connect(address)
+            except OSError as exc:
+                error = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+                continue
+            latency = round((time.perf_counter() - started) * 1000, 2)
+        return {"reachable": True, "latency_ms": latency, "error": ""}
+    return {"reachable": False, "latency_ms": None, "error": error}

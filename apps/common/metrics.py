@@ -1,0 +1,215 @@
+"""Prometheus metrics and the /metrics view.
+
+Other apps call the small `record_*` functions; they never raise, so metrics can never break a
+run. With PROMETHEUS_MULTIPROC_DIR set (gunicorn workers, Celery worker processes) every process
+writes its samples to files in that directory and a scrape sums them (MultiProcessCollector).
+Queue depth is not recorded by anyone: it is counted at scrape time.
+"""
+
+import hmac
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+
+logger = logging.getLogger(__name__)
+
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+
+PIPELINE_RUNS = Counter(
+    "pipeline_runs_total", "Pipeline runs that finished, by definition and status.",
+    ["definition", "status"],
+)
+PIPELINE_RUN_DURATION = Histogram(
+    "pipeline_run_duration_seconds", "Wall time of finished pipeline runs.",
+    ["definition"], buckets=DURATION_BUCKETS,
+)
+NODE_DURATION = Histogram(
+    "pipeline_node_duration_seconds", "Time a node took, all attempts included.",
+    ["node_type", "status"], buckets=DURATION_BUCKETS,
+)
+ALERTS_INGESTED = Counter(
+    "alerts_ingested_total", "Alerts received and parsed, by source.", ["source"]
+)
+DELIVERIES = Counter(
+    "notify_deliveries_total", "Notification deliveries, by driver and outcome.",
+    ["driver", "outcome"],
+)
+
+QUEUE_DEPTH = "pipeline_queue_depth"
+
+
+def _label(value: Any, fallback: str = "unknown") -> str:
+    text = str(value or "").strip()
+    return text[:100] if text else fallback
+
+
+def _safely(what: str, action: Any) -> None:
+    try:
+        action()
+    except Exception:  # a metric must never fail the work it describes
+        logger.debug("could not record %s metric", what, exc_info=True)
+
+
+# --- what other apps call ----------------------------------------------------------------------
+
+
+def run_label(run: Any) -> str:
+    """The definition label of a run; runs of JSON files share one label (paths are unbounded)."""
+    if getattr(run, "definition_name", ""):
+        return _label(run.definition_name)
+    if getattr(run, "config_path", ""):
+        return "(config file)"
+    return _label(getattr(run, "kind", ""), "standard")
+
+
+def record_run(run: Any) -> None:
+    """Count a finished PipelineRun (call once, when it reaches COMPLETED or FAILED)."""
+
+    def action() -> None:
+        label = run_label(run)
+        PIPELINE_RUNS.labels(definition=label, status=_label(run.status)).inc()
+        if run.duration_ms is not None:
+            PIPELINE_RUN_DURATION.labels(definition=label).observe(run.duration_ms / 1000)
+
+    _safely("run", action)
+
+
+def record_node(node_type: str, status: str, seconds: float | None) -> None:
+    """Observe one node's duration (SUCCEEDED, FAILED or SKIPPED)."""
+
+    def action() -> None:
+        NODE_DURATION.labels(node_type=_label(node_type), status=_label(status)).observe(
+            max(0.0, float(seconds or 0.0))
+        )
+
+    _safely("node", action)
+
+
+def record_alerts(source: str, count: int) -> None:
+    """Count alerts parsed from one payload of `source`."""
+    if count <= 0:
+        return
+    _safely("alerts", lambda: ALERTS_INGESTED.labels(source=_label(source)).inc(count))
+
+
+def record_delivery(driver: str, outcome: str) -> None:
+    """Count one delivery's final outcome: succeeded, failed or throttled."""
+    _safely(
+        "delivery",
+        lambda: DELIVERIES.labels(driver=_label(driver), outcome=_label(outcome)).inc(),
+    )
+
+
+# --- scrape-time queue depth -------------------------------------------------------------------
+
+
+def celery_queue_names() -> list[str]:
+    """The default queue plus every queue the Celery config declares or routes to."""
+    from config.celery import app
+
+    conf = app.conf
+    names = {conf.task_default_queue or "celery"}
+    for queue in conf.task_queues or []:
+        names.add(getattr(queue, "name", str(queue)))
+    routes = conf.task_routes or {}
+    if isinstance(routes, dict):
+        for route in routes.values():
+            if isinstance(route, dict) and route.get("queue"):
+                names.add(getattr(route["queue"], "name", str(route["queue"])))
+    return sorted(names)
+
+
+def redis_queue_lengths(broker_url: str) -> dict[str, int]:
+    """Messages waiting in each Celery queue (a Redis list per queue)."""
+    import redis
+
+    client = redis.Redis.from_url(broker_url, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        return {name: int(client.llen(name)) for name in celery_queue_names()}
+    finally:
+        client.close()
+
+
+class QueueDepthCollector:
+    """pipeline_queue_depth{queue}: PENDING runs in the database ("pending_runs") and, with a
+    Redis broker, each Celery queue's length; pipeline_broker_up says if Redis answered."""
+
+    def collect(self) -> Iterator[Metric]:
+        from apps.orchestration.models import PipelineRun, RunStatus
+
+        depth = GaugeMetricFamily(QUEUE_DEPTH, "Work waiting to be done.", labels=["queue"])
+        try:
+            pending = PipelineRun.objects.filter(status=RunStatus.PENDING).count()
+            depth.add_metric(["pending_runs"], pending)
+        except Exception:
+            logger.warning("metrics: could not count pending runs", exc_info=True)
+        broker_url = settings.CELERY_BROKER_URL
+        if broker_url.startswith(("redis://", "rediss://", "unix://")):
+            up = GaugeMetricFamily("pipeline_broker_up", "1 if the Redis broker answered.")
+            try:
+                for name, length in redis_queue_lengths(broker_url).items():
+                    depth.add_metric([f"celery:{name}"], length)
+                up.add_metric([], 1)
+            except Exception as exc:
+                logger.warning("metrics: Redis broker did not answer: %s", exc)
+                up.add_metric([], 0)
+            yield up
+        yield depth
+
+
+class _DefaultRegistry:
+    """This process's metrics (single-process mode), including process and GC collectors."""
+
+    def collect(self) -> Iterable[Metric]:
+        return REGISTRY.collect()
+
+
+def scrape_registry() -> CollectorRegistry:
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        MultiProcessCollector(registry)
+    else:
+        registry.register(_DefaultRegistry())  # type: ignore[arg-type]
+    registry.register(QueueDepthCollector())  # type: ignore[arg-type]
+    return registry
+
+
+def render_metrics() -> bytes:
+    return generate_latest(scrape_registry())
+
+
+# --- the view ----------------------------------------------------------------------------------
+
+
+def token_ok(request: HttpRequest) -> bool:
+    token = settings.METRICS_TOKEN
+    if not token:
+        return True
+    scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+@require_GET
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """GET /metrics; with METRICS_TOKEN set, only with `Authorization: Bearer <token>`."""
+    if not token_ok(request):
+        response = HttpResponse("401 Unauthorized: send 'Authorization: Bearer <METRICS_TOKEN>'\n",
+                                status=401, content_type="text/plain; charset=utf-8")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return HttpResponse(render_metrics(), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,60 @@
+"""Anthropic messages through the official SDK (imported on first use)."""
+
+from django.conf import settings
+
+from ..errors import ProviderError
+from .base import Reply, one_line, status_error
+
+NAME = "anthropic"
+MAX_TEMPERATURE = 1.0  # the messages API accepts 0..1
+
+
+def default_model() -> str:
+    return settings.ANTHROPIC_MODEL
+
+
+def missing_settings() -> str | None:
+    return None if settings.ANTHROPIC_API_KEY else "ANTHROPIC_API_KEY is not set"
+
+
+def complete(
+    *, system: str, user: str, model: str, temperature: float, max_tokens: int, timeout_s: float
+) -> Reply:
+    import anthropic
+
+    client = anthropic.Anthropic(
+        api_key=settings.ANTHROPIC_API_KEY,
+        base_url=settings.ANTHROPIC_BASE_URL or None,
+        timeout=timeout_s,
+        max_retries=0,  # retries are ours, bounded by the node deadline
+    )
+    try:
+        response = client.messages.create(
+            model=model,
+            max_tokens=max_tokens,
+            system=system,
+            messages=[{"role": "user", "content": user}],
+            temperature=min(temperature, MAX_TEMPERATURE),
+        )
+    except anthropic.APITimeoutError:
+        raise ProviderError(f"timed out after {timeout_s:.3g} s", timed_out=True) from None
+    except anthropic.APIStatusError as exc:
+        raise status_error(
+            exc.status_code, exc.message, exc.response.headers.get("retry-after")
+        ) from None
+    except anthropic.APIConnectionError as exc:
+        raise ProviderError(f"connection failed: {one_line(exc)}", retryable=True) from None
+    except Exception as exc:  # SDK parse errors on a garbled body and the like
+        raise ProviderError(f"bad response: {type(exc).__name__}: {one_line(exc)}") from None
+    finally:
+        client.close()
+    usage = getattr(response, "usage", None)
+    blocks = getattr(response, "content", None) or []
+    text = "".join(
+        block.text for block in blocks if getattr(block, "type", "") == "text" and block.text
+    )
+    if not text:
+        raise ProviderError("answer had no text content")
+    return Reply(
+        text, getattr(usage, "input_tokens", None), getattr(usage, "output_tokens", None)
+    )

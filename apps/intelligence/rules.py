@@ -1,0 +1,207 @@
+"""Recognise incident kinds: whole words in alert text, and non-ok host checks with their numbers."""
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .facts import Facts
+
+# Precedence when two findings are equally severe: what explains the others comes first
+# (an unreachable host explains missing data; a reboot explains a stopped process; memory
+# pressure explains swapping and load).
+KIND_ORDER = (
+    "network", "reboot", "process", "memory", "disk", "inodes", "swap", "cpu", "load",
+    "temperature",
+)
+KIND_LABELS = {
+    "network": "host or network unreachable",
+    "reboot": "host reboot",
+    "process": "process down",
+    "memory": "memory pressure",
+    "disk": "disk space",
+    "inodes": "inode exhaustion",
+    "swap": "swap use",
+    "cpu": "CPU saturation",
+    "load": "high load",
+    "temperature": "hardware temperature",
+}
+_DOWN = r"(down|not running|stopped|dead|crashed|exited|missing|failed|crash ?looping)"
+KIND_PATTERNS = {
+    kind: re.compile(pattern)
+    for kind, pattern in {
+        "network": r"\b(unreachable|packet loss|no route to host|connection refused|"
+        r"connection timed out|network (is )?(down|unreachable)|"
+        r"(host|server|node|instance|target|machine) (is )?down)\b",
+        "reboot": r"\b(reboot|rebooted|rebooting|uptime|kernel panic|unexpected restart|"
+        r"(host|server|system|machine) (was )?restarted)\b",
+        "process": rf"\b(process|processes|service|daemon|systemd unit|container)\b.{{0,40}}\b{_DOWN}\b"
+        r"|\b(process (count|missing|not running)|crash ?looping|procstat)\b",
+        "memory": r"\b(memory|mem|ram|oom|out of memory|oom ?kill(er|ed)?)\b",
+        "disk": r"\b(disk|disks|storage|filesystem|filesystems|file system|no space left|"
+        r"partition|disk space|volume full)\b",
+        "inodes": r"\binodes?\b",
+        "swap": r"\b(swap|swapping|swapped)\b",
+        "cpu": r"\b(cpu|cpus|processor|cpu usage|cpu utili[sz]ation)\b",
+        "load": r"\b(load ?average|load avg|load ?[0-9]{1,2}|system load|high load|"
+        r"load per core)\b",
+        "temperature": r"\b(temperature|thermal|overheat(ing|ed)?)\b",
+    }.items()
+}
+CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+SEPARATORS_RE = re.compile(r"[_\-./:=,;|{}\[\]()\"']+")
+PERCENT_RE = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s?%")
+SEVERITY_RANK = {"ok": 0, "info": 1, "warning": 2, "critical": 3}
+ALERT_SEVERITY = {"critical": "critical", "warning": "warning", "info": "info"}
+
+
+@dataclass
+class Finding:
+    kind: str
+    severity: str = "info"  # critical | warning | info
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    check: dict[str, Any] | None = None  # the non-ok check result behind it, if any
+    alert_percent: float | None = None  # a percentage quoted in the alert text
+    data: dict[str, Any] = field(default_factory=dict)  # numbers the rule pulled out
+
+    def raise_to(self, severity: str) -> None:
+        if SEVERITY_RANK.get(severity, 0) > SEVERITY_RANK[self.severity]:
+            self.severity = severity
+
+
+def words(text: str) -> str:
+    """'high_memory_load' / 'HighMemoryLoad' -> 'high memory load' so \\b matches real words."""
+    return " ".join(SEPARATORS_RE.sub(" ", CAMEL_RE.sub(" ", text)).lower().split())
+
+
+def alert_text(alert: dict[str, Any]) -> str:
+    parts = [alert.get("name", ""), alert.get("description", "")]
+    for mapping in (alert.get("labels") or {}, alert.get("annotations") or {}):
+        for key in ("alertname", "summary", "description", "message", "title", "check"):
+            value = mapping.get(key)
+            if isinstance(value, str):
+                parts.append(value)
+    return " ".join(parts)[:4000]
+
+
+def kinds_in(text: str) -> list[str]:
+    normalized = words(text)
+    found = [kind for kind, pattern in KIND_PATTERNS.items() if pattern.search(normalized)]
+    if "temperature" in found and "cpu" in found:
+        found.remove("cpu")  # "High CPU Temperature" is about heat, not CPU time
+    return found
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def from_alerts(facts: Facts, findings: dict[str, Finding]) -> None:
+    for alert in facts.firing_alerts:
+        text = alert_text(alert)
+        for kind in kinds_in(text):
+            finding = findings.setdefault(kind, Finding(kind))
+            finding.alerts.append(alert)
+            finding.raise_to(ALERT_SEVERITY.get(alert.get("severity", ""), "warning"))
+            # The largest percentage: "threshold of 1% with a value of 28.5%" means 28.5.
+            percents = [float(p) for p in PERCENT_RE.findall(text) if float(p) <= 100]
+            if percents:
+                finding.alert_percent = max(percents + [finding.alert_percent or 0.0])
+
+
+def disk_paths(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Mounts from a disk check's metrics, whatever shape they come in, fullest first."""
+    raw: Any = metrics.get("paths") or metrics.get("mounts") or metrics.get("filesystems")
+    items: list[tuple[str, Any]] = []
+    if isinstance(raw, dict):
+        items = [(str(path), info) for path, info in raw.items()]
+    elif isinstance(raw, list):
+        items = [
+            (str(info.get("path") or info.get("mountpoint") or "?"), info)
+            for info in raw
+            if isinstance(info, dict)
+        ]
+    elif _number(metrics.get("percent")) is not None:
+        items = [(str(metrics.get("path") or "/"), metrics)]
+    paths = []
+    for path, info in items:
+        if not isinstance(info, dict):
+            continue
+        paths.append(
+            {
+                "path": path,
+                "percent": _number(info.get("percent")),
+                "free_bytes": _number(info.get("free_bytes")),
+                "inodes_percent": _number(info.get("inodes_percent")),
+                "status": str(info.get("status") or ""),
+            }
+        )
+    paths.sort(key=lambda p: p["percent"] if p["percent"] is not None else -1, reverse=True)
+    return paths
+
+
+def _check_problem(check: dict[str, Any]) -> str | None:
+    status = check.get("status")
+    return status if status in ("warning", "critical") else None
+
+
+INODES_WARNING = 90.0
+INODES_CRITICAL = 97.0
+DISK_SPACE_HINT = 80.0  # a non-ok disk check below this blames inodes, not space
+RECENT_BOOT_MIN = 60.0
+
+
+def _disk_findings(check: dict[str, Any], findings: dict[str, Finding]) -> None:
+    paths = disk_paths(check["metrics"])
+    status = _check_problem(check)
+    inode_paths = [p for p in paths if (p["inodes_percent"] or 0) >= INODES_WARNING]
+    if inode_paths:
+        worst = max(inode_paths, key=lambda p: p["inodes_percent"])
+        finding = findings.setdefault("inodes", Finding("inodes"))
+        finding.check = check
+        finding.data["mount"] = worst
+        finding.raise_to("critical" if worst["inodes_percent"] >= INODES_CRITICAL else "warning")
+    fullest = paths[0]["percent"] if paths and paths[0]["percent"] is not None else None
+    space_problem = not inode_paths or fullest is None or fullest >= DISK_SPACE_HINT
+    if status and paths and space_problem:
+        finding = findings.setdefault("disk", Finding("disk"))
+        finding.check = check
+        finding.data["mount"] = paths[0]
+        finding.raise_to(status)
+
+
+def from_checks(facts: Facts, findings: dict[str, Finding]) -> None:
+    for name, check in facts.checks.items():
+        metrics = check["metrics"]
+        status = _check_problem(check)
+        if name == "disk":
+            _disk_findings(check, findings)
+            continue
+        if name == "uptime":
+            minutes = _number(metrics.get("uptime_min", metrics.get("uptime_minutes")))
+            if status or (minutes is not None and minutes < RECENT_BOOT_MIN):
+                finding = findings.setdefault("reboot", Finding("reboot"))
+                finding.check, finding.data["uptime_min"] = check, minutes
+                finding.raise_to(status or "warning")
+            continue
+        if name in ("cpu", "memory", "swap", "load", "process", "network") and status:
+            finding = findings.setdefault(name, Finding(name))
+            finding.check = check
+            finding.raise_to(status)
+        # A process or network check lists what is missing even before it grades it.
+        if name == "process" and metrics.get("missing") and "process" not in findings:
+            findings["process"] = Finding("process", "warning", check=check)
+        if name == "network" and metrics.get("unreachable") and "network" not in findings:
+            findings["network"] = Finding("network", "warning", check=check)
+
+
+def detect(facts: Facts) -> list[Finding]:
+    """Findings, most important first."""
+    findings: dict[str, Finding] = {}
+    from_alerts(facts, findings)
+    from_checks(facts, findings)
+    return sorted(
+        findings.values(),
+        key=lambda f: (-SEVERITY_RANK[f.severity], KIND_ORDER.index(f.kind)),
+    )

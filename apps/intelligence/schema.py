@@ -1,0 +1,102 @@
+"""The one analysis shape, validated with pydantic, and the repair of near-miss LLM answers."""
+
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ProviderError
+
+SEVERITIES = ("critical", "warning", "info", "ok")
+PRIORITIES = ("low", "medium", "high", "critical")
+FENCE_RE = re.compile(r"^\s*```[a-zA-Z0-9_-]*\s*\n?(?P<body>.*?)\n?\s*```\s*$", re.S)
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+class Recommendation(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    title: str = Field(min_length=1, max_length=300)
+    detail: str = Field(default="", max_length=4000)
+    priority: Literal["low", "medium", "high", "critical"] = "medium"
+    commands: list[str] = Field(default_factory=list, max_length=20)
+
+    _lower_priority = field_validator("priority", mode="before")(_lower)
+
+    @field_validator("commands", mode="before")
+    @classmethod
+    def _commands_list(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        return [value] if isinstance(value, str) else value
+
+
+class Answer(BaseModel):
+    """What a provider must produce; services add provider, model, tokens and timing."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    summary: str = Field(min_length=1, max_length=4000)
+    probable_cause: str = Field(default="", max_length=2000)
+    severity_assessment: Literal["critical", "warning", "info", "ok"]
+    confidence: float = Field(ge=0, le=1)
+    recommendations: list[Recommendation] = Field(default_factory=list, max_length=20)
+    evidence: list[str] = Field(default_factory=list, max_length=50)
+
+    _lower_severity = field_validator("severity_assessment", mode="before")(_lower)
+
+    @field_validator("recommendations", "evidence", mode="before")
+    @classmethod
+    def _single_to_list(cls, value: Any) -> Any:
+        # A lone object or string where a list belongs is the commonest LLM slip.
+        if value is None:
+            return []
+        return [value] if isinstance(value, dict | str) else value
+
+
+def _loads(text: str) -> Any:
+    stripped = text.strip()
+    fenced = FENCE_RE.match(stripped)
+    if fenced:
+        stripped = fenced["body"].strip()
+    try:
+        return json.loads(stripped)
+    except ValueError:
+        pass
+    start, end = stripped.find("{"), stripped.rfind("}")
+    if start != -1 and end > start:
+        try:
+            return json.loads(stripped[start : end + 1])
+        except ValueError:
+            pass
+    raise ProviderError(f"answer is not JSON: {_preview(text)}")
+
+
+def _preview(text: str) -> str:
+    flat = " ".join(text.split())
+    return repr(flat[:80] + ("…" if len(flat) > 80 else ""))
+
+
+def parse_answer(text: str) -> Answer:
+    """Parse an LLM reply into an Answer, repairing code fences and lone objects.
+
+    Raises ProviderError (one line) when the reply cannot be made to fit.
+    """
+    if not text or not text.strip():
+        raise ProviderError("answer was empty")
+    data = _loads(text)
+    if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
+        data = data[0]
+    if not isinstance(data, dict):
+        raise ProviderError(f"answer is JSON {type(data).__name__}, not an object")
+    try:
+        return Answer.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "answer"
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ProviderError(f"answer does not fit the schema: {where}: {first['msg']}{more}") from None

@@ -1,0 +1,99 @@
+"""List notification deliveries (all or failed) and re-send a failed one."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from apps.notify.models import Delivery
+from apps.notify.services import RetryRefused, retry_delivery
+
+COLUMNS = [
+    "ID",
+    "CREATED",
+    "DRIVER",
+    "CHANNEL",
+    "DESTINATION",
+    "KIND",
+    "STATUS",
+    "TRIES",
+    "CODE",
+    "ERROR",
+]
+
+
+class Command(BaseCommand):
+    help = "List notification deliveries, or re-send a failed one with --retry ID."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument(
+            "--failed", action="store_true", help="Only deliveries that exhausted their attempts."
+        )
+        group.add_argument("--retry", metavar="ID", help="Re-send the failed delivery ID.")
+        parser.add_argument(
+            "--limit", type=int, default=50, help="How many rows to list (default 50)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["retry"] is not None:
+            self.retry(options["retry"])
+            return
+        if options["limit"] < 1:
+            raise CommandError("--limit must be at least 1")
+        rows = Delivery.objects.select_related("channel")
+        if options["failed"]:
+            rows = rows.filter(status=Delivery.Status.FAILED)
+        self.print_table(list(rows[: options["limit"]]))
+
+    def retry(self, raw_id: str) -> None:
+        if not raw_id.strip().isdigit():
+            raise CommandError(f"--retry takes a delivery id (a number), got {raw_id!r}")
+        delivery = Delivery.objects.select_related("channel").filter(pk=int(raw_id)).first()
+        if delivery is None:
+            raise CommandError(f"delivery {raw_id} does not exist")
+        try:
+            delivery = retry_delivery(delivery)
+        except RetryRefused as exc:
+            raise CommandError(str(exc)) from exc
+        if delivery.status != Delivery.Status.SUCCEEDED:
+            raise CommandError(
+                f"delivery {delivery.pk} failed again after {delivery.attempts} attempt(s) in "
+                f"total: {delivery.last_error}"
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"delivery {delivery.pk} sent to {delivery.destination} "
+                f"(attempts in total: {delivery.attempts})"
+            )
+        )
+
+    def print_table(self, rows: list[Delivery]) -> None:
+        if not rows:
+            self.stdout.write("no deliveries")
+            return
+        table = [
+            [
+                str(row.pk),
+                row.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                row.driver,
+                row.channel.name if row.channel else "inline",
+                row.destination[:40],
+                row.kind,
+                row.status,
+                str(row.attempts),
+                str(row.response_code or "-"),
+                " ".join(row.last_error.split())[:60],
+            ]
+            for row in rows
+        ]
+        widths = [max(len(line[i]) for line in [COLUMNS, *table]) for i in range(len(COLUMNS))]
+        styles = {
+            "succeeded": self.style.SUCCESS,
+            "failed": self.style.ERROR,
+            "throttled": self.style.WARNING,
+        }
+        self.stdout.write("  ".join(h.ljust(w) for h, w in zip(COLUMNS, widths, strict=True)))
+        for line in table:
+            cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=True)]
+            cells[6] = styles.get(line[6], str)(cells[6])
+            self.stdout.write("  ".join(cells).rstrip())

@@ -1,0 +1,403 @@
+"""The definition format: pydantic models (also the JSON Schema) plus graph validation.
+
+`validate_definition()` returns every problem it finds and never raises.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from apps.common import templating
+
+NODE_ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
+NODE_REF_RE = re.compile(r"\bnodes\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)|\bnodes\s*\[\s*['\"]([^'\"]+)['\"]\s*\]")
+
+
+class Defaults(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    retries: int = Field(0, ge=0, le=10)
+    retry_backoff_s: float = Field(1.0, ge=0, le=300)
+    timeout_s: float = Field(30.0, gt=0, le=3600)
+
+
+class NodeSpec(BaseModel):
+    """One node of a definition."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(description="Unique node id.")
+    type: str = Field(description="Node type: context, intelligence, notify, ingest, transform.")
+    config: dict[str, Any] = Field(default_factory=dict)
+    next: str | list[str] | None = Field(None, description="Next node id(s); absent = end.")
+    required: bool = Field(True, description="A failed required node fails the run.")
+    when: str | None = Field(None, description="Jinja2 expression; false skips the node.")
+    retries: int | None = Field(None, ge=0, le=10)
+    retry_backoff_s: float | None = Field(None, ge=0, le=300)
+    timeout_s: float | None = Field(None, gt=0, le=3600)
+
+    def next_ids(self) -> list[str]:
+        if self.next is None:
+            return []
+        return [self.next] if isinstance(self.next, str) else list(self.next)
+
+
+class DefinitionSpec(BaseModel):
+    """A pipeline definition: a graph of nodes; the first node is the entry node."""
+
+    model_config = ConfigDict(extra="forbid", title="Pipeline definition")
+    version: Literal["1"] = "1"
+    description: str = ""
+    defaults: Defaults = Field(default_factory=Defaults)
+    nodes: list[NodeSpec] = Field(min_length=1)
+
+
+TOP_LEVEL_KEYS = set(DefinitionSpec.model_fields)
+NODE_KEYS = set(NodeSpec.model_fields)
+
+
+@dataclass
+class Problem:
+    code: str
+    message: str
+    node: str | None = None
+    path: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "node": self.node, "path": self.path, "message": self.message}
+
+
+@dataclass
+class Plan:
+    """A validated definition, ready for the engine."""
+
+    spec: DefinitionSpec
+    order: list[str]
+    nodes: dict[str, NodeSpec]
+    predecessors: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def entry(self) -> str:
+        return self.spec.nodes[0].id
+
+
+def schema() -> dict[str, Any]:
+    return DefinitionSpec.model_json_schema()
+
+
+def _node_label(raw: Any, index: int) -> str:
+    if isinstance(raw, dict) and isinstance(raw.get("id"), str) and raw["id"]:
+        return raw["id"]
+    return f"#{index + 1}"
+
+
+def _field_problems(raw: dict, label: str, index: int) -> list[Problem]:
+    """Types and ranges of node-level keys, via the pydantic model."""
+    candidate = {k: v for k, v in raw.items() if k in NODE_KEYS}
+    candidate.setdefault("id", label)
+    candidate.setdefault("type", "?")
+    try:
+        NodeSpec.model_validate(candidate)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = str(err["loc"][0]) if err["loc"] else "?"
+            problems.append(
+                Problem(
+                    "invalid_field",
+                    f"Node '{label}' has invalid '{key}': {err['msg']}",
+                    label,
+                    f"/nodes/{index}/{key}",
+                )
+            )
+        return problems
+    return []
+
+
+def _structure_problems(config: Any) -> tuple[list[Problem], list[dict]]:
+    problems: list[Problem] = []
+    if not isinstance(config, dict):
+        return [Problem("invalid_definition", "Definition must be a JSON object")], []
+    for key in config:
+        if key not in TOP_LEVEL_KEYS:
+            problems.append(Problem("unknown_key", f"Unknown top-level key: '{key}'", None, f"/{key}"))
+    version = config.get("version", "1")
+    if str(version) != "1":
+        problems.append(
+            Problem("invalid_field", f"Unsupported version: '{version}' (supported: 1)", None, "/version")
+        )
+    if "description" in config and not isinstance(config["description"], str):
+        problems.append(Problem("invalid_field", "'description' must be a string", None, "/description"))
+    if "defaults" in config:
+        try:
+            Defaults.model_validate(config["defaults"])
+        except ValidationError as exc:
+            for err in exc.errors():
+                key = ".".join(str(p) for p in err["loc"]) or "defaults"
+                problems.append(
+                    Problem("invalid_field", f"Invalid defaults.{key}: {err['msg']}", None, "/defaults")
+                )
+    nodes = config.get("nodes")
+    if nodes is None or nodes == []:
+        problems.append(Problem("no_nodes", "Definition has no nodes", None, "/nodes"))
+        return problems, []
+    if not isinstance(nodes, list):
+        problems.append(Problem("invalid_field", "'nodes' must be a list", None, "/nodes"))
+        return problems, []
+    return problems, nodes
+
+
+def _node_problems(nodes: list, registry: dict[str, Any]) -> tuple[list[Problem], dict[str, int]]:
+    problems: list[Problem] = []
+    index_of: dict[str, int] = {}
+    for index, raw in enumerate(nodes):
+        label = _node_label(raw, index)
+        path = f"/nodes/{index}"
+        if not isinstance(raw, dict):
+            problems.append(Problem("invalid_node", f"Node {label} must be a JSON object", None, path))
+            continue
+        node_id = raw.get("id")
+        if not isinstance(node_id, str) or not node_id:
+            problems.append(Problem("missing_field", f"Node {label} is missing 'id'", None, f"{path}/id"))
+        elif not NODE_ID_RE.match(node_id):
+            problems.append(
+                Problem("invalid_field", f"Node '{node_id}' has an invalid id (use letters, digits, _ . -)",
+                        node_id, f"{path}/id")
+            )
+        elif node_id in index_of:
+            problems.append(Problem("duplicate_id", f"Duplicate node id: '{node_id}'", node_id, f"{path}/id"))
+        else:
+            index_of[node_id] = index
+        for key in raw:
+            if key not in NODE_KEYS:
+                problems.append(
+                    Problem("unknown_key", f"Node '{label}' has unknown key: '{key}'", label, f"{path}/{key}")
+                )
+        node_type = raw.get("type")
+        if node_type is None or node_type == "":
+            problems.append(Problem("missing_field", f"Node '{label}' is missing 'type'", label, f"{path}/type"))
+        elif not isinstance(node_type, str) or node_type not in registry:
+            problems.append(
+                Problem("unknown_type", f"Node '{label}' has unknown type: {node_type}", label, f"{path}/type")
+            )
+        problems.extend(_field_problems(raw, label, index))
+    return problems, index_of
+
+
+def _edge_problems(nodes: list, index_of: dict[str, int]) -> list[Problem]:
+    problems = []
+    for node_id, index in index_of.items():
+        nxt = nodes[index].get("next")
+        targets = [nxt] if isinstance(nxt, str) else nxt if isinstance(nxt, list) else []
+        for target in targets:
+            if isinstance(target, str) and target not in index_of:
+                problems.append(
+                    Problem("missing_next", f"Node '{node_id}' references non-existent next: '{target}'",
+                            node_id, f"/nodes/{index}/next")
+                )
+            if target == node_id:
+                problems.append(Problem("cycle", f"Node '{node_id}' points to itself", node_id,
+                                        f"/nodes/{index}/next"))
+    return problems
+
+
+def _successors(nodes: list, index_of: dict[str, int]) -> dict[str, list[str]]:
+    succ: dict[str, list[str]] = {}
+    for node_id, index in index_of.items():
+        nxt = nodes[index].get("next")
+        targets = [nxt] if isinstance(nxt, str) else nxt if isinstance(nxt, list) else []
+        succ[node_id] = [t for t in targets if isinstance(t, str) and t in index_of and t != node_id]
+    return succ
+
+
+def _find_cycle(succ: dict[str, list[str]]) -> list[str] | None:
+    """Return one cycle as a list of node ids (first repeated at the end), or None."""
+    white, grey, black = 0, 1, 2
+    colour = dict.fromkeys(succ, white)
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        colour[node] = grey
+        stack.append(node)
+        for nxt in succ[node]:
+            if colour[nxt] == grey:
+                return stack[stack.index(nxt):] + [nxt]
+            if colour[nxt] == white:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        colour[node] = black
+        return None
+
+    for node in succ:
+        if colour[node] == white:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def topological_order(succ: dict[str, list[str]], index_of: dict[str, int]) -> list[str]:
+    """Kahn's algorithm; ties broken by position in the definition."""
+    indegree = dict.fromkeys(succ, 0)
+    for targets in succ.values():
+        for target in targets:
+            indegree[target] += 1
+    ready = sorted((n for n, d in indegree.items() if d == 0), key=index_of.__getitem__)
+    order = []
+    while ready:
+        node = ready.pop(0)
+        order.append(node)
+        for target in succ[node]:
+            indegree[target] -= 1
+            if indegree[target] == 0:
+                ready.append(target)
+                ready.sort(key=index_of.__getitem__)
+    return order
+
+
+def _reachable(entry: str, succ: dict[str, list[str]]) -> set[str]:
+    seen = {entry}
+    todo = [entry]
+    while todo:
+        for nxt in succ[todo.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def _graph_problems(nodes: list, index_of: dict[str, int]) -> list[Problem]:
+    if not index_of:
+        return []
+    succ = _successors(nodes, index_of)
+    problems = []
+    cycle = _find_cycle(succ)
+    if cycle:
+        problems.append(
+            Problem("cycle", "Cycle detected between nodes: " + " -> ".join(cycle), cycle[0],
+                    f"/nodes/{index_of[cycle[0]]}/next")
+        )
+    entry = _node_label(nodes[0], 0)
+    if entry in index_of:
+        reachable = _reachable(entry, succ)
+        for node_id, index in index_of.items():
+            if node_id not in reachable:
+                problems.append(
+                    Problem("unreachable", f"Node '{node_id}' is unreachable from entry node '{entry}'",
+                            node_id, f"/nodes/{index}")
+                )
+    return problems
+
+
+def referenced_nodes(value: Any) -> set[str]:
+    """Node ids named as `nodes.<id>` in templates and expressions inside value."""
+    found: set[str] = set()
+    if isinstance(value, str):
+        for match in NODE_REF_RE.finditer(value):
+            found.add(match.group(1) or match.group(2))
+    elif isinstance(value, dict):
+        for item in value.values():
+            found |= referenced_nodes(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= referenced_nodes(item)
+    return found
+
+
+def _template_problems(value: Any, label: str, path: str) -> list[Problem]:
+    problems = []
+    if isinstance(value, str):
+        if templating.has_template(value):
+            error = templating.check_syntax(value)
+            if error:
+                problems.append(Problem("invalid_template", f"Node '{label}' config {path}: {error}",
+                                        label, path))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            problems.extend(_template_problems(item, label, f"{path}/{key}"))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            problems.extend(_template_problems(item, label, f"{path}/{i}"))
+    return problems
+
+
+def _reference_problems(raw: dict, label: str, index: int, known: set[str]) -> list[Problem]:
+    problems = []
+    for key in ("config", "when"):
+        for ref in sorted(referenced_nodes(raw.get(key))):
+            if ref not in known:
+                problems.append(
+                    Problem("unknown_reference", f"Node '{label}' references unknown node '{ref}' in {key}",
+                            label, f"/nodes/{index}/{key}")
+                )
+    return problems
+
+
+def _config_problems(nodes: list, index_of: dict[str, int], registry: dict[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    known = set(index_of)
+    for node_id, index in index_of.items():
+        raw = nodes[index]
+        path = f"/nodes/{index}"
+        when = raw.get("when")
+        if isinstance(when, str):
+            error = templating.check_expression(when)
+            if error:
+                problems.append(Problem("invalid_when", f"Node '{node_id}' has invalid when: {error}",
+                                        node_id, f"{path}/when"))
+        problems.extend(_reference_problems(raw, node_id, index, known))
+        config = raw.get("config", {})
+        if config is None:
+            config = {}
+        if not isinstance(config, dict):
+            problems.append(Problem("invalid_config", f"Node '{node_id}' config must be a JSON object",
+                                    node_id, f"{path}/config"))
+            continue
+        problems.extend(_template_problems(config, node_id, f"{path}/config"))
+        handler = registry.get(raw.get("type")) if isinstance(raw.get("type"), str) else None
+        if handler is None:
+            continue
+        try:
+            messages = handler.validate_config(config, known_nodes=known)
+        except Exception as exc:  # a validator bug must not crash validation
+            messages = [f"could not be validated ({exc})"]
+        for message in messages:
+            problems.append(Problem("invalid_config", f"Node '{node_id}' config: {message}", node_id,
+                                    f"{path}/config"))
+    return problems
+
+
+def validate_definition(config: Any, registry: dict[str, Any] | None = None) -> list[Problem]:
+    """Every problem of a definition config; an empty list means it is valid."""
+    if registry is None:
+        from apps.orchestration.nodes import handlers
+
+        registry = handlers()
+    try:
+        problems, nodes = _structure_problems(config)
+        if not nodes:
+            return problems
+        node_problems, index_of = _node_problems(nodes, registry)
+        problems += node_problems
+        problems += _edge_problems(nodes, index_of)
+        problems += _graph_problems(nodes, index_of)
+        problems += _config_problems(nodes, index_of, registry)
+        return problems
+    except Exception as exc:  # never raise: report it as a problem
+        return [Problem("invalid_definition", f"Definition could not be validated: {exc}")]
+
+
+def build_plan(config: dict) -> Plan:
+    """Build the execution plan of a definition that validate_definition() accepted."""
+    spec = DefinitionSpec.model_validate(config)
+    index_of = {node.id: i for i, node in enumerate(spec.nodes)}
+    raw_nodes = [node.model_dump() for node in spec.nodes]
+    succ = _successors(raw_nodes, index_of)
+    order = topological_order(succ, index_of)
+    predecessors: dict[str, list[str]] = {node_id: [] for node_id in index_of}
+    for node_id in order:
+        for target in succ[node_id]:
+            predecessors[target].append(node_id)
+    return Plan(spec=spec, order=order, nodes={n.id: n for n in spec.nodes}, predecessors=predecessors)

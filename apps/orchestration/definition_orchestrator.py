@@ -1,0 +1,80 @@
+"""DefinitionBasedOrchestrator: validate and execute a PipelineDefinition (saved or not)."""
+
+import uuid
+from typing import Any
+
+from .definition import Plan, Problem, build_plan, validate_definition
+from .engine import Engine, storable
+from .models import PipelineDefinition, PipelineRun, RunStatus
+
+
+def new_trace_id() -> str:
+    return uuid.uuid4().hex
+
+
+class DefinitionInvalid(Exception):
+    def __init__(self, problems: list[Problem]):
+        super().__init__("Pipeline definition invalid")
+        self.problems = problems
+
+
+class DefinitionInactive(Exception):
+    pass
+
+
+class DefinitionBasedOrchestrator:
+    kind = "definition"
+
+    def __init__(self, definition: PipelineDefinition, config_path: str | None = None):
+        self.definition = definition
+        self.config_path = config_path or ""
+        self._problems: list[Problem] | None = None
+        self._plan: Plan | None = None
+
+    @property
+    def label(self) -> str:
+        return self.config_path or self.definition.name
+
+    def problems(self) -> list[Problem]:
+        if self._problems is None:
+            self._problems = validate_definition(self.definition.config)
+        return self._problems
+
+    def validate(self) -> list[str]:
+        """Every problem of the definition, one message each; never raises."""
+        return [problem.message for problem in self.problems()]
+
+    @property
+    def plan(self) -> Plan:
+        if self._plan is None:
+            if self.problems():
+                raise DefinitionInvalid(self.problems())
+            self._plan = build_plan(self.definition.config)
+        return self._plan
+
+    def new_run(self, payload: Any, *, source: str, trace_id: str | None, environment: str,
+                status: str = RunStatus.RUNNING, incident: Any = None) -> PipelineRun:
+        saved = self.definition.pk is not None
+        return PipelineRun(
+            definition=self.definition if saved else None,
+            definition_name="" if self.config_path else self.definition.name,
+            definition_version=self.definition.version if saved else None,
+            config_path=self.config_path,
+            config_snapshot=self.definition.config,
+            kind="config" if self.config_path else self.kind,
+            trace_id=trace_id or new_trace_id(),
+            source=source,
+            environment=environment,
+            status=status,
+            payload=storable(payload),
+            incident=incident,
+        )
+
+    def execute(self, payload: Any, source: str = "cli", trace_id: str | None = None,
+                environment: str = "development") -> dict:
+        """Run the definition on payload; returns the run's result (the --json shape)."""
+        if self.definition.pk is not None and not self.definition.is_active:
+            raise DefinitionInactive(f"Pipeline definition is inactive: {self.definition.name}")
+        plan = self.plan
+        run = self.new_run(payload, source=source, trace_id=trace_id, environment=environment)
+        return Engine(plan, self.label).execute(run, payload)

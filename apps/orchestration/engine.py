@@ -1,0 +1,359 @@
+"""The one execution engine: runs a validated plan and writes PipelineRun/StageExecution records.
+
+It knows graphs, attempts, timeouts, conditions and records; nothing of alerts or Slack.
+Timeouts are cooperative: a node gets a deadline that its service honours for every wait
+(HTTP, LLM, checks), and a node that still overruns it is recorded as timed out.
+"""
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from apps.common import templating
+from apps.common.logging import run_context
+from apps.common.redact import redact
+
+from .definition import Plan
+from .models import NodeStatus, PipelineRun, RunStatus, StageExecution
+from .nodes import get_handler
+from .nodes.base import NodeContext, NodeFailed
+from .nodes.transform import template_scope
+
+logger = logging.getLogger(__name__)
+
+REUSABLE = {NodeStatus.SUCCEEDED, NodeStatus.SKIPPED}
+
+
+def incident_dict(incident: Any) -> dict[str, Any] | None:
+    if incident is None:
+        return None
+    return {
+        "id": incident.pk,
+        "title": incident.title,
+        "status": incident.status,
+        "severity": incident.severity,
+        "host": incident.host,
+        "source": incident.source,
+        "group_key": incident.group_key,
+        "created_at": incident.created_at.isoformat() if incident.created_at else None,
+        "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
+    }
+
+
+def to_json_value(value: Any) -> Any:
+    """A JSON-safe copy (datetimes and decimals become strings)."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str))
+
+
+def storable(value: Any) -> Any:
+    """Redacted, JSON-safe and capped in size: what goes into a record."""
+    try:
+        size = len(json.dumps(value))
+    except (TypeError, ValueError):  # datetimes, decimals, ...: normalise first
+        value = to_json_value(value)
+        size = len(json.dumps(value))
+    safe = redact(value)
+    if size > settings.PIPELINE_OUTPUT_MAX_BYTES:
+        size = len(json.dumps(safe))
+    if size > settings.PIPELINE_OUTPUT_MAX_BYTES:
+        return {"truncated": True, "size_bytes": size,
+                "preview": json.dumps(safe)[: min(2000, settings.PIPELINE_OUTPUT_MAX_BYTES)]}
+    return safe
+
+
+@dataclass
+class NodeState:
+    node_id: str
+    node_type: str
+    status: str = NodeStatus.PENDING
+    attempts: int = 0
+    output: Any = None
+    error: str = ""
+    reason: str = ""
+    started_at: Any = None
+    finished_at: Any = None
+    duration_ms: float | None = None
+    attempt_log: list = field(default_factory=list)
+    record: StageExecution | None = None
+    record_values: dict = field(default_factory=dict)
+
+
+def ms_since(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 2)
+
+
+class Engine:
+    def __init__(self, plan: Plan, definition_label: str):
+        self.plan = plan
+        self.definition_label = definition_label
+
+    # -- public -----------------------------------------------------------------------------
+    def execute(self, run: PipelineRun, payload: Any, *, state: dict | None = None) -> dict:
+        """Run every node of the plan for `run` (new or resumed) and return the result dict."""
+        state = dict(state or {})
+        if run.incident_id and "incident" not in state:
+            state["incident"] = run.incident
+        nodes = self._initial_states(run)
+        started = time.perf_counter()
+        self._mark_running(run)
+        with run_context(run.trace_id, run.pk):
+            failure = self._run_nodes(run, payload, nodes, state)
+            self._finish(run, nodes, state, failure, started)
+        return result_dict(run, [nodes[n] for n in self._result_order(nodes)])
+
+    # -- internals --------------------------------------------------------------------------
+    def _initial_states(self, run: PipelineRun) -> dict[str, NodeState]:
+        existing = {}
+        if run.pk and run.status == RunStatus.FAILED:  # a resume
+            existing = {stage.node_id: stage for stage in run.stages.all()}
+        nodes = {}
+        for node_id in self.plan.order:
+            spec = self.plan.nodes[node_id]
+            node = NodeState(node_id, spec.type)
+            stage = existing.get(node_id)
+            if stage is not None:
+                node.record = stage
+                node.attempts = stage.attempts
+                node.attempt_log = list(stage.attempt_log or [])
+                if stage.status in REUSABLE:
+                    node.status, node.output, node.reason = stage.status, stage.output, stage.reason
+                    node.started_at, node.finished_at = stage.started_at, stage.finished_at
+                    node.duration_ms = stage.duration_ms
+            nodes[node_id] = node
+        return nodes
+
+    def _mark_running(self, run: PipelineRun) -> None:
+        """A new run is inserted lazily (see _ensure_saved); a stored one is marked RUNNING."""
+        now = timezone.now()
+        fields = ["status", "heartbeat_at"]
+        run.status, run.heartbeat_at = RunStatus.RUNNING, now
+        if run.started_at is None:
+            run.started_at = now
+            fields.append("started_at")
+        if run.pk is not None:
+            run.error = ""
+            run.save(update_fields=[*fields, "error"])
+
+    def _ensure_saved(self, run: PipelineRun) -> None:
+        if run.pk is None:
+            run.save()
+
+    def _run_nodes(self, run, payload, nodes: dict[str, NodeState], state: dict) -> str:
+        failure = ""
+        position = 0
+        self._unsaved: list[NodeState] = []
+        for node_id in self.plan.order:
+            node = nodes[node_id]
+            if node.status in REUSABLE:
+                position += 1
+                continue
+            if failure:
+                node.status, node.reason = NodeStatus.NOT_RUN, failure_reason(failure)
+                node.output, node.error = None, ""
+                self._save(run, node, position=len(self.plan.order) + self.plan.order.index(node_id))
+                continue
+            if get_handler(node.node_type).needs_run_record:
+                # The run and what ran before are on record before anything touches the world.
+                self._flush(run)
+            self._run_one(run, payload, node, nodes, state)
+            self._save(run, node, position=position)
+            position += 1
+            if node.status == NodeStatus.FAILED and self.plan.nodes[node_id].required:
+                failure = node_id
+        return failure
+
+    def _context(self, run, payload, node: NodeState, nodes, state) -> NodeContext:
+        return NodeContext(
+            node_id=node.node_id,
+            node_type=node.node_type,
+            payload=payload,
+            run=run,
+            trace_id=run.trace_id,
+            source=run.source,
+            environment=run.environment,
+            definition_label=self.definition_label,
+            outputs={n.node_id: n.output for n in nodes.values() if n.status != NodeStatus.PENDING},
+            statuses={n.node_id: n.status for n in nodes.values() if n.status != NodeStatus.PENDING},
+            node_types={n.node_id: n.node_type for n in nodes.values()},
+            state=state,
+        )
+
+    def _skip_reason(self, node: NodeState, nodes, ctx: NodeContext) -> str:
+        spec = self.plan.nodes[node.node_id]
+        preds = self.plan.predecessors[node.node_id]
+        if preds and all(nodes[p].status == NodeStatus.SKIPPED for p in preds):
+            return "all predecessors were skipped: " + ", ".join(preds)
+        if spec.when:
+            value = templating.evaluate(spec.when, template_scope(ctx))
+            if not value:
+                return f"condition is false: {spec.when}"
+        return ""
+
+    def _run_one(self, run, payload, node: NodeState, nodes, state) -> None:
+        spec = self.plan.nodes[node.node_id]
+        defaults = self.plan.spec.defaults
+        retries = spec.retries if spec.retries is not None else defaults.retries
+        backoff = spec.retry_backoff_s if spec.retry_backoff_s is not None else defaults.retry_backoff_s
+        timeout = spec.timeout_s if spec.timeout_s is not None else defaults.timeout_s
+        ctx = self._context(run, payload, node, nodes, state)
+        node.started_at = timezone.now()
+        started = time.perf_counter()
+        node.error, node.reason, node.output = "", "", None
+        try:
+            reason = self._skip_reason(node, nodes, ctx)
+            handler = get_handler(node.node_type)
+            config = (spec.config if handler.renders_own_templates
+                      else templating.render_value(spec.config, template_scope(ctx)))
+        except templating.TemplateError as exc:
+            node.status, node.error = NodeStatus.FAILED, str(exc)
+            node.attempts += 1
+            node.attempt_log.append({"attempt": node.attempts, "error": node.error, "duration_ms": 0})
+        else:
+            if reason:
+                node.status, node.reason = NodeStatus.SKIPPED, reason
+            else:
+                self._attempts(ctx, node, config, retries, backoff, timeout)
+        node.finished_at = timezone.now()
+        node.duration_ms = ms_since(started)
+        if node.status == NodeStatus.FAILED:
+            logger.info("node %s failed: %s", node.node_id, node.error)
+
+    def _attempts(self, ctx, node: NodeState, config, retries: int, backoff: float, timeout: float):
+        handler = get_handler(node.node_type)
+        for attempt in range(retries + 1):
+            node.attempts += 1
+            ctx.attempt = node.attempts
+            ctx.deadline = time.monotonic() + timeout
+            started = time.perf_counter()
+            retryable = True
+            try:
+                output = handler.run(ctx, config)
+                if time.monotonic() > ctx.deadline:
+                    raise NodeFailed(f"timed out after {timeout:g}s", output=output)
+                node.status, node.output, node.error = NodeStatus.SUCCEEDED, output, ""
+            except NodeFailed as exc:
+                node.status, node.error, node.output = NodeStatus.FAILED, str(exc), exc.output
+                retryable = exc.retryable
+            except Exception as exc:  # a bug or an unexpected service error fails the node only
+                logger.exception("node %s raised", node.node_id)
+                node.status, node.error = NodeStatus.FAILED, f"{type(exc).__name__}: {exc}"
+            node.attempt_log.append(
+                {"attempt": node.attempts, "status": node.status, "duration_ms": ms_since(started),
+                 "error": node.error}
+            )
+            if node.status == NodeStatus.SUCCEEDED or not retryable or attempt == retries:
+                return
+            time.sleep(min(backoff * (2**attempt), 60.0))
+
+    def _save(self, run, node: NodeState, position: int) -> None:
+        """Stage the record of a node; _flush() writes it (batched for speed)."""
+        node.record_values = {
+            "node_type": node.node_type,
+            "position": position,
+            "status": node.status,
+            "attempts": node.attempts,
+            "started_at": node.started_at,
+            "finished_at": node.finished_at,
+            "duration_ms": node.duration_ms,
+            "output": storable(node.output) if node.output is not None else None,
+            "error": node.error[:5000],
+            "reason": node.reason,
+            "attempt_log": storable(node.attempt_log[-20:]),
+        }
+        if node.record is None:
+            node.record = StageExecution(run=run, node_id=node.node_id)
+        for key, value in node.record_values.items():
+            setattr(node.record, key, value)
+        self._unsaved.append(node)
+
+    def _flush(self, run) -> None:
+        if run.pk is not None and not self._unsaved:
+            return
+        with transaction.atomic():
+            self._ensure_saved(run)
+            self._write_stages()
+
+    def _write_stages(self) -> None:
+        new = [node.record for node in self._unsaved if node.record and node.record.pk is None]
+        if new:
+            StageExecution.objects.bulk_create(new)
+        for node in self._unsaved:
+            if node.record and node.record not in new:
+                node.record.save()
+        self._unsaved = []
+
+    def _finish(self, run, nodes, state, failure: str, started: float) -> None:
+        run.status = RunStatus.FAILED if failure else RunStatus.COMPLETED
+        run.error = ""
+        if failure:
+            failed = nodes[failure]
+            run.error = f"node '{failure}' ({failed.node_type}) failed: {failed.error}"[:5000]
+        run.finished_at = timezone.now()
+        run.duration_ms = round((run.finished_at - run.started_at).total_seconds() * 1000, 2)
+        incident = state.get("incident")
+        if incident is not None:
+            run.incident = incident
+        with transaction.atomic():
+            if run.pk is None:
+                run.save()
+            else:
+                run.save(update_fields=["status", "error", "finished_at", "duration_ms", "incident"])
+            self._write_stages()
+
+    def _result_order(self, nodes: dict[str, NodeState]) -> list[str]:
+        return sorted(nodes, key=lambda n: nodes[n].record.position if nodes[n].record else 0)
+
+
+def failure_reason(failed_node: str) -> str:
+    return f"not run: the run stopped after required node '{failed_node}' failed"
+
+
+def node_dict(node: Any) -> dict[str, Any]:
+    item = {
+        "id": node.node_id,
+        "type": node.node_type,
+        "status": node.status,
+        "attempts": node.attempts,
+        "duration_ms": node.duration_ms,
+        "output": node.record.output if getattr(node, "record", None) else node.output,
+        "error": node.error or None,
+    }
+    if node.reason:
+        item["reason"] = node.reason
+    return item
+
+
+def result_dict(run: PipelineRun, nodes: list[Any]) -> dict[str, Any]:
+    """The one result shape: CLI --json, the HTTP API and the admin all use it."""
+    result = {
+        "run_id": run.pk,
+        "trace_id": run.trace_id,
+        "status": run.status,
+        "definition": run.definition_name or None,
+        "config_path": run.config_path or None,
+        "definition_version": run.definition_version,
+        "source": run.source,
+        "environment": run.environment,
+        "incident_id": run.incident_id,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "duration_ms": run.duration_ms,
+        "error": run.error or None,
+        "nodes": [node_dict(node) for node in nodes],
+    }
+    if run.replay_of_id:
+        result["replay_of"] = run.replay_of_id
+    return result
+
+
+def stored_result(run: PipelineRun) -> dict[str, Any]:
+    """The result of a stored run, from its records."""
+    stages = list(run.stages.all().order_by("position", "id"))
+    return result_dict(run, stages)

@@ -1,0 +1,230 @@
+"""manage.py run_pipeline: run a definition, a JSON config file, or the built-in pipeline."""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.orchestration import rendering
+from apps.orchestration.definition_orchestrator import (
+    DefinitionBasedOrchestrator,
+    DefinitionInactive,
+)
+from apps.orchestration.models import PipelineDefinition
+from apps.orchestration.orchestrator import PipelineOrchestrator
+from apps.orchestration.services import RunError, replay_run, resume_run
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+NOTIFY_DRIVERS = ["console", "generic", "slack", "email", "pagerduty", "ntfy"]
+GENERAL_SOURCES = ["cli", "api", "webhook", "schedule", "checks"]
+TOKEN_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def known_sources() -> list[str]:
+    from apps.alerts.vendors import vendor_names
+
+    return GENERAL_SOURCES + [name for name in vendor_names() if name not in GENERAL_SOURCES]
+
+
+def read_json_file(path_text: str, what: str) -> Any:
+    path = Path(path_text)
+    if not path.is_file():
+        raise CommandError(f"{what} not found: {path_text}")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise CommandError(f"{what} is too large (over {MAX_FILE_BYTES // (1024 * 1024)} MiB): {path_text}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"Cannot read {what.lower()}: {path_text}: {exc}") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"Invalid JSON in {what.lower()}: {exc}") from exc
+
+
+class Command(BaseCommand):
+    help = (
+        "Run a pipeline: a stored definition (--definition), a JSON config file (--config), "
+        "or the built-in ingest -> check -> analyze -> notify pipeline."
+    )
+
+    def add_arguments(self, parser):
+        which = parser.add_argument_group("what to run")
+        which.add_argument("--definition", help="Name of a PipelineDefinition in the database.")
+        which.add_argument("--config", help="Path to a JSON file containing a pipeline config.")
+        which.add_argument("--resume", type=int, metavar="RUN_ID",
+                           help="Re-run a FAILED run from its failed node.")
+        which.add_argument("--replay", type=int, metavar="RUN_ID",
+                           help="Run a past run's input again as a new run "
+                                "(with --definition: against that definition).")
+        data = parser.add_argument_group("payload")
+        data.add_argument("--payload", help="Payload as a JSON string.")
+        data.add_argument("--file", help="Path to a JSON file with the payload.")
+        data.add_argument("--sample", action="store_true",
+                          help="Use a sample payload of --source's vendor (generic for cli).")
+        parser.add_argument("--source", default="cli",
+                            help="Where the payload comes from: cli or a vendor name (default: cli).")
+        parser.add_argument("--environment", default="development",
+                            help="Environment label recorded on the run (default: development).")
+        parser.add_argument("--trace-id", help="Trace id for the run (default: a new one).")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="Validate and show the plan; run nothing.")
+        parser.add_argument("--json", action="store_true",
+                            help="Print the run result as one JSON document.")
+        parser.add_argument("--checks-only", action="store_true",
+                            help="Built-in pipeline: run only the host checks stage.")
+        parser.add_argument("--notify-driver", default="console", choices=NOTIFY_DRIVERS,
+                            help="Built-in pipeline: notify driver (default: console).")
+
+    # -- input ------------------------------------------------------------------------------
+    def _check_flags(self, options: dict) -> None:
+        if options["definition"] and options["config"]:
+            raise CommandError("Cannot specify both --definition and --config")
+        given = [flag for flag in ("payload", "file", "sample") if options[flag]]
+        if len(given) > 1:
+            raise CommandError("Use only one of --payload, --file and --sample")
+        if options["resume"] is not None and (options["definition"] or options["config"]
+                                              or options["replay"] is not None or given):
+            raise CommandError("--resume takes no --definition, --config, --replay or payload")
+        if options["replay"] is not None and (options["config"] or given):
+            raise CommandError("--replay takes no --config or payload (it reuses the run's input)")
+        for flag in ("trace_id", "environment"):
+            value = options[flag]
+            if value is not None and not TOKEN_RE.match(value):
+                raise CommandError(
+                    f"Invalid --{flag.replace('_', '-')}: {value!r} "
+                    "(1-64 letters, digits, '.', '_', ':' or '-')"
+                )
+        if options["source"] not in known_sources():
+            raise CommandError(
+                f"Unknown source: {options['source']} (choose from {', '.join(known_sources())})"
+            )
+
+    def _payload(self, options: dict) -> Any:
+        if options["payload"] is not None:
+            try:
+                payload = json.loads(options["payload"])
+            except json.JSONDecodeError as exc:
+                raise CommandError(f"Invalid JSON in --payload: {exc}") from exc
+        elif options["file"]:
+            payload = read_json_file(options["file"], "Payload file")
+        elif options["sample"]:
+            from apps.alerts.samples import sample_payload
+
+            payload = sample_payload(options["source"])
+        else:
+            payload = {}
+        if not isinstance(payload, dict | list):
+            raise CommandError(f"Payload must be a JSON object or array, not {type(payload).__name__}")
+        return payload
+
+    def _definition(self, options: dict) -> tuple[PipelineDefinition, str | None]:
+        if options["definition"]:
+            definition = PipelineDefinition.objects.filter(name=options["definition"]).first()
+            if definition is None:
+                raise CommandError(f"Pipeline definition not found: {options['definition']}")
+            if not definition.is_active:
+                raise CommandError(f"Pipeline definition is inactive: {definition.name}")
+            return definition, None
+        config = read_json_file(options["config"], "Config file")
+        return PipelineDefinition(name=Path(options["config"]).stem, config=config), options["config"]
+
+    # -- output -----------------------------------------------------------------------------
+    def _emit(self, result: dict, options: dict, fixed: bool = False) -> None:
+        if options["json"]:
+            self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+        else:
+            self.stdout.write(rendering.result_text(result, self.style, options["verbosity"], fixed))
+        if result["status"] != "COMPLETED":
+            raise CommandError(f"Pipeline failed: {result.get('error')}")
+
+    def _validate(self, orchestrator: Any) -> None:
+        problems = orchestrator.validate()
+        if problems:
+            raise CommandError("Pipeline definition invalid:\n" + "\n".join(f"  - {p}" for p in problems))
+
+    def _dry_run(self, orchestrator: DefinitionBasedOrchestrator, header: str, payload: Any,
+                 options: dict) -> None:
+        plan = orchestrator.plan
+        self.stdout.write(rendering.dry_run_text(plan, header, options["source"],
+                                                 options["environment"], payload))
+        previews = self._previews(orchestrator, payload, options)
+        if previews:
+            self.stdout.write(rendering.previews_text(previews))
+
+    def _previews(self, orchestrator: DefinitionBasedOrchestrator, payload: Any,
+                  options: dict) -> list[tuple[str, list[dict]]]:
+        from apps.common import templating
+        from apps.orchestration.nodes import get_handler
+        from apps.orchestration.nodes.base import NodeContext
+        from apps.orchestration.nodes.transform import template_scope
+
+        previews = []
+        plan = orchestrator.plan
+        for node_id in plan.order:
+            node = plan.nodes[node_id]
+            if node.type != "notify":
+                continue
+            ctx = NodeContext(node_id=node_id, node_type="notify", payload=payload, run=None,
+                              trace_id=options["trace_id"] or "(dry-run)", source=options["source"],
+                              environment=options["environment"],
+                              definition_label=orchestrator.label, outputs={}, statuses={},
+                              node_types={})
+            try:
+                config = templating.render_value(node.config, template_scope(ctx))
+                messages = get_handler("notify").preview(ctx, config)
+            except Exception as exc:  # a preview must never break the dry-run
+                messages = [{"driver": node.config.get("driver", ""), "destination": "",
+                             "title": "(cannot render)", "text": str(exc)}]
+            previews.append((node_id, messages))
+        return previews
+
+    # -- main -------------------------------------------------------------------------------
+    def handle(self, *args, **options):
+        self._check_flags(options)
+        if options["resume"] is not None:
+            return self._resume(options)
+        if options["replay"] is not None:
+            return self._replay(options)
+        payload = self._payload(options)
+        if options["definition"] or options["config"]:
+            definition, config_path = self._definition(options)
+            orchestrator = DefinitionBasedOrchestrator(definition, config_path=config_path)
+            self._validate(orchestrator)
+            if options["dry_run"]:
+                header = (f"Pipeline Config: {config_path}" if config_path
+                          else f"Pipeline Definition: {definition.name}")
+                return self._dry_run(orchestrator, header, payload, options)
+            try:
+                result = orchestrator.execute(payload, source=options["source"],
+                                              trace_id=options["trace_id"],
+                                              environment=options["environment"])
+            except DefinitionInactive as exc:
+                raise CommandError(str(exc)) from exc
+            return self._emit(result, options)
+        fixed = PipelineOrchestrator(options["notify_driver"], options["checks_only"])
+        self._validate(fixed)
+        if options["dry_run"]:
+            return self._dry_run(fixed.inner, "Pipeline: standard (built-in)", payload, options)
+        result = fixed.run_pipeline(payload, source=options["source"], trace_id=options["trace_id"],
+                                    environment=options["environment"])
+        return self._emit(result, options, fixed=True)
+
+    def _resume(self, options: dict) -> None:
+        try:
+            result = resume_run(options["resume"])
+        except RunError as exc:
+            raise CommandError(str(exc)) from exc
+        self._emit(result, options)
+
+    def _replay(self, options: dict) -> None:
+        definition = None
+        if options["definition"]:
+            definition, _ = self._definition(options)
+        try:
+            result = replay_run(options["replay"], definition)
+        except RunError as exc:
+            raise CommandError(str(exc)) from exc
+        self._emit(result, options)

@@ -1,0 +1,71 @@
+"""notify: deliver a message built from the run's facts through drivers or channels."""
+
+from typing import Any
+
+from .base import NodeContext, NodeFailed, NodeHandler
+
+
+def message_context(ctx: NodeContext) -> dict[str, Any]:
+    from apps.orchestration.engine import incident_dict
+
+    incident = ctx.incident
+    alerts: list[dict] = []
+    if incident is not None:
+        alerts = list(
+            incident.alerts.values(
+                "id", "name", "status", "severity", "host", "description", "labels",
+                "started_at", "ended_at", "source", "fingerprint",
+            )[:50]
+        )
+    return {
+        "payload": ctx.payload,
+        "incident": incident_dict(incident),
+        "alerts": alerts,
+        "analysis": ctx.latest_output("intelligence"),
+        "context": ctx.latest_output("context"),
+        "run_id": ctx.run.pk if ctx.run else None,
+        "trace_id": ctx.trace_id,
+        "source": ctx.source,
+        "environment": ctx.environment,
+        "definition": ctx.definition_label,
+    }
+
+
+class NotifyNode(NodeHandler):
+    type_name = "notify"
+
+    def validate_config(self, config: dict, known_nodes: set[str]) -> list[str]:
+        from apps.notify.services import validate_notify_config
+
+        return validate_notify_config(config)
+
+    def run(self, ctx: NodeContext, config: dict) -> dict:
+        from apps.notify.services import notify
+
+        output = notify(
+            config=config,
+            message_context=message_context(ctx),
+            pipeline_run=ctx.run,
+            node_id=ctx.node_id,
+            incident=ctx.incident,
+            trace_id=ctx.trace_id,
+            deadline=ctx.deadline,
+        )
+        failed = output.get("channels_failed", 0)
+        if failed:
+            errors = "; ".join(
+                f"{d.get('channel') or d.get('driver')}: {d.get('error')}"
+                for d in output.get("deliveries", [])
+                if d.get("status") == "failed"
+            )
+            raise NodeFailed(f"{failed} of {output.get('channels_attempted', 0)} channel(s) failed: {errors}",
+                             output=output)
+        if not output.get("channels_attempted") and not output.get("channels_throttled"):
+            raise NodeFailed("no channel was notified (nothing configured)", output=output,
+                             retryable=False)
+        return output
+
+    def preview(self, ctx: NodeContext, config: dict) -> list[dict]:
+        from apps.notify.services import preview
+
+        return preview(config, message_context(ctx))
