@@ -90,10 +90,11 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # SQLite (WAL) by default; DATABASE_URL=postgres://... for a fleet.
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var")))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("SQLITE_CONN_MAX_AGE", 600)
     DATABASES["default"]["OPTIONS"] = {
         "timeout": env_int("SQLITE_TIMEOUT_S", 20),
         "transaction_mode": "IMMEDIATE",
@@ -101,6 +102,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
         ),
     }
+    # A file, not memory, so that worker and server processes started by tests share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -121,7 +124,6 @@ OUTBOUND_TIMEOUT_S = env_float("OUTBOUND_TIMEOUT_S", 10.0)
 # --- Pipelines ------------------------------------------------------------------------------
 PIPELINES_DIR = BASE_DIR / "pipelines"
 PIPELINE_OUTPUT_MAX_BYTES = env_int("PIPELINE_OUTPUT_MAX_BYTES", 64 * 1024)
-PIPELINE_STUCK_AFTER_S = env_int("PIPELINE_STUCK_AFTER_S", 600)
 
 # --- Alerts ---------------------------------------------------------------------------------
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 1024 * 1024)
@@ -197,6 +199,31 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_VISIBILITY_TIMEOUT_S = env_int("CELERY_VISIBILITY_TIMEOUT_S", 60)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT_S", 900)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT_S", 840)
+CELERY_TASK_DEFAULT_QUEUE = "pipelines"
+CELERY_TASK_ROUTES = {
+    "orchestration.*": {"queue": "pipelines"},
+    "alerts.*": {"queue": "pipelines"},
+    "notify.*": {"queue": "notifications"},
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S}
+CELERY_RESULT_EXPIRES = 3600
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A RUNNING run whose heartbeat is older than this is taken to have lost its worker.
+PIPELINE_HEARTBEAT_S = env_float("PIPELINE_HEARTBEAT_S", 5.0)
+PIPELINE_STALE_AFTER_S = env_float("PIPELINE_STALE_AFTER_S", 30.0)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stuck-runs": {
+        "task": "orchestration.sweep_runs",
+        "schedule": env_float("PIPELINE_SWEEP_EVERY_S", 30.0),
+    }
+}
 
 # --- Operating ------------------------------------------------------------------------------
 METRICS_TOKEN = env_str("METRICS_TOKEN")

@@ -63,6 +63,9 @@ class Alert(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     content_hash = models.CharField(max_length=64, blank=True)
     url = models.CharField(max_length=2000, blank=True, default="")
+    group_reason = models.TextField(
+        blank=True, default="", help_text="Why the alert is in its incident (or in none)."
+    )
     incident = models.ForeignKey(
         Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
     )
@@ -89,6 +92,9 @@ class AlertEvent(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.reason}"
+
 
 class IncidentEvent(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
@@ -100,3 +106,6 @@ class IncidentEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} -> {self.to_status}: {self.reason}"

@@ -8,14 +8,17 @@ nothing at all.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -34,7 +37,7 @@ LOOKUP_CHUNK = 500
 ALERT_UPDATE_FIELDS = [
     "fingerprint_fields", "group_key", "name", "status", "severity", "host", "description",
     "labels", "annotations", "started_at", "ended_at", "content_hash", "url", "incident",
-    "updated_at",
+    "group_reason", "updated_at",
 ]  # fmt: skip
 INCIDENT_UPDATE_FIELDS = ["status", "severity", "updated_at", "acknowledged_at", "resolved_at"]
 
@@ -191,7 +194,38 @@ def prepare(payload: Any, source: str | None) -> tuple[str, list[Incoming]]:
 def ingest(payload: Any, source: str | None = None, *, trace_id: str = "") -> IngestResult:
     """Store the alerts of one payload; raises IngestError for a payload it cannot use."""
     stored_source, items = prepare(payload, source)
-    with transaction.atomic():
+    return store(stored_source, items, trace_id=trace_id)
+
+
+@contextlib.contextmanager
+def write_turn() -> Iterator[None]:
+    """On a SQLite file, make writers of all processes queue for their turn in the kernel.
+
+    SQLite's busy handler polls with growing sleeps, so under load one gunicorn worker can
+    keep missing the lock for seconds; a blocking flock on a file beside the database wakes
+    the next writer as soon as the lock is free. Take it before BEGIN (outside atomic);
+    nested calls inside a transaction do nothing. Other databases queue on row locks.
+    """
+    name = str(connection.settings_dict.get("NAME") or "")
+    if connection.vendor != "sqlite" or connection.in_atomic_block or not is_file_db(name):
+        yield
+        return
+    with open(f"{name}.write-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def is_file_db(name: str) -> bool:
+    return bool(name) and ":memory:" not in name and "mode=memory" not in name
+
+
+def store(stored_source: str, items: list[Incoming], *, trace_id: str = "") -> IngestResult:
+    """Write prepared alerts. Callers that hold a transaction call prepare() before it, so
+    parsing does not run while SQLite's write lock is held."""
+    with write_turn(), transaction.atomic():
         try:
             with transaction.atomic():
                 return Ingestion(stored_source, items, trace_id).run()
@@ -201,6 +235,32 @@ def ingest(payload: Any, source: str | None = None, *, trace_id: str = "") -> In
             logger.info("ingest conflict on %s alerts, retrying once", stored_source)
             with transaction.atomic():
                 return Ingestion(stored_source, items, trace_id).run()
+
+
+EVENT_COLUMNS = {
+    AlertEvent: ("alert_id", "kind", "reason", "trace_id", "created_at"),
+    IncidentEvent: ("incident_id", "from_status", "to_status", "reason", "trace_id", "created_at"),
+}
+
+
+def insert_events(model: type[AlertEvent] | type[IncidentEvent], rows: list[tuple]) -> None:
+    """Append event rows with one executemany.
+
+    Events are write-only rows of plain values; bulk_create would prepare every field of
+    every object, which cost more than the rest of a webhook. The last column is a datetime.
+    """
+    if not rows:
+        return
+    columns = EVENT_COLUMNS[model]
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names from the model only
+        quote(model._meta.db_table),
+        ", ".join(quote(column) for column in columns),
+        ", ".join(["%s"] * len(columns)),
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(*row[:-1], adapt(row[-1])) for row in rows])
 
 
 class Ingestion:
@@ -218,7 +278,9 @@ class Ingestion:
         self.active: dict[str, Incident] = {}
         self.dirty: dict[int, Incident] = {}  # id(incident) -> incident with a changed alert
         self.reasons: dict[int, str] = {}
-        self.alert_events: list[tuple[AlertEvent, Incident | None]] = []
+        self.alert_events: list[AlertEvent] = []
+        self.created_events: dict[int, AlertEvent] = {}  # id(alert) -> its "created" event
+        self.event_incident: dict[int, Incident] = {}  # id(event) -> incident to name in it
         self.incident_events: list[IncidentEvent] = []
 
     def run(self) -> IngestResult:
@@ -293,7 +355,7 @@ class Ingestion:
         if alert.status == Alert.Status.FIRING:
             self.place_firing(alert)
         elif alert.incident is None:
-            self.place_resolved(alert)
+            self.group(alert)
         if alert.incident is not None:
             self.touch(alert.incident, alert)
             if item.action == "acknowledge":
@@ -360,37 +422,40 @@ class Ingestion:
         incident = alert.incident
         if incident is not None and incident.status in ACTIVE_STATUSES:
             return
-        if incident is not None:  # its incident resolved: reopen that same incident
-            holder = self.active.get(incident.group_key)
-            if holder is None or holder is incident:
-                self.reopen(incident, alert)
-            else:
-                self.join(alert, holder, f"its own incident #{incident.pk} is resolved and this "
-                          f"one is {holder.status} with group key {holder.group_key!r}")  # fmt: skip
+        if incident is None:
+            self.group(alert)
             return
-        holder = self.active.get(alert.group_key)
-        if holder is not None:
-            self.join(alert, holder, f"it was {holder.status} with the same group key "
-                      f"{alert.group_key!r}")  # fmt: skip
-        else:
-            self.open_incident(alert)
+        holder = self.active.get(incident.group_key)  # its incident resolved: reopen that one
+        if holder is None or holder is incident:
+            self.reopen(incident, alert)
+            return
+        why = (
+            f"its own incident #{incident.pk} is resolved and this one is {holder.status} "
+            f"with group key {holder.group_key!r}"
+        )
+        self.join(alert, holder, why)
 
-    def place_resolved(self, alert: Alert) -> None:
+    def group(self, alert: Alert) -> None:
+        """Join the active incident of the alert's group key, or open one if it fires."""
         holder = self.active.get(alert.group_key)
         if holder is not None:
-            self.join(alert, holder, f"it was {holder.status} with the same group key "
-                      f"{alert.group_key!r}")  # fmt: skip
-            return
-        self.alert_event(
-            alert, "grouped",
-            f"not grouped: it arrived resolved and no open or acknowledged incident had group "
-            f"key {alert.group_key!r}",
-        )  # fmt: skip
+            why = f"it was {holder.status} with the same group key {alert.group_key!r}"
+            self.join(alert, holder, why)
+        elif alert.status == Alert.Status.FIRING:
+            self.open_incident(alert)
+        else:
+            reason = (
+                "not grouped: it arrived resolved and no open or acknowledged incident had "
+                f"group key {alert.group_key!r}"
+            )
+            self.alert_event(alert, "grouped", reason)
 
     def join(self, alert: Alert, incident: Incident, why: str) -> None:
         alert.incident = incident
         if incident.pk is None and alert.status == Alert.Status.FIRING:  # opened by this payload
-            incident.severity = max(incident.severity, alert.severity, key=SEVERITY_RANK.get)
+            incident.severity = max(
+                incident.severity, alert.severity, key=SEVERITY_RANK.__getitem__
+            )
         self.alert_event(alert, "grouped", f"joined incident #{{incident}}: {why}", incident)
 
     def open_incident(self, alert: Alert) -> None:
@@ -413,9 +478,7 @@ class Ingestion:
         self.incident_event(incident, "", "open", f"opened by {self.source} alert {alert.name!r}")
 
     def reopen(self, incident: Incident, alert: Alert) -> None:
-        self.incident_event(
-            incident, incident.status, "open", f"alert {alert.name!r} fired again"
-        )
+        self.incident_event(incident, incident.status, "open", f"alert {alert.name!r} fired again")
         incident.status = Incident.Status.OPEN
         incident.resolved_at = None
         incident.acknowledged_at = None
@@ -491,6 +554,12 @@ class Ingestion:
         """Insert new incidents first: new and changed alerts point at them."""
         if self.new_incidents:
             Incident.objects.bulk_create(self.new_incidents)
+        for event in self.alert_events:
+            incident = self.event_incident.get(id(event))
+            if incident is not None:
+                event.reason = event.reason.replace("{incident}", str(incident.pk))
+                alert = event.alert
+                alert.group_reason = alert.group_reason.replace("{incident}", str(incident.pk))
         if self.new_alerts:
             Alert.objects.bulk_create(self.new_alerts)
         if self.changed_alerts:
@@ -501,28 +570,48 @@ class Ingestion:
         existing = [inc for inc in self.dirty.values() if id(inc) not in new]
         if existing:
             Incident.objects.bulk_update(existing, INCIDENT_UPDATE_FIELDS)
-        if self.alert_events:
-            for event, incident in self.alert_events:
-                if incident is not None:
-                    event.reason = event.reason.replace("{incident}", str(incident.pk))
-            AlertEvent.objects.bulk_create([event for event, _ in self.alert_events])
-        if self.incident_events:
-            IncidentEvent.objects.bulk_create(self.incident_events)
+        insert_events(
+            AlertEvent, [(e.alert.pk, e.kind, e.reason, e.trace_id, e.created_at)
+                         for e in self.alert_events],
+        )  # fmt: skip
+        insert_events(
+            IncidentEvent,
+            [(e.incident.pk, e.from_status, e.to_status, e.reason, e.trace_id, e.created_at)
+             for e in self.incident_events],
+        )  # fmt: skip
 
     def alert_event(
         self, alert: Alert, kind: str, reason: str, incident: Incident | None = None
     ) -> None:
-        """Record an event; "{incident}" in the reason becomes the incident id once saved."""
-        event = AlertEvent(
-            alert=alert, kind=kind, reason=reason, trace_id=self.trace_id, created_at=self.now
-        )
-        self.alert_events.append((event, incident))
+        """Record an event; "{incident}" in the reason becomes the incident id once saved.
+
+        A "grouped" reason is also kept on the alert (explain_alert shows it); for a new alert
+        it is folded into its "created" event, one row instead of two.
+        """
+        if kind == "grouped":
+            alert.group_reason = reason
+        event = self.created_events.get(id(alert)) if kind == "grouped" else None
+        if event is not None:
+            event.reason = f"{event.reason}; {reason}"
+        else:
+            event = AlertEvent(
+                alert=alert, kind=kind, reason=reason, trace_id=self.trace_id, created_at=self.now
+            )
+            self.alert_events.append(event)
+            if kind == "created":
+                self.created_events[id(alert)] = event
+        if incident is not None:
+            self.event_incident[id(event)] = incident
 
     def incident_event(self, incident: Incident, from_status: str, to_status: str, reason: str):
         self.incident_events.append(
             IncidentEvent(
-                incident=incident, from_status=from_status, to_status=to_status, reason=reason,
-                trace_id=self.trace_id, created_at=self.now,
+                incident=incident,
+                from_status=from_status,
+                to_status=to_status,
+                reason=reason,
+                trace_id=self.trace_id,
+                created_at=self.now,
             )  # fmt: skip
         )
 

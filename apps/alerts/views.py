@@ -13,7 +13,14 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.alerts import routing
-from apps.alerts.services import CHECKS_SOURCE, IngestError, IngestResult, ingest
+from apps.alerts.services import (
+    CHECKS_SOURCE,
+    IngestError,
+    IngestResult,
+    prepare,
+    store,
+    write_turn,
+)
 from apps.common.auth import AuthError, authenticate, json_error
 from apps.common.logging import run_context
 
@@ -85,8 +92,9 @@ def read_json(request: HttpRequest) -> Any:
 def accept(payload: Any, source: str | None, trace_id: str) -> JsonResponse:
     run_ids: list[int] = []
     run_errors: list[str] = []
-    with transaction.atomic():
-        result = ingest(payload, source, trace_id=trace_id)
+    stored_source, items = prepare(payload, source)  # parse before taking the write lock
+    with write_turn(), transaction.atomic():
+        result = store(stored_source, items, trace_id=trace_id)
         if settings.INGEST_START_RUNS and result.changed:
             run_ids, run_errors = start_runs(result, payload, trace_id)
         if run_ids:

@@ -5,13 +5,15 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from apps.api.errors import STATUS_CODES, ApiError, error_response
+from apps.api.errors import STATUS_CODES, ApiError, error_response, unknown_path
 from apps.api.routers import definitions, runs
 from apps.common.auth import AuthError
 
@@ -46,32 +48,47 @@ def auth_error(request: HttpRequest, exc: AuthError) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return error_response(401, "unauthenticated", "send an API key as 'Authorization: Bearer <key>'")
+    return error_response(
+        401, "unauthenticated", "send an API key as 'Authorization: Bearer <key>'"
+    )
+
+
+def error_location(loc: Any) -> list[str]:
+    """ninja's loc without the body parameter's own name: ["body", "config"], ["query", "limit"]."""
+    parts = [str(part) for part in loc or ()]
+    if len(parts) > 2 and parts[0] == "body":
+        return ["body", *parts[2:]]
+    return parts
 
 
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = [
-        {
-            "loc": [str(part) for part in error.get("loc", ())],
-            "message": str(error.get("msg", "")),
-        }
+        {"loc": error_location(error.get("loc")), "message": str(error.get("msg", ""))}
         for error in exc.errors
     ]
     first = errors[0] if errors else {"loc": [], "message": "invalid request"}
-    where = ".".join(first["loc"][1:] or first["loc"]) or "request"
+    where = ".".join(first["loc"][1:]) or "request"
     return error_response(422, "invalid_request", f"{where}: {first['message']}", errors=errors)
 
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     status = exc.status_code
+    if status == 400 and str(exc).startswith("Cannot parse request body"):
+        return error_response(400, "invalid_json", "the request body is not valid JSON")
     return error_response(status, STATUS_CODES.get(status, "error"), str(exc))
 
 
 @api.exception_handler(Http404)
 def django_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(404, "not_found", "not found")
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error_response(413, "too_large", f"the request body is over the {limit}-byte limit")
 
 
 @api.exception_handler(OperationalError)
@@ -110,7 +127,13 @@ def api_urls() -> tuple[list[URLPattern], str, str]:
     """The API's URL patterns for `path("api/", api_urls())`."""
     patterns, app_name, namespace = api.urls
     wrapped = [
-        URLPattern(p.pattern, json_method_errors(p.callback), p.default_args, p.name)
+        URLPattern(
+            p.pattern,
+            # ninja's root view raises a plain (HTML) 404; the schema still reverses its name.
+            unknown_path if p.name == "api-root" else json_method_errors(p.callback),
+            p.default_args,
+            p.name,
+        )
         for p in patterns
     ]
     return wrapped, app_name, namespace

@@ -1,4 +1,4 @@
-"""Dry-run of a definition: its plan and the notifications it would send; nothing runs or is stored."""
+"""Dry-run of a definition: its plan and the notifications it would send; nothing is stored."""
 
 from typing import Any
 

@@ -50,9 +50,7 @@ def authenticate(request: HttpRequest, scope: str) -> ApiKey:
     if key is None:
         raise AuthError(401, "invalid_key", "the API key is unknown or has been deactivated")
     if not key.has_scope(scope):
-        raise AuthError(
-            403, "missing_scope", f"the API key {key.name!r} lacks the {scope!r} scope"
-        )
+        raise AuthError(403, "missing_scope", f"the API key {key.name!r} lacks the {scope!r} scope")
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

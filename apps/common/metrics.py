@@ -31,22 +31,28 @@ logger = logging.getLogger(__name__)
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 
 PIPELINE_RUNS = Counter(
-    "pipeline_runs_total", "Pipeline runs that finished, by definition and status.",
+    "pipeline_runs_total",
+    "Pipeline runs that finished, by definition and status.",
     ["definition", "status"],
 )
 PIPELINE_RUN_DURATION = Histogram(
-    "pipeline_run_duration_seconds", "Wall time of finished pipeline runs.",
-    ["definition"], buckets=DURATION_BUCKETS,
+    "pipeline_run_duration_seconds",
+    "Wall time of finished pipeline runs.",
+    ["definition"],
+    buckets=DURATION_BUCKETS,
 )
 NODE_DURATION = Histogram(
-    "pipeline_node_duration_seconds", "Time a node took, all attempts included.",
-    ["node_type", "status"], buckets=DURATION_BUCKETS,
+    "pipeline_node_duration_seconds",
+    "Time a node took, all attempts included.",
+    ["node_type", "status"],
+    buckets=DURATION_BUCKETS,
 )
 ALERTS_INGESTED = Counter(
     "alerts_ingested_total", "Alerts received and parsed, by source.", ["source"]
 )
 DELIVERIES = Counter(
-    "notify_deliveries_total", "Notification deliveries, by driver and outcome.",
+    "notify_deliveries_total",
+    "Notification deliveries, by driver and outcome.",
     ["driver", "outcome"],
 )
 
@@ -201,15 +207,20 @@ def token_ok(request: HttpRequest) -> bool:
     if not token:
         return True
     scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
 
 
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """GET /metrics; with METRICS_TOKEN set, only with `Authorization: Bearer <token>`."""
     if not token_ok(request):
-        response = HttpResponse("401 Unauthorized: send 'Authorization: Bearer <METRICS_TOKEN>'\n",
-                                status=401, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(
+            "401 Unauthorized: send 'Authorization: Bearer <METRICS_TOKEN>'\n",
+            status=401,
+            content_type="text/plain; charset=utf-8",
+        )
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     return HttpResponse(render_metrics(), content_type=CONTENT_TYPE_LATEST)

@@ -3,13 +3,24 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import QuerySet
+
 # Local rules look at this many alerts at most; prompts take fewer (INTELLIGENCE_MAX_ALERTS...).
 MAX_ALERTS_READ = 500
 ALERT_FIELDS = ("name", "status", "severity", "host", "source", "fingerprint", "description")
 PAYLOAD_HOST_KEYS = ("host", "hostname", "server", "instance", "node")
 PAYLOAD_TEXT_KEYS = (
-    "title", "name", "alertname", "summary", "description", "message", "trigger", "item",
-    "condition_name", "service", "check",
+    "title",
+    "name",
+    "alertname",
+    "summary",
+    "description",
+    "message",
+    "trigger",
+    "item",
+    "condition_name",
+    "service",
+    "check",
 )
 
 
@@ -115,9 +126,11 @@ def gather(
 ) -> Facts:
     rows: list[Any] = []
     total = 0
-    if alerts is not None:
-        rows = list(alerts)[:MAX_ALERTS_READ]
-        total = len(alerts) if hasattr(alerts, "__len__") else len(rows)
+    if isinstance(alerts, QuerySet):
+        rows = list(alerts[:MAX_ALERTS_READ])
+        total = len(rows) if len(rows) < MAX_ALERTS_READ else alerts.count()
+    elif isinstance(alerts, list | tuple):
+        rows, total = list(alerts[:MAX_ALERTS_READ]), len(alerts)
     elif incident is not None:
         # Firing alerts first so a cap never hides what is still wrong.
         rows = list(incident.alerts.order_by("status", "-id")[:MAX_ALERTS_READ])

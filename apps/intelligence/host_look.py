@@ -60,7 +60,7 @@ def largest_entries(mount: str, *, time_budget_s: float = 0.5, top: int = 3) -> 
         children, result["complete"] = children[:MAX_TOP_ENTRIES], False
     budget = [MAX_ENTRIES_TOTAL]
     now = time.time()
-    sized = []
+    sized: list[dict[str, Any]] = []
     for index, entry in enumerate(children):
         # Share what is left of the time budget between the entries still to look at.
         share_end = min(end, time.monotonic() + (end - time.monotonic()) / (len(children) - index))

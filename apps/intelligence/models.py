@@ -15,14 +15,23 @@ class AnalysisRun(models.Model):
     cache_key = models.CharField(max_length=64, blank=True, db_index=True)
     output = models.JSONField(default=dict)
     incident = models.ForeignKey(
-        "alerts.Incident", null=True, blank=True, on_delete=models.SET_NULL,
+        "alerts.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="analyses",
     )
     pipeline_run = models.ForeignKey(
-        "orchestration.PipelineRun", null=True, blank=True, on_delete=models.SET_NULL,
+        "orchestration.PipelineRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="analyses",
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model} [{self.status}]"

@@ -48,7 +48,7 @@ def _alert(alert: dict[str, Any]) -> dict[str, Any]:
 
 
 def build(facts: Facts, *, max_alerts: int, max_chars: int) -> tuple[str, str]:
-    """(system, user) with secrets redacted; user fits max_chars (alerts, then metrics, go first)."""
+    """(system, user) with secrets redacted; user fits max_chars (alerts, then metrics, go)."""
     incident = facts.incident or {"note": "no stored incident", "host": facts.host}
     alerts = [_alert(a) for a in facts.alerts[:max_alerts]]
     checks: dict[str, Any] = {

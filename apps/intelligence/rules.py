@@ -1,4 +1,4 @@
-"""Recognise incident kinds: whole words in alert text, and non-ok host checks with their numbers."""
+"""Recognise incident kinds: whole words in alert text, and non-ok host checks with numbers."""
 
 import re
 from dataclasses import dataclass, field
@@ -10,7 +10,15 @@ from .facts import Facts
 # (an unreachable host explains missing data; a reboot explains a stopped process; memory
 # pressure explains swapping and load).
 KIND_ORDER = (
-    "network", "reboot", "process", "memory", "disk", "inodes", "swap", "cpu", "load",
+    "network",
+    "reboot",
+    "process",
+    "memory",
+    "disk",
+    "inodes",
+    "swap",
+    "cpu",
+    "load",
     "temperature",
 )
 KIND_LABELS = {
@@ -34,7 +42,9 @@ KIND_PATTERNS = {
         r"(host|server|node|instance|target|machine) (is )?down)\b",
         "reboot": r"\b(reboot|rebooted|rebooting|uptime|kernel panic|unexpected restart|"
         r"(host|server|system|machine) (was )?restarted)\b",
-        "process": rf"\b(process|processes|service|daemon|systemd unit|container)\b.{{0,40}}\b{_DOWN}\b"
+        "process": r"\b(process|processes|service|daemon|systemd unit|container)\b.{0,40}\b"
+        + _DOWN
+        + r"\b"
         r"|\b(process (count|missing|not running)|crash ?looping|procstat)\b",
         "memory": r"\b(memory|mem|ram|oom|out of memory|oom ?kill(er|ed)?)\b",
         "disk": r"\b(disk|disks|storage|filesystem|filesystems|file system|no space left|"

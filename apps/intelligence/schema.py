@@ -99,4 +99,6 @@ def parse_answer(text: str) -> Answer:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "answer"
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ProviderError(f"answer does not fit the schema: {where}: {first['msg']}{more}") from None
+        raise ProviderError(
+            f"answer does not fit the schema: {where}: {first['msg']}{more}"
+        ) from None

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from . import facts as facts_module
 from .errors import AnalysisError, ProviderError
-from .providers import PROVIDERS
+from .providers import PROVIDERS, load
 
 __all__ = ["AnalysisError", "analyze", "validate_intelligence_config"]
 
@@ -28,10 +28,21 @@ DEFAULT_MAX_TOKENS = 1024
 CACHE_PREFIX = "intelligence:v1:"
 
 # key -> (kind, check(value) -> problem or None)
-_INT_RANGES = {"max_alerts": (1, 500), "prompt_max_chars": (500, 200_000), "max_tokens": (16, 16_384)}
+_INT_RANGES = {
+    "max_alerts": (1, 500),
+    "prompt_max_chars": (500, 200_000),
+    "max_tokens": (16, 16_384),
+}
 KNOWN_KEYS = (
-    "provider", "model", "temperature", "fallback", "max_alerts", "prompt_max_chars",
-    "max_tokens", "cache", "inspect",
+    "provider",
+    "model",
+    "temperature",
+    "fallback",
+    "max_alerts",
+    "prompt_max_chars",
+    "max_tokens",
+    "cache",
+    "inspect",
 )
 
 
@@ -45,7 +56,10 @@ def _key_problem(key: str, value: Any) -> str | None:
             return f"unknown intelligence provider {value!r} (known: {', '.join(PROVIDERS)})"
     elif key == "model":
         if not isinstance(value, str) or not value.strip() or len(value) > 100:
-            return f"intelligence 'model' must be a non-empty string of at most 100 characters, got {value!r}"
+            return (
+                "intelligence 'model' must be a non-empty string of at most 100 characters, "
+                f"got {value!r}"
+            )
     elif key == "temperature":
         if not _is_number(value) or not 0 <= value <= 2:
             return f"intelligence 'temperature' must be a number from 0 to 2, got {value!r}"
@@ -55,7 +69,9 @@ def _key_problem(key: str, value: Any) -> str | None:
     elif key in _INT_RANGES:
         low, high = _INT_RANGES[key]
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            return f"intelligence '{key}' must be a whole number from {low} to {high}, got {value!r}"
+            return (
+                f"intelligence '{key}' must be a whole number from {low} to {high}, got {value!r}"
+            )
     return None
 
 
@@ -95,7 +111,7 @@ class Options:
         if problems:
             raise ValueError(f"invalid intelligence config: {'; '.join(problems)}")
         provider = config.get("provider") or settings.INTELLIGENCE_DEFAULT_PROVIDER
-        module = PROVIDERS.get(provider)
+        module = load(provider) if provider in PROVIDERS else None
         return cls(
             provider=provider,
             model=config.get("model") or (module.default_model() if module else ""),
@@ -109,7 +125,9 @@ class Options:
         )
 
 
-def _call_with_retries(module: Any, options: Options, system: str, user: str, deadline: float | None):
+def _call_with_retries(
+    module: Any, options: Options, system: str, user: str, deadline: float | None
+):
     """One completion with bounded retries on 429/5xx/connection errors, within the deadline."""
     attempts = max(0, settings.INTELLIGENCE_MAX_RETRIES) + 1
     for attempt in range(attempts):
@@ -187,8 +205,16 @@ def cache_key(options: Options, facts: facts_module.Facts) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _output(answer: dict[str, Any], *, provider: str, requested: str, model: str,
-            fallback_reason: str | None, tokens: tuple[Any, Any], started: float) -> dict[str, Any]:
+def _output(
+    answer: dict[str, Any],
+    *,
+    provider: str,
+    requested: str,
+    model: str,
+    fallback_reason: str | None,
+    tokens: tuple[Any, Any],
+    started: float,
+) -> dict[str, Any]:
     return {
         **answer,
         "provider": provider,
@@ -201,16 +227,24 @@ def _output(answer: dict[str, Any], *, provider: str, requested: str, model: str
     }
 
 
-def _record(output: dict[str, Any], *, status: str, facts: facts_module.Facts, error: str = "",
-            tokens: tuple[Any, Any] = (None, None), key: str = "", trace_id: str = "",
-            pipeline_run: Any = None) -> None:
+def _record(
+    output: dict[str, Any],
+    *,
+    status: str,
+    facts: facts_module.Facts,
+    error: str = "",
+    tokens: tuple[Any, Any] = (None, None),
+    key: str = "",
+    trace_id: str = "",
+    pipeline_run: Any = None,
+) -> None:
     from apps.common.redact import redact, redact_text
 
     from .models import AnalysisRun
 
     run_id = pipeline_run if isinstance(pipeline_run, int) else getattr(pipeline_run, "pk", None)
     AnalysisRun.objects.create(
-        provider=output["provider"],
+        provider=output["provider"][:30],
         requested_provider=output["requested_provider"][:30],
         model=output["model"][:100],
         status=status,
@@ -227,8 +261,9 @@ def _record(output: dict[str, Any], *, status: str, facts: facts_module.Facts, e
 
 
 def _local_answer(facts: facts_module.Facts, options: Options, deadline: float | None) -> dict:
-    from .providers import local
     from .schema import Answer
+
+    local = load("local")
 
     answer = local.analyze(facts, inspect=options.inspect, deadline=deadline)
     return Answer.model_validate(answer).model_dump()
@@ -257,21 +292,30 @@ def analyze(
     record = {"facts": facts, "trace_id": trace_id, "pipeline_run": pipeline_run}
 
     if requested == "local":
-        output = _output(_local_answer(facts, options, deadline), provider="local",
-                         requested="local", model=PROVIDERS["local"].MODEL,
-                         fallback_reason=None, tokens=(None, None), started=started)
+        output = _output(
+            _local_answer(facts, options, deadline),
+            provider="local",
+            requested="local",
+            model=load("local").MODEL,
+            fallback_reason=None,
+            tokens=(None, None),
+            started=started,
+        )
         _record(output, status="succeeded", **record)
         return output
 
-    module = PROVIDERS.get(requested)
+    module = load(requested) if requested in PROVIDERS else None
     key = cache_key(options, facts)
     if module is not None and options.cache:
         from django.core.cache import cache
 
         cached = cache.get(CACHE_PREFIX + key)
         if isinstance(cached, dict):
-            output = {**cached, "tokens": {"input": 0, "output": 0},
-                      "duration_ms": round((time.monotonic() - started) * 1000, 2)}
+            output = {
+                **cached,
+                "tokens": {"input": 0, "output": 0},
+                "duration_ms": round((time.monotonic() - started) * 1000, 2),
+            }
             _record(output, status="cached", key=key, tokens=(0, 0), **record)
             return output
 
@@ -283,20 +327,40 @@ def analyze(
         reason = f"{requested}: {exc}"
         spent = (exc.input_tokens, exc.output_tokens)
         if not options.fallback:
-            failed = _output({}, provider=requested, requested=requested, model=options.model,
-                             fallback_reason=None, tokens=spent, started=started)
+            failed = _output(
+                {},
+                provider=requested,
+                requested=requested,
+                model=options.model,
+                fallback_reason=None,
+                tokens=spent,
+                started=started,
+            )
             _record(failed, status="failed", error=reason, tokens=spent, key=key, **record)
             raise AnalysisError(reason) from None
         logger.warning("intelligence provider failed, using local rules: %s", reason)
-        output = _output(_local_answer(facts, options, deadline), provider="local",
-                         requested=requested, model=PROVIDERS["local"].MODEL,
-                         fallback_reason=reason, tokens=(None, None), started=started)
+        output = _output(
+            _local_answer(facts, options, deadline),
+            provider="local",
+            requested=requested,
+            model=load("local").MODEL,
+            fallback_reason=reason,
+            tokens=(None, None),
+            started=started,
+        )
         _record(output, status="fallback", error=reason, tokens=spent, key=key, **record)
         return output
 
     tokens = (reply.input_tokens, reply.output_tokens)
-    output = _output(answer, provider=requested, requested=requested, model=options.model,
-                     fallback_reason=None, tokens=tokens, started=started)
+    output = _output(
+        answer,
+        provider=requested,
+        requested=requested,
+        model=options.model,
+        fallback_reason=None,
+        tokens=tokens,
+        started=started,
+    )
     if options.cache:
         from django.core.cache import cache
 

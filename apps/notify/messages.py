@@ -28,6 +28,8 @@ CONTEXT_KEYS = (
     "source",
     "environment",
     "definition",
+    "run",
+    "nodes",
 )
 
 
@@ -48,7 +50,19 @@ def normalise_context(message_context: Any) -> dict[str, Any]:
         value = ctx.get(key)
         ctx[key] = "" if value is None else str(value)
     ctx.setdefault("definition", None)
+    # The engine's template names, so one template works in any node config.
+    ctx["nodes"] = ctx.get("nodes") if isinstance(ctx.get("nodes"), dict) else {}
+    ctx["run"] = {
+        "id": ctx["run_id"] or None,
+        "trace_id": ctx["trace_id"],
+        "source": ctx["source"],
+        "environment": ctx["environment"],
+    }
     return ctx
+
+
+def template_variables(ctx: dict[str, Any], model: dict[str, Any]) -> dict[str, Any]:
+    return {key: ctx.get(key) for key in CONTEXT_KEYS} | {"message": model}
 
 
 def _first(*values: Any) -> str:
@@ -200,7 +214,7 @@ def render_message(
     A custom template that fails to render falls back to the shipped default so the message
     still goes out; the returned warning says what failed.
     """
-    variables = {key: ctx.get(key) for key in CONTEXT_KEYS} | {"message": model}
+    variables = template_variables(ctx, model)
     warnings = []
 
     def render(custom: str | None, name: str) -> str:

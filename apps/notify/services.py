@@ -35,6 +35,7 @@ from apps.notify.messages import (
     is_resolved,
     normalise_context,
     render_message,
+    template_variables,
 )
 from apps.notify.models import Delivery, NotificationChannel
 
@@ -456,7 +457,7 @@ def send_with_retries(
                 break
             delay = backoff_s(attempt, exc.retry_after_s)
             if deadline is not None and time.monotonic() + delay >= deadline:
-                error += f"; not retried: the node deadline is less than {delay:.1f}s away"
+                error += f"; not retried: a retry in {delay:.1f}s would pass the node deadline"
                 break
             time.sleep(delay)
             continue
@@ -472,6 +473,15 @@ def send_with_retries(
     row.duration_ms = round((time.monotonic() - started) * 1000, 1)
     row.updated_at = timezone.now()
     row.save()
+
+
+def render_inline(target: Target, variables: dict[str, Any]) -> str:
+    """Render `{{ ... }}` in the driver keys (e.g. a URL from the payload); "" or the error."""
+    try:
+        target.config = templating.render_value(target.config, variables)
+    except templating.TemplateError as exc:
+        return f"cannot render the {target.driver} config: {exc}"
+    return ""
 
 
 def _report(row: Delivery | None, target: Target, **extra: Any) -> dict[str, Any]:
@@ -536,7 +546,8 @@ def deliver(
     )
     extra = {"warning": warning} if warning else {}
     secrets: list[str] = []
-    problem = target.missing()
+    problem = render_inline(target, template_variables(ctx, model))
+    problem = problem or target.missing()
     resolved = target.filled()
     if not problem:
         try:
@@ -682,14 +693,17 @@ def preview(config: dict, message_context: dict) -> list[dict]:
             item |= {"destination": f"({target.skip_reason})", "title": "", "text": ""}
             result.append(item)
             continue
+        model = build_model(ctx, kind)
         message, warning = render_message(
             ctx,
-            build_model(ctx, kind),
+            model,
             title_template=target.title_template,
             message_template=target.message_template,
             html=False,
         )
-        item |= {"destination": target.destination(), "title": message.title, "text": message.text}
+        problem = render_inline(target, template_variables(ctx, model))
+        destination = f"({problem})" if problem else target.destination()
+        item |= {"destination": destination, "title": message.title, "text": message.text}
         if warning:
             item["warning"] = warning
         result.append(item)
@@ -766,3 +780,18 @@ def retry_delivery(delivery: Delivery) -> Delivery:
     message = Message.from_dict(delivery.message)
     send_with_retries(delivery, target.module, resolved, message, secrets=secrets, deadline=None)
     return delivery
+
+
+def release_interrupted(run_id: int) -> int:
+    """Deliveries of a run left `sending` by a worker that died become retryable (failed).
+
+    Called when a run is taken over or resumed: nothing else is sending for that run then.
+    A send that was in flight may have arrived, so it can be sent again: at-least-once.
+    """
+    from apps.notify.models import Delivery
+
+    return Delivery.objects.filter(pipeline_run_id=run_id, status=Delivery.Status.SENDING).update(
+        status=Delivery.Status.FAILED,
+        last_error="interrupted: the worker stopped while sending (it may have been delivered)",
+        updated_at=timezone.now(),
+    )

@@ -81,7 +81,9 @@ class PipelineDefinitionAdmin(admin.ModelAdmin):
 
     @admin.display(description="nodes")
     def node_count(self, definition: PipelineDefinition) -> int:
-        nodes = (definition.config or {}).get("nodes") if isinstance(definition.config, dict) else None
+        nodes = (
+            (definition.config or {}).get("nodes") if isinstance(definition.config, dict) else None
+        )
         return len(nodes) if isinstance(nodes, list) else 0
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
@@ -91,7 +93,7 @@ class PipelineDefinitionAdmin(admin.ModelAdmin):
 
     @staticmethod
     def graph_context(form: PipelineDefinitionForm, obj: PipelineDefinition | None) -> dict:
-        """The drawing of what is being edited: the submitted config if valid, else the stored one."""
+        """A drawing of what is edited: the submitted config if valid, else the stored one."""
         problems = getattr(form, "problems", [])
         config = None
         if form.is_bound and not problems and "config" in getattr(form, "cleaned_data", {}):
@@ -114,8 +116,17 @@ class StageExecutionInline(admin.TabularInline):
     max_num = 0
     can_delete = False
     ordering = ("position", "id")
-    fields = ("position", "node_id", "node_type", "status", "attempts", "started_at",
-              "duration_ms", "error", "reason")
+    fields = (
+        "position",
+        "node_id",
+        "node_type",
+        "status",
+        "attempts",
+        "started_at",
+        "duration_ms",
+        "error",
+        "reason",
+    )
     readonly_fields = fields
     verbose_name_plural = "stage executions (read-only)"
 
@@ -142,33 +153,79 @@ def timeline_rows(run: PipelineRun) -> tuple[list[dict], float]:
         row["width_pct"] = round(max((row["duration_ms"] or 0) / total * 100, 0.5), 2)
         row["colour"] = STATUS_COLOURS.get(row["stage"].status, "#616161")
         stage = row["stage"]
-        row["output"] = json.dumps(stage.output, indent=2, ensure_ascii=False, default=str) \
-            if stage.output is not None else ""
-        row["attempt_log"] = json.dumps(stage.attempt_log, indent=2, ensure_ascii=False, default=str) \
-            if stage.attempt_log else ""
+        row["output"] = (
+            json.dumps(stage.output, indent=2, ensure_ascii=False, default=str)
+            if stage.output is not None
+            else ""
+        )
+        row["attempt_log"] = (
+            json.dumps(stage.attempt_log, indent=2, ensure_ascii=False, default=str)
+            if stage.attempt_log
+            else ""
+        )
     return rows, total
 
 
 @admin.register(PipelineRun)
 class PipelineRunAdmin(admin.ModelAdmin):
-    list_display = ("id", "status_display", "definition_display", "definition_version", "source",
-                    "environment", "duration", "created_at")
+    list_display = (
+        "id",
+        "status_display",
+        "definition_display",
+        "definition_version",
+        "source",
+        "environment",
+        "duration",
+        "created_at",
+    )
     list_filter = ("status", "kind", "source", "environment", "definition_name", "created_at")
     search_fields = ("trace_id", "definition_name", "config_path", "error")
     list_select_related = ("definition",)
     date_hierarchy = "created_at"
     fieldsets = (
-        (None, {"fields": ("status_display", "definition_display", "definition_version", "kind",
-                           "source", "environment", "trace_id", "incident", "replay_of", "error")}),
+        (
+            None,
+            {
+                "fields": (
+                    "status_display",
+                    "definition_display",
+                    "definition_version",
+                    "kind",
+                    "source",
+                    "environment",
+                    "trace_id",
+                    "incident",
+                    "replay_of",
+                    "error",
+                )
+            },
+        ),
         ("Timing", {"fields": ("created_at", "started_at", "finished_at", "duration")}),
         ("Nodes", {"fields": ("timeline",)}),
-        ("Input and definition", {"classes": ("collapse",),
-                                  "fields": ("payload_json", "config_json")}),
+        (
+            "Input and definition",
+            {"classes": ("collapse",), "fields": ("payload_json", "config_json")},
+        ),
     )
-    readonly_fields = ("status_display", "definition_display", "definition_version", "kind",
-                       "source", "environment", "trace_id", "incident", "replay_of", "error",
-                       "created_at", "started_at", "finished_at", "duration", "timeline",
-                       "payload_json", "config_json")
+    readonly_fields = (
+        "status_display",
+        "definition_display",
+        "definition_version",
+        "kind",
+        "source",
+        "environment",
+        "trace_id",
+        "incident",
+        "replay_of",
+        "error",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "duration",
+        "timeline",
+        "payload_json",
+        "config_json",
+    )
     inlines = [StageExecutionInline]
 
     def has_add_permission(self, request) -> bool:

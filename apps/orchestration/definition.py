@@ -48,7 +48,7 @@ class DefinitionSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", title="Pipeline definition")
     version: Literal["1"] = "1"
     description: str = ""
-    defaults: Defaults = Field(default_factory=Defaults)
+    defaults: Defaults = Field(default_factory=lambda: Defaults())
     nodes: list[NodeSpec] = Field(min_length=1)
 
 

@@ -7,6 +7,7 @@ Timeouts are cooperative: a node gets a deadline that its service honours for ev
 
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +86,51 @@ class NodeState:
     record_values: dict = field(default_factory=dict)
 
 
+class Heartbeat:
+    """Keeps run.heartbeat_at fresh while a run executes, so that a sweep or another worker can
+    tell a live run from one whose worker died. One shared thread serves every run of the
+    process; a run shorter than PIPELINE_HEARTBEAT_S never gets a heartbeat write."""
+
+    _active: dict[int, float] = {}
+    _lock = threading.Lock()
+    _thread: threading.Thread | None = None
+
+    def __init__(self, run: PipelineRun):
+        self.run_id = run.pk
+
+    def __enter__(self) -> "Heartbeat":
+        with Heartbeat._lock:
+            Heartbeat._active[self.run_id] = time.monotonic()
+            if Heartbeat._thread is None or not Heartbeat._thread.is_alive():
+                Heartbeat._thread = threading.Thread(target=Heartbeat._beat, daemon=True,
+                                                     name="run-heartbeat")
+                Heartbeat._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        with Heartbeat._lock:
+            Heartbeat._active.pop(self.run_id, None)
+
+    @staticmethod
+    def _beat() -> None:
+        from django.db import connection
+
+        period = settings.PIPELINE_HEARTBEAT_S
+        while True:
+            time.sleep(period)
+            with Heartbeat._lock:
+                due = [rid for rid, since in Heartbeat._active.items()
+                       if time.monotonic() - since >= period]
+            if not due:
+                continue
+            try:
+                PipelineRun.objects.filter(pk__in=due, status=RunStatus.RUNNING).update(
+                    heartbeat_at=timezone.now())
+            except Exception:
+                logger.exception("heartbeat of runs %s failed", due)
+                connection.close()
+
+
 def ms_since(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 2)
 
@@ -103,7 +149,7 @@ class Engine:
         nodes = self._initial_states(run)
         started = time.perf_counter()
         self._mark_running(run)
-        with run_context(run.trace_id, run.pk):
+        with run_context(run.trace_id, run.pk), Heartbeat(run):
             failure = self._run_nodes(run, payload, nodes, state)
             self._finish(run, nodes, state, failure, started)
         return result_dict(run, [nodes[n] for n in self._result_order(nodes)])
@@ -111,7 +157,7 @@ class Engine:
     # -- internals --------------------------------------------------------------------------
     def _initial_states(self, run: PipelineRun) -> dict[str, NodeState]:
         existing = {}
-        if run.pk and run.status == RunStatus.FAILED:  # a resume
+        if run.pk:  # a stored run may be a resume or a takeover: reuse what succeeded
             existing = {stage.node_id: stage for stage in run.stages.all()}
         nodes = {}
         for node_id in self.plan.order:
@@ -130,20 +176,17 @@ class Engine:
         return nodes
 
     def _mark_running(self, run: PipelineRun) -> None:
-        """A new run is inserted lazily (see _ensure_saved); a stored one is marked RUNNING."""
         now = timezone.now()
-        fields = ["status", "heartbeat_at"]
         run.status, run.heartbeat_at = RunStatus.RUNNING, now
+        fields = ["status", "heartbeat_at", "error"]
         if run.started_at is None:
             run.started_at = now
             fields.append("started_at")
-        if run.pk is not None:
-            run.error = ""
-            run.save(update_fields=[*fields, "error"])
-
-    def _ensure_saved(self, run: PipelineRun) -> None:
         if run.pk is None:
             run.save()
+        else:
+            run.error = ""
+            run.save(update_fields=fields)
 
     def _run_nodes(self, run, payload, nodes: dict[str, NodeState], state: dict) -> str:
         failure = ""
@@ -159,9 +202,8 @@ class Engine:
                 node.output, node.error = None, ""
                 self._save(run, node, position=len(self.plan.order) + self.plan.order.index(node_id))
                 continue
-            if get_handler(node.node_type).needs_run_record:
-                # The run and what ran before are on record before anything touches the world.
-                self._flush(run)
+            if get_handler(node.node_type).side_effects:
+                self._flush(run)  # what ran before is on record before anything touches the world
             self._run_one(run, payload, node, nodes, state)
             self._save(run, node, position=position)
             position += 1
@@ -209,7 +251,7 @@ class Engine:
         try:
             reason = self._skip_reason(node, nodes, ctx)
             handler = get_handler(node.node_type)
-            config = (spec.config if handler.renders_own_templates
+            config = (spec.config if reason or handler.renders_own_templates
                       else templating.render_value(spec.config, template_scope(ctx)))
         except templating.TemplateError as exc:
             node.status, node.error = NodeStatus.FAILED, str(exc)
@@ -274,11 +316,9 @@ class Engine:
         self._unsaved.append(node)
 
     def _flush(self, run) -> None:
-        if run.pk is not None and not self._unsaved:
-            return
-        with transaction.atomic():
-            self._ensure_saved(run)
-            self._write_stages()
+        if self._unsaved:
+            with transaction.atomic():
+                self._write_stages()
 
     def _write_stages(self) -> None:
         new = [node.record for node in self._unsaved if node.record and node.record.pk is None]
@@ -301,14 +341,15 @@ class Engine:
         if incident is not None:
             run.incident = incident
         with transaction.atomic():
-            if run.pk is None:
-                run.save()
-            else:
-                run.save(update_fields=["status", "error", "finished_at", "duration_ms", "incident"])
             self._write_stages()
+            run.save(update_fields=["status", "error", "finished_at", "duration_ms", "incident"])
 
     def _result_order(self, nodes: dict[str, NodeState]) -> list[str]:
-        return sorted(nodes, key=lambda n: nodes[n].record.position if nodes[n].record else 0)
+        def position(node_id: str) -> int:
+            record = nodes[node_id].record
+            return record.position if record is not None else 0
+
+        return sorted(nodes, key=position)
 
 
 def failure_reason(failed_node: str) -> str:

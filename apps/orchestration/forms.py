@@ -1,4 +1,4 @@
-"""The admin form of a PipelineDefinition: JSON edited as text, validated like the CLI validates it."""
+"""The admin form of a PipelineDefinition: JSON edited as text, validated as the CLI does."""
 
 import json
 from typing import Any
@@ -21,8 +21,13 @@ class PrettyJSONField(forms.JSONField):
 
 def code_area(rows: int) -> forms.Textarea:
     return forms.Textarea(
-        attrs={"rows": rows, "cols": 80, "spellcheck": "false", "class": "vLargeTextField",
-               "style": "font-family: monospace; width: 100%; box-sizing: border-box;"}
+        attrs={
+            "rows": rows,
+            "cols": 80,
+            "spellcheck": "false",
+            "class": "vLargeTextField",
+            "style": "font-family: monospace; width: 100%; box-sizing: border-box;",
+        }
     )
 
 
@@ -41,13 +46,13 @@ def problems_by_node(problems: list[Problem]) -> list[tuple[str, list[Problem]]]
 class PipelineDefinitionForm(forms.ModelForm):
     config = PrettyJSONField(
         widget=code_area(24),
-        help_text="The definition: {\"version\", \"description\", \"defaults\", \"nodes\": [...]}. "
+        help_text='The definition: {"version", "description", "defaults", "nodes": [...]}. '
         "See docs/definitions.md. A changed config is saved as a new version.",
     )
     match = PrettyJSONField(
         required=False,
         widget=code_area(4),
-        help_text="Routing conditions, e.g. {\"source\": \"grafana\", \"severity\": [\"critical\"]}; "
+        help_text='Routing conditions, e.g. {"source": "grafana", "severity": ["critical"]}; '
         "empty means routing never picks this definition.",
     )
 

@@ -49,7 +49,9 @@ def text(plan: Plan) -> str:
 
 
 def _edges(plan: Plan) -> list[tuple[str, str]]:
-    return [(node_id, target) for node_id in plan.order for target in plan.nodes[node_id].next_ids()]
+    return [
+        (node_id, target) for node_id in plan.order for target in plan.nodes[node_id].next_ids()
+    ]
 
 
 def _mermaid_label(value: str) -> str:
@@ -79,7 +81,11 @@ def _dot_quote(value: str) -> str:
 
 def dot(plan: Plan, name: str = "pipeline") -> str:
     """A Graphviz digraph: `dot -Tsvg` draws it."""
-    lines = [f"digraph {_dot_quote(name)} {{", "    rankdir=TB;", '    node [shape=box, fontname="Helvetica"];']
+    lines = [
+        f"digraph {_dot_quote(name)} {{",
+        "    rankdir=TB;",
+        '    node [shape=box, fontname="Helvetica"];',
+    ]
     for node_id in plan.order:
         node = plan.nodes[node_id]
         attrs = [f"label={_dot_quote(node.id + chr(10) + node.type)}"]
@@ -135,7 +141,9 @@ def _layout(plan: Plan) -> tuple[dict[str, Box], int, int]:
         row_width = len(row) * BOX_W + (len(row) - 1) * GAP_X
         left = (width - row_width) // 2
         for i, node_id in enumerate(row):
-            boxes[node_id] = Box(node_id, left + i * (BOX_W + GAP_X), MARGIN + level * (BOX_H + GAP_Y))
+            boxes[node_id] = Box(
+                node_id, left + i * (BOX_W + GAP_X), MARGIN + level * (BOX_H + GAP_Y)
+            )
     height = MARGIN * 2 + len(rows) * BOX_H + max(len(rows) - 1, 0) * GAP_Y
     return boxes, width, height
 
@@ -165,8 +173,7 @@ def _svg_edge(source: Box, target: Box) -> str:
     x1, y1 = source.x + BOX_W // 2, source.y + BOX_H
     x2, y2 = target.x + BOX_W // 2, target.y - 2
     return (
-        f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#455a64" '
-        f'marker-end="url(#arrow)"/>'
+        f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#455a64" marker-end="url(#arrow)"/>'
     )
 
 
@@ -175,7 +182,8 @@ def svg(plan: Plan) -> str:
     boxes, width, height = _layout(plan)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="pipeline-graph" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+        f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" '
+        'font-size="12">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
         'markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
         'fill="#455a64"/></marker></defs>',

@@ -53,6 +53,9 @@ class PipelineDefinitionRevision(models.Model):
         ]
         ordering = ["definition", "version"]
 
+    def __str__(self) -> str:
+        return f"v{self.version}"
+
 
 class RunStatus(models.TextChoices):
     PENDING = "PENDING"

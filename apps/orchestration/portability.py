@@ -86,14 +86,20 @@ def _field_problems(data: dict) -> list[Problem]:
         if key not in EXPORT_KEYS
     ]
     if "description" in data and not isinstance(data["description"], str):
-        problems.append(Problem("invalid_field", "'description' must be a string", None, "/description"))
+        problems.append(
+            Problem("invalid_field", "'description' must be a string", None, "/description")
+        )
     priority = data.get("priority", 100)
     if not isinstance(priority, int) or isinstance(priority, bool):
-        problems.append(Problem("invalid_field", "'priority' must be an integer", None, "/priority"))
+        problems.append(
+            Problem("invalid_field", "'priority' must be an integer", None, "/priority")
+        )
     elif not PRIORITY_RANGE[0] <= priority <= PRIORITY_RANGE[1]:
         problems.append(Problem("invalid_field", "'priority' is out of range", None, "/priority"))
     if "is_active" in data and not isinstance(data["is_active"], bool):
-        problems.append(Problem("invalid_field", "'is_active' must be true or false", None, "/is_active"))
+        problems.append(
+            Problem("invalid_field", "'is_active' must be true or false", None, "/is_active")
+        )
     if data.get("match") is not None:
         from apps.alerts.routing import match_problems
 
@@ -105,8 +111,12 @@ def _field_problems(data: dict) -> list[Problem]:
 def name_problems(name: Any) -> list[Problem]:
     if not isinstance(name, str) or not NAME_RE.match(name):
         return [
-            Problem("invalid_name", f"Invalid definition name: {name!r} "
-                    "(1-100 letters, digits, '-' or '_')", None, "/name")
+            Problem(
+                "invalid_name",
+                f"Invalid definition name: {name!r} (1-100 letters, digits, '-' or '_')",
+                None,
+                "/name",
+            )
         ]
     return []
 
@@ -121,7 +131,9 @@ def parse_document(data: Any, source: str) -> tuple[Document | None, list[Proble
     if is_export_format(data):
         problems = _field_problems(data) + name_problems(data.get("name"))
         problems += _prefixed(validate_definition(data["config"]), "/config")
-        fields = {key: data[key] for key in EXPORT_KEYS if key in data and key not in ("name", "config")}
+        fields = {
+            key: data[key] for key in EXPORT_KEYS if key in data and key not in ("name", "config")
+        }
         document = Document(str(data.get("name")), data["config"], fields, source)
     else:
         name = Path(source).stem
@@ -144,7 +156,9 @@ def canonical(value: Any) -> str:
 
 def _changes(definition: PipelineDefinition, document: Document) -> list[str]:
     changed = [
-        key for key, value in document.fields.items() if canonical(getattr(definition, key)) != canonical(value)
+        key
+        for key, value in document.fields.items()
+        if canonical(getattr(definition, key)) != canonical(value)
     ]
     if canonical(definition.config) != canonical(document.config):
         changed.append("config")
@@ -154,9 +168,13 @@ def _changes(definition: PipelineDefinition, document: Document) -> list[str]:
 def store(document: Document) -> ImportOutcome:
     """Create the definition, or update it only when a field differs (config -> new version)."""
     with transaction.atomic():
-        definition = PipelineDefinition.objects.select_for_update().filter(name=document.name).first()
+        definition = (
+            PipelineDefinition.objects.select_for_update().filter(name=document.name).first()
+        )
         if definition is None:
-            definition = PipelineDefinition(name=document.name, config=document.config, **document.fields)
+            definition = PipelineDefinition(
+                name=document.name, config=document.config, **document.fields
+            )
             definition.save()
             return ImportOutcome("created", definition)
         changed = _changes(definition, document)

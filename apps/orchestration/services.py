@@ -2,10 +2,13 @@
 
 import logging
 import threading
+import time
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .definition_orchestrator import DefinitionBasedOrchestrator, new_trace_id
@@ -34,13 +37,15 @@ def orchestrator_for_run(run: PipelineRun) -> DefinitionBasedOrchestrator:
 
 def create_run(definition: PipelineDefinition | None, payload: Any, *, source: str,
                environment: str = "production", trace_id: str | None = None,
-               incident: Any = None) -> PipelineRun:
+               incident: Any = None,
+               orchestrator: DefinitionBasedOrchestrator | None = None) -> PipelineRun:
     """A PENDING run of definition (None: the built-in standard pipeline), to execute later."""
-    if definition is None:
-        orchestrator = DefinitionBasedOrchestrator(standard_definition())
-        orchestrator.kind = "fixed"
-    else:
-        orchestrator = DefinitionBasedOrchestrator(definition)
+    if orchestrator is None:
+        if definition is None:
+            orchestrator = DefinitionBasedOrchestrator(standard_definition())
+            orchestrator.kind = "fixed"
+        else:
+            orchestrator = DefinitionBasedOrchestrator(definition)
     run = orchestrator.new_run(payload, source=source, trace_id=trace_id or new_trace_id(),
                                environment=environment, status=RunStatus.PENDING,
                                incident=incident)
@@ -48,13 +53,30 @@ def create_run(definition: PipelineDefinition | None, payload: Any, *, source: s
     return run
 
 
+def stale_cutoff() -> Any:
+    return timezone.now() - timedelta(seconds=settings.PIPELINE_STALE_AFTER_S)
+
+
 def claim_run(run_id: int, worker: str = "") -> bool:
-    """Atomically move a PENDING run to RUNNING; False when someone else has it or it ended."""
-    claimed = PipelineRun.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
-        status=RunStatus.RUNNING, claimed_by=worker[:200], heartbeat_at=timezone.now(),
-        started_at=timezone.now(),
+    """Atomically take a run: PENDING, or RUNNING with a stale heartbeat (its worker died).
+
+    False when another live worker has it or it has finished: the caller must not run it.
+    """
+    claimable = Q(status=RunStatus.PENDING) | Q(status=RunStatus.RUNNING,
+                                                 heartbeat_at__lt=stale_cutoff())
+    claimed = PipelineRun.objects.filter(claimable, pk=run_id).update(
+        status=RunStatus.RUNNING, claimed_by=worker[:200], heartbeat_at=timezone.now()
     )
+    if claimed:
+        release_interrupted_work(run_id)
     return claimed == 1
+
+
+def release_interrupted_work(run_id: int) -> None:
+    """What a dead worker left half-done for this run may be done again (at-least-once)."""
+    from apps.notify.services import release_interrupted
+
+    release_interrupted(run_id)
 
 
 def execute_run(run_id: int, worker: str = "") -> dict:
@@ -72,22 +94,24 @@ def execute_run(run_id: int, worker: str = "") -> dict:
     return Engine(orchestrator.plan, orchestrator.label).execute(run, run.payload)
 
 
-def resume_run(run_id: int) -> dict:
+def resume_run(run_id: int, worker: str = "") -> dict:
     """Re-run a FAILED run from its failed node, reusing what succeeded; same run id."""
-    run = PipelineRun.objects.select_related("incident").filter(pk=run_id).first()
+    run = PipelineRun.objects.filter(pk=run_id).first()
     if run is None:
         raise RunError(f"Pipeline run not found: {run_id}")
     if run.status != RunStatus.FAILED:
         raise RunError(f"Only FAILED runs can be resumed; run {run_id} is {run.status}")
-    updated = PipelineRun.objects.filter(pk=run_id, status=RunStatus.FAILED).update(
-        heartbeat_at=timezone.now()
-    )
-    if not updated:
-        raise RunError(f"Run {run_id} changed while resuming")
     orchestrator = orchestrator_for_run(run)
     problems = orchestrator.validate()
     if problems:
         raise RunError("Recorded definition is no longer valid: " + "; ".join(problems))
+    claimed = PipelineRun.objects.filter(pk=run_id, status=RunStatus.FAILED).update(
+        status=RunStatus.RUNNING, heartbeat_at=timezone.now(), claimed_by=worker[:200] or "resume"
+    )
+    if not claimed:
+        raise RunError(f"Run {run_id} is being resumed elsewhere")
+    release_interrupted_work(run_id)
+    run = PipelineRun.objects.select_related("incident").get(pk=run_id)
     return Engine(orchestrator.plan, orchestrator.label).execute(run, run.payload)
 
 
@@ -121,8 +145,13 @@ def _run_in_background(run_ids: list[int]) -> None:
     threading.Thread(target=work, name="pipeline-runs", daemon=True).start()
 
 
-def dispatch(run_ids: list[int]) -> None:
-    """Execute PENDING runs after the current transaction commits, off the caller's path."""
+def dispatch(run_ids: list[int], *, background: bool = True) -> None:
+    """Execute PENDING runs after the current transaction commits.
+
+    With CELERY_BROKER_URL the runs go to the workers. Without a broker they run in this
+    process: in a background thread (a server answering a webhook) or inline (a CLI, which
+    would otherwise exit before the thread finished).
+    """
     if not run_ids:
         return
     ids = list(run_ids)
@@ -130,5 +159,62 @@ def dispatch(run_ids: list[int]) -> None:
         from .tasks import execute_run_task
 
         transaction.on_commit(lambda: [execute_run_task.delay(run_id) for run_id in ids])
-    else:
+    elif background:
         transaction.on_commit(lambda: _run_in_background(ids))
+    else:
+        transaction.on_commit(lambda: [execute_run(run_id, worker="inline") for run_id in ids])
+
+
+def wait_for_run(run_id: int, timeout_s: float = 600.0, poll_s: float = 0.2) -> PipelineRun:
+    """Block until a run reaches a final status (or timeout); returns the run as stored."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        run = PipelineRun.objects.get(pk=run_id)
+        if run.status in FINAL_RUN_STATUSES or time.monotonic() > deadline:
+            return run
+        time.sleep(poll_s)
+
+
+def sweep_runs(*, requeue: bool = False, dry_run: bool = False) -> dict[str, list[int]]:
+    """Mark RUNNING runs whose heartbeat went stale as FAILED; optionally resume them.
+
+    Also re-dispatches PENDING runs that waited longer than the stale limit (a lost message).
+    """
+    cutoff = stale_cutoff()
+    stuck = list(
+        PipelineRun.objects.filter(status=RunStatus.RUNNING)
+        .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff))
+        .values_list("pk", "claimed_by", "heartbeat_at")
+    )
+    waiting = list(
+        PipelineRun.objects.filter(status=RunStatus.PENDING, created_at__lt=cutoff)
+        .values_list("pk", flat=True)
+    )
+    failed = []
+    if not dry_run:
+        for run_id, worker, beat in stuck:
+            error = (f"worker lost: no heartbeat since {beat.isoformat() if beat else 'start'}"
+                     f" from {worker or 'unknown worker'}")
+            updated = PipelineRun.objects.filter(pk=run_id, status=RunStatus.RUNNING,
+                                                 heartbeat_at=beat).update(
+                status=RunStatus.FAILED, error=error, finished_at=timezone.now())
+            if updated:
+                failed.append(run_id)
+        if requeue:
+            for run_id in failed:
+                _enqueue_resume(run_id)
+            dispatch(waiting)
+    return {"failed": failed if not dry_run else [r[0] for r in stuck],
+            "requeued": (failed if requeue else []), "pending_redispatched": waiting if requeue else []}
+
+
+def _enqueue_resume(run_id: int) -> None:
+    if settings.CELERY_BROKER_URL:
+        from .tasks import resume_run_task
+
+        transaction.on_commit(lambda: resume_run_task.delay(run_id))
+    else:
+        try:
+            resume_run(run_id, worker="sweep")
+        except RunError as exc:
+            logger.warning("could not resume run %s: %s", run_id, exc)

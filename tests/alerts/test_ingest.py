@@ -152,7 +152,8 @@ def test_changed_content_updates_the_row_and_records_an_event(make_alert):
     assert result.counts["updated"] == 1
     alert = Alert.objects.get()
     assert alert.description == "two"
-    assert list(alert.events.values_list("kind", flat=True)) == ["created", "grouped", "updated"]
+    assert list(alert.events.values_list("kind", flat=True)) == ["created", "updated"]
+    assert "opened incident #" in alert.events.first().reason  # grouping folded into created
     assert result.changed == []  # same severity, still firing: no new run
 
 
@@ -170,7 +171,11 @@ def test_same_fingerprint_twice_in_one_payload_counts_once(make_alert, make_payl
 def test_fingerprint_fields_are_stored(make_alert):
     ingest(load_payload("alertmanager/v4_firing_two_alerts.json"))
     ingest(make_alert("NoFp", host="h"))
-    assert set(Alert.objects.filter(source="alertmanager").values_list("fingerprint_fields", flat=True)[:1][0]) == {"fingerprint"}
+    assert set(
+        Alert.objects.filter(source="alertmanager").values_list("fingerprint_fields", flat=True)[
+            :1
+        ][0]
+    ) == {"fingerprint"}
     assert Alert.objects.get(source="generic").fingerprint_fields == ["name", "host"]
 
 
@@ -242,7 +247,10 @@ def test_full_lifecycle_open_ack_resolve_reopen(make_alert, make_payload):
     ]
     assert all(e.reason and e.created_at for e in incident.events.all())
     kinds = list(Alert.objects.get(fingerprint="b").events.values_list("kind", flat=True))
-    assert kinds == ["created", "grouped", "resolved", "refired", "grouped"]
+    assert kinds == ["created", "resolved", "refired", "grouped"]
+    assert (
+        Alert.objects.get(fingerprint="b").group_reason == f"reopened its incident #{incident.pk}"
+    )
 
 
 def test_a_resent_acknowledgement_writes_nothing(make_alert):
@@ -284,7 +292,11 @@ def test_severity_is_the_max_of_firing_alerts(make_alert, make_payload):
     down = ingest(make_payload(make_alert(fingerprint="b", severity="critical", status="resolved")))
     assert down.changed == []
     assert fresh(incident).severity == "warning"
-    reasons = list(incident.events.filter(from_status="open", to_status="open").values_list("reason", flat=True))
+    reasons = list(
+        incident.events.filter(from_status="open", to_status="open").values_list(
+            "reason", flat=True
+        )
+    )
     assert reasons == ["severity warning -> critical", "severity critical -> warning"]
 
 
@@ -293,7 +305,9 @@ def test_an_alert_first_seen_resolved_opens_no_incident(make_alert):
     assert result.counts["created"] == 1
     assert result.incidents == [] and result.incident is None
     assert Incident.objects.count() == 0
-    assert "not grouped" in Alert.objects.get().events.get(kind="grouped").reason
+    alert = Alert.objects.get()
+    assert alert.group_reason.startswith("not grouped: it arrived resolved")
+    assert "not grouped" in alert.events.get(kind="created").reason
 
 
 def test_reopen_joins_the_active_incident_when_one_holds_the_group_key(make_alert):
@@ -357,7 +371,9 @@ def test_an_unchanged_resend_issues_no_writes():
     ingest(am_payload(20))
     with CaptureQueriesContext(connection) as queries:
         ingest(am_payload(20))
-    writes = [q["sql"] for q in queries if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+    writes = [
+        q["sql"] for q in queries if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE")
+    ]
     assert writes == []
 
 
@@ -433,9 +449,14 @@ def test_times_are_aware_and_events_carry_the_trace_id(make_alert):
 def test_result_incidents_reflect_the_changes_of_the_payload(make_alert, make_payload):
     ingest(make_payload(make_alert(fingerprint="a"), make_alert(fingerprint="b")))
     # a unchanged, b resolves; then a resolves while b is re-sent unchanged
-    ingest(make_payload(make_alert(fingerprint="a"), make_alert(fingerprint="b", status="resolved")))
+    ingest(
+        make_payload(make_alert(fingerprint="a"), make_alert(fingerprint="b", status="resolved"))
+    )
     result = ingest(
-        make_payload(make_alert(fingerprint="b", status="resolved"), make_alert(fingerprint="a", status="resolved"))
+        make_payload(
+            make_alert(fingerprint="b", status="resolved"),
+            make_alert(fingerprint="a", status="resolved"),
+        )
     )
     assert [i.status for i in result.incidents] == ["resolved"]
     assert result.changed == [(result.incidents[0], "resolved")]

@@ -43,6 +43,8 @@ class ApiClient:
     def call(self, method: str, path: str, body: Any = None, *, raw: str | None = None, **extra):
         headers = {"Authorization": f"Bearer {self.raw_key}"} if self.raw_key else {}
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        if data is None and method in {"POST", "PUT", "PATCH"}:
+            data = ""  # an empty body, as curl -X POST sends
         kwargs: dict[str, Any] = {"headers": headers, **extra}
         if data is not None:
             kwargs |= {"data": data, "content_type": "application/json"}

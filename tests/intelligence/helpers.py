@@ -14,9 +14,17 @@ from tests.conftest import load_payload
 _counter = itertools.count(1)
 RESOLVED_WORDS = {"resolved", "ok", "closed", "recovered", "close"}
 SEVERITY_WORDS = {
-    "critical": "critical", "disaster": "critical", "high": "critical", "p1": "critical",
-    "warning": "warning", "average": "warning", "medium": "warning", "p2": "warning",
-    "info": "info", "information": "info", "low": "info",
+    "critical": "critical",
+    "disaster": "critical",
+    "high": "critical",
+    "p1": "critical",
+    "warning": "warning",
+    "average": "warning",
+    "medium": "warning",
+    "p2": "warning",
+    "info": "info",
+    "information": "info",
+    "low": "info",
 }
 
 
@@ -48,36 +56,84 @@ def alerts_from_fixture(relative: str) -> list[dict[str, Any]]:
         ]
     if vendor == "grafana":  # legacy
         tags = (body.get("evalMatches") or [{}])[0].get("tags") or {}
-        return [{"name": body["ruleName"], "status": "firing" if body["state"] == "alerting" else "resolved",
-                 "severity": "warning", "host": tags.get("instance", ""),
-                 "description": body.get("message", ""), "fingerprint": str(body["ruleId"])}]
+        return [
+            {
+                "name": body["ruleName"],
+                "status": "firing" if body["state"] == "alerting" else "resolved",
+                "severity": "warning",
+                "host": tags.get("instance", ""),
+                "description": body.get("message", ""),
+                "fingerprint": str(body["ruleId"]),
+            }
+        ]
     if vendor == "zabbix":
-        return [{"name": body["trigger"], "status": _status(body["status"]),
-                 "severity": _severity(body["severity"]), "host": body["hostname"],
-                 "description": body["item"], "fingerprint": body["link"].split("triggerid=")[1].split("&")[0]}]
+        return [
+            {
+                "name": body["trigger"],
+                "status": _status(body["status"]),
+                "severity": _severity(body["severity"]),
+                "host": body["hostname"],
+                "description": body["item"],
+                "fingerprint": body["link"].split("triggerid=")[1].split("&")[0],
+            }
+        ]
     if vendor == "newrelic" and "issueUrl" in body:
-        return [{"name": body["title"], "status": _status(body["state"]),
-                 "severity": _severity(body["priority"]),
-                 "host": (body.get("impactedEntities") or [""])[0], "description": "",
-                 "fingerprint": body["id"]}]
+        return [
+            {
+                "name": body["title"],
+                "status": _status(body["state"]),
+                "severity": _severity(body["priority"]),
+                "host": (body.get("impactedEntities") or [""])[0],
+                "description": "",
+                "fingerprint": body["id"],
+            }
+        ]
     if vendor == "newrelic":
-        return [{"name": body["condition_name"], "status": "resolved" if body["current_state"] == "closed" else "firing",
-                 "severity": _severity(body.get("severity")), "host": "",
-                 "description": body.get("details", ""), "fingerprint": str(body["incident_id"])}]
+        return [
+            {
+                "name": body["condition_name"],
+                "status": "resolved" if body["current_state"] == "closed" else "firing",
+                "severity": _severity(body.get("severity")),
+                "host": "",
+                "description": body.get("details", ""),
+                "fingerprint": str(body["incident_id"]),
+            }
+        ]
     if vendor == "generic" and "incident" in body:
         incident = body["incident"]
-        return [{"name": incident["condition_name"], "status": _status(incident["state"]),
-                 "severity": "warning", "host": incident["resource_name"],
-                 "description": incident["summary"], "fingerprint": incident["incident_id"]}]
+        return [
+            {
+                "name": incident["condition_name"],
+                "status": _status(incident["state"]),
+                "severity": "warning",
+                "host": incident["resource_name"],
+                "description": incident["summary"],
+                "fingerprint": incident["incident_id"],
+            }
+        ]
     if vendor == "datadog":
-        return [{"name": body["title"], "status": _status(body["alert_transition"]),
-                 "severity": _severity(body.get("severity") or "warning"), "host": "",
-                 "description": body["body"], "fingerprint": f"{body['monitor_id']}:{body['scopes']}"}]
+        return [
+            {
+                "name": body["title"],
+                "status": _status(body["alert_transition"]),
+                "severity": _severity(body.get("severity") or "warning"),
+                "host": "",
+                "description": body["body"],
+                "fingerprint": f"{body['monitor_id']}:{body['scopes']}",
+            }
+        ]
     if vendor == "pagerduty" and "event" in body:
         data = body["event"]["data"]
-        return [{"name": data["title"], "status": _status(data["status"]),
-                 "severity": _severity(data.get("urgency")), "host": "", "description": "",
-                 "fingerprint": data["id"]}]
+        return [
+            {
+                "name": data["title"],
+                "status": _status(data["status"]),
+                "severity": _severity(data.get("urgency")),
+                "host": "",
+                "description": "",
+                "fingerprint": data["id"],
+            }
+        ]
     raise AssertionError(f"no extraction rule for {relative}")
 
 
@@ -115,11 +171,24 @@ def incident_from_fixture(relative: str, **overrides: Any) -> Incident:
 def context(**checks: tuple[str, dict[str, Any]]) -> dict[str, Any]:
     """A context node output: context(memory=("critical", {"percent": 97.0}), ...)."""
     built = {
-        name: {"status": status, "message": f"{name} {status}", "metrics": metrics, "duration_ms": 1.0}
+        name: {
+            "status": status,
+            "message": f"{name} {status}",
+            "metrics": metrics,
+            "duration_ms": 1.0,
+        }
         for name, (status, metrics) in checks.items()
     }
-    summary = {s: sum(1 for c in built.values() if c["status"] == s) for s in ("ok", "warning", "critical", "unknown")}
-    return {"checks_run": len(built), "checks": built, "summary": summary, "host": {"hostname": "web-01"}}
+    summary = {
+        s: sum(1 for c in built.values() if c["status"] == s)
+        for s in ("ok", "warning", "critical", "unknown")
+    }
+    return {
+        "checks_run": len(built),
+        "checks": built,
+        "summary": summary,
+        "host": {"hostname": "web-01"},
+    }
 
 
 def healthy_context() -> dict[str, Any]:
@@ -128,6 +197,9 @@ def healthy_context() -> dict[str, Any]:
         memory=("ok", {"percent": 41.0, "available_bytes": 4 * 2**30}),
         swap=("ok", {"percent": 0.0}),
         load=("ok", {"load1": 0.2, "load5": 0.3, "load15": 0.3, "per_core": 0.15, "cpu_count": 2}),
-        disk=("ok", {"paths": {"/": {"percent": 41.0, "free_bytes": 30 * 2**30, "inodes_percent": 5.0}}}),
+        disk=(
+            "ok",
+            {"paths": {"/": {"percent": 41.0, "free_bytes": 30 * 2**30, "inodes_percent": 5.0}}},
+        ),
         uptime=("ok", {"uptime_min": 8000.0}),
     )

@@ -25,84 +25,159 @@ class Case:
 
 CASES = {
     "cpu (New Relic 'High CPU')": Case(
-        "newrelic/workflow_issue_created_default.json", "critical", ["cpu saturation"],
+        "newrelic/workflow_issue_created_default.json",
+        "critical",
+        ["cpu saturation"],
         ["top -b -n 1"],
     ),
     "cpu with numbers from the check": Case(
-        "grafana/legacy_alerting_evalmatches_tags.json", "critical", ["cpu saturation", "97.3%"],
+        "grafana/legacy_alerting_evalmatches_tags.json",
+        "critical",
+        ["cpu saturation", "97.3%"],
         ["97.3%", "ps -eo pid,comm,%cpu"],
         context=context(cpu=("critical", {"percent": 97.3, "iowait_percent": 1.0, "cpu_count": 2})),
     ),
     "cpu that is really iowait": Case(
-        "generic/gcp_monitoring_incident_open.json", "warning", ["i/o", "63.0% iowait"],
+        "generic/gcp_monitoring_incident_open.json",
+        "warning",
+        ["i/o", "63.0% iowait"],
         ["iostat"],
         context=context(cpu=("warning", {"percent": 88.0, "iowait_percent": 63.0, "cpu_count": 2})),
     ),
     "cpu percent quoted in the alert": Case(
-        "generic/gcp_monitoring_incident_open.json", "warning", ["28.5%"], ["28.5%"],
+        "generic/gcp_monitoring_incident_open.json",
+        "warning",
+        ["28.5%"],
+        ["28.5%"],
     ),
     "memory (high_memory_load is not 'load')": Case(
-        "alertmanager/v4_firing_minimal_no_fingerprint.json", "warning", ["high memory use", "23.3%"],
-        ["ps -eo pid,comm,rss"], not_in_summary=["high load"],
+        "alertmanager/v4_firing_minimal_no_fingerprint.json",
+        "warning",
+        ["high memory use", "23.3%"],
+        ["ps -eo pid,comm,rss"],
+        not_in_summary=["high load"],
     ),
     "memory with top processes from the check": Case(
-        "alertmanager/v4_firing_minimal_no_fingerprint.json", "critical",
+        "alertmanager/v4_firing_minimal_no_fingerprint.json",
+        "critical",
         ["96.4% used", "postgres (pid 812, 1.5 GiB)"],
         ["postgres (pid 812, 1.5 GiB)", "java (pid 4410, 800.0 MiB)", "1.0 GiB available"],
-        context=context(memory=("critical", {
-            "percent": 96.4, "available_bytes": 2**30,
-            "top_processes": [{"name": "postgres", "pid": 812, "rss_bytes": 1536 * 2**20},
-                              {"name": "java", "pid": 4410, "rss_bytes": 800 * 2**20}],
-        })),
+        context=context(
+            memory=(
+                "critical",
+                {
+                    "percent": 96.4,
+                    "available_bytes": 2**30,
+                    "top_processes": [
+                        {"name": "postgres", "pid": 812, "rss_bytes": 1536 * 2**20},
+                        {"name": "java", "pid": 4410, "rss_bytes": 800 * 2**20},
+                    ],
+                },
+            )
+        ),
     ),
     "swap": Case(
-        "datadog/log_alert_triggered.json", "critical", ["swap 91.0% used"], ["swapon --show"],
-        context=context(swap=("critical", {"percent": 91.0, "used_bytes": 3 * 2**30, "total_bytes": 2**32})),
+        "datadog/log_alert_triggered.json",
+        "critical",
+        ["swap 91.0% used"],
+        ["swapon --show"],
+        context=context(
+            swap=("critical", {"percent": 91.0, "used_bytes": 3 * 2**30, "total_bytes": 2**32})
+        ),
     ),
     "disk space (New Relic 'Storage on Host')": Case(
-        "newrelic/workflow_issue_activated_custom.json", "critical", ["disk space"], ["df -h"],
+        "newrelic/workflow_issue_activated_custom.json",
+        "critical",
+        ["disk space"],
+        ["df -h"],
     ),
     "disk space with the fullest mount": Case(
-        "newrelic/workflow_issue_activated_custom.json", "critical",
-        ["/var 97.5% full", "1.2 GiB free"], ["Free space on /var", "du -xh --max-depth=1 /var"],
-        context=context(disk=("critical", {"paths": {
-            "/": {"percent": 60.0, "free_bytes": 20 * 2**30, "inodes_percent": 3.0},
-            "/var": {"percent": 97.5, "free_bytes": int(1.2 * 2**30), "inodes_percent": 10.0},
-        }})),
+        "newrelic/workflow_issue_activated_custom.json",
+        "critical",
+        ["/var 97.5% full", "1.2 GiB free"],
+        ["Free space on /var", "du -xh --max-depth=1 /var"],
+        context=context(
+            disk=(
+                "critical",
+                {
+                    "paths": {
+                        "/": {"percent": 60.0, "free_bytes": 20 * 2**30, "inodes_percent": 3.0},
+                        "/var": {
+                            "percent": 97.5,
+                            "free_bytes": int(1.2 * 2**30),
+                            "inodes_percent": 10.0,
+                        },
+                    }
+                },
+            )
+        ),
     ),
     "inodes": Case(
-        "datadog/log_alert_triggered_database.json", "critical", ["inode", "/srv", "98.0%"],
+        "datadog/log_alert_triggered_database.json",
+        "critical",
+        ["inode", "/srv", "98.0%"],
         ["du --inodes"],
-        context=context(disk=("critical", {"paths": {
-            "/srv": {"percent": 40.0, "free_bytes": 50 * 2**30, "inodes_percent": 98.0},
-        }})),
+        context=context(
+            disk=(
+                "critical",
+                {
+                    "paths": {
+                        "/srv": {"percent": 40.0, "free_bytes": 50 * 2**30, "inodes_percent": 98.0},
+                    }
+                },
+            )
+        ),
         not_in_summary=["disk space"],
     ),
     "load with idle CPUs": Case(
-        "datadog/log_alert_triggered_p2.json", "critical", ["blocked", "state d"], ["vmstat 1 5"],
+        "datadog/log_alert_triggered_p2.json",
+        "critical",
+        ["blocked", "state d"],
+        ["vmstat 1 5"],
         context=context(
-            load=("critical", {"load1": 9.1, "load5": 8.0, "load15": 6.0, "per_core": 4.0, "cpu_count": 2}),
+            load=(
+                "critical",
+                {"load1": 9.1, "load5": 8.0, "load15": 6.0, "per_core": 4.0, "cpu_count": 2},
+            ),
             cpu=("ok", {"percent": 12.0}),
         ),
     ),
     "process down": Case(
-        "pagerduty/v3_incident_triggered.json", "critical", ["nginx", "not running"],
+        "pagerduty/v3_incident_triggered.json",
+        "critical",
+        ["nginx", "not running"],
         ["systemctl status nginx", "journalctl -u nginx"],
         context=context(process=("critical", {"missing": ["nginx"], "running": ["sshd"]})),
     ),
     "network unreachable (Zabbix agent unreachable)": Case(
-        "zabbix/problem_disaster.json", "critical", ["unreachable"], ["ping -c 3 www.example.com"],
+        "zabbix/problem_disaster.json",
+        "critical",
+        ["unreachable"],
+        ["ping -c 3 www.example.com"],
     ),
     "network unreachable from the check": Case(
-        "zabbix/problem_average.json", "critical", ["10.0.0.5:5432"], ["nc -vz -w 3 10.0.0.5 5432"],
-        context=context(network=("critical", {"unreachable": [{"target": "10.0.0.5:5432", "error": "refused"}]})),
+        "zabbix/problem_average.json",
+        "critical",
+        ["10.0.0.5:5432"],
+        ["nc -vz -w 3 10.0.0.5 5432"],
+        context=context(
+            network=("critical", {"unreachable": [{"target": "10.0.0.5:5432", "error": "refused"}]})
+        ),
     ),
     "host reboot": Case(
-        "datadog/log_alert_triggered.json", "warning", ["restarted", "4 min"], ["journalctl -b -1"],
-        context=context(uptime=("warning", {"uptime_min": 4.0, "boot_time": "2026-11-25T20:00:00+00:00"})),
+        "datadog/log_alert_triggered.json",
+        "warning",
+        ["restarted", "4 min"],
+        ["journalctl -b -1"],
+        context=context(
+            uptime=("warning", {"uptime_min": 4.0, "boot_time": "2026-11-25T20:00:00+00:00"})
+        ),
     ),
     "temperature, not CPU time": Case(
-        "alertmanager/v4_firing_two_alerts.json", "critical", ["temperature"], ["sensors"],
+        "alertmanager/v4_firing_two_alerts.json",
+        "critical",
+        ["temperature"],
+        ["sensors"],
         not_in_summary=["cpu saturation"],
     ),
 }
@@ -168,7 +243,10 @@ def test_resolved_incidents_are_ok(fixture):
 @pytest.mark.django_db
 def test_resolved_incident_with_a_failing_check_still_reports_the_check():
     incident = incident_from_fixture("zabbix/recovery_ok.json")
-    output = analyze(incident=incident, context=context(disk=("critical", {"paths": {"/": {"percent": 99.0, "free_bytes": 10}}})))
+    output = analyze(
+        incident=incident,
+        context=context(disk=("critical", {"paths": {"/": {"percent": 99.0, "free_bytes": 10}}})),
+    )
     assert output["severity_assessment"] == "critical"
     assert "/ 99.0% full" in output["summary"] and "resolved" in output["summary"]
 
@@ -189,7 +267,10 @@ def test_alerts_no_rule_knows_are_reported_honestly(fixture):
 def test_healthy_host_with_a_plain_payload_is_ok():
     output = analyze(payload={"server": "web-01"}, context=healthy_context())
     assert output["severity_assessment"] == "ok"
-    assert output["summary"] == "web-01 looks healthy: 6 of 6 checks ok (cpu, disk, load, memory, swap, uptime)."
+    assert (
+        output["summary"]
+        == "web-01 looks healthy: 6 of 6 checks ok (cpu, disk, load, memory, swap, uptime)."
+    )
     assert output["recommendations"] == []
     assert len(output["evidence"]) == 6
 
@@ -197,7 +278,11 @@ def test_healthy_host_with_a_plain_payload_is_ok():
 @pytest.mark.django_db
 def test_unknown_checks_are_named_not_hidden():
     ctx = healthy_context()
-    ctx["checks"]["process"] = {"status": "unknown", "message": "psutil access denied", "metrics": {}}
+    ctx["checks"]["process"] = {
+        "status": "unknown",
+        "message": "psutil access denied",
+        "metrics": {},
+    }
     output = analyze(payload={"server": "web-01"}, context=ctx)
     assert output["severity_assessment"] == "info"
     assert "could not check process" in output["summary"]
@@ -206,7 +291,9 @@ def test_unknown_checks_are_named_not_hidden():
 
 @pytest.mark.django_db
 def test_payload_text_without_an_incident_is_analysed():
-    output = analyze(payload={"server": "db-02", "message": "Filesystem /data is 96% full"}, context=None)
+    output = analyze(
+        payload={"server": "db-02", "message": "Filesystem /data is 96% full"}, context=None
+    )
     assert output["severity_assessment"] == "warning"
     assert output["summary"].startswith("db-02: disk space.")
     assert "96.0%" in output["summary"]
@@ -222,11 +309,24 @@ def test_nothing_to_analyse_says_so():
 
 @pytest.mark.django_db
 def test_odd_inputs_do_not_break_the_rules():
-    ctx = {"checks": {"disk": {"status": "critical", "metrics": {"paths": ["not", "dicts"]}},
-                      "memory": "not a dict", "cpu": {"status": "warning", "metrics": None}},
-           "host": "not a dict"}
-    alerts = [{"name": "ÜberCPU 🔥 load average 12", "status": "firing", "severity": "critical",
-               "labels": "nope", "annotations": None, "description": "x" * 100_000}]
+    ctx = {
+        "checks": {
+            "disk": {"status": "critical", "metrics": {"paths": ["not", "dicts"]}},
+            "memory": "not a dict",
+            "cpu": {"status": "warning", "metrics": None},
+        },
+        "host": "not a dict",
+    }
+    alerts = [
+        {
+            "name": "ÜberCPU 🔥 load average 12",
+            "status": "firing",
+            "severity": "critical",
+            "labels": "nope",
+            "annotations": None,
+            "description": "x" * 100_000,
+        }
+    ]
     output = analyze(alerts=alerts, payload=["not", "a", "dict"], context=ctx)
     assert output["severity_assessment"] == "critical"
     assert output["summary"].startswith("CPU saturation, high load.")
@@ -266,7 +366,9 @@ def test_disk_look_names_the_largest_entries_of_the_flagged_mount(tmp_path):
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / "blob").write_bytes(b"x" * 50_000)
     (tmp_path / "small.txt").write_bytes(b"x" * 10)
-    ctx = context(disk=("critical", {"paths": {str(tmp_path): {"percent": 99.0, "free_bytes": 1000}}}))
+    ctx = context(
+        disk=("critical", {"paths": {str(tmp_path): {"percent": 99.0, "free_bytes": 1000}}})
+    )
     output = analyze(payload={"server": "localhost"}, context=ctx)
     detail = output["recommendations"][0]["detail"]
     assert f"Largest entries directly under {tmp_path}" in detail
@@ -278,7 +380,9 @@ def test_disk_look_names_the_largest_entries_of_the_flagged_mount(tmp_path):
 @pytest.mark.django_db
 def test_no_local_look_for_another_host(tmp_path):
     (tmp_path / "big").write_bytes(b"x" * 100_000)
-    ctx = context(disk=("critical", {"paths": {str(tmp_path): {"percent": 99.0, "free_bytes": 1000}}}))
+    ctx = context(
+        disk=("critical", {"paths": {str(tmp_path): {"percent": 99.0, "free_bytes": 1000}}})
+    )
     output = analyze(payload={"server": "some-other-host.example.com"}, context=ctx)
     assert "Largest entries" not in output["recommendations"][0]["detail"]
 
@@ -291,7 +395,10 @@ def test_memory_without_top_processes_takes_a_bounded_psutil_look():
     output = analyze(payload={"server": "localhost"}, context=ctx)
     detail = output["recommendations"][0]["detail"]
     assert "Largest by resident memory:" in detail
-    top = max(psutil.process_iter(["name", "memory_info"]), key=lambda p: p.info["memory_info"].rss if p.info["memory_info"] else 0)
+    top = max(
+        psutil.process_iter(["name", "memory_info"]),
+        key=lambda p: p.info["memory_info"].rss if p.info["memory_info"] else 0,
+    )
     assert f"pid {top.pid}," in detail
     cmdline = " ".join(psutil.Process(os.getpid()).cmdline())
     assert cmdline not in detail  # names and pids only, never command lines

@@ -12,7 +12,9 @@ GOOD = {
     "probable_cause": "Log growth.",
     "severity_assessment": "critical",
     "confidence": 0.8,
-    "recommendations": [{"title": "Rotate logs", "detail": "journalctl --vacuum-size=200M", "priority": "high"}],
+    "recommendations": [
+        {"title": "Rotate logs", "detail": "journalctl --vacuum-size=200M", "priority": "high"}
+    ],
     "evidence": ["check disk: critical"],
 }
 
@@ -38,12 +40,20 @@ def test_trivial_wrapping_is_repaired(text):
 
 
 def test_single_objects_and_strings_where_lists_belong_are_repaired():
-    answer = parse_answer(json.dumps({
-        **GOOD,
-        "recommendations": {"title": "Rotate logs", "priority": "HIGH", "commands": "logrotate -f /etc/logrotate.conf"},
-        "evidence": "disk check critical",
-        "severity_assessment": "Critical",
-    }))
+    answer = parse_answer(
+        json.dumps(
+            {
+                **GOOD,
+                "recommendations": {
+                    "title": "Rotate logs",
+                    "priority": "HIGH",
+                    "commands": "logrotate -f /etc/logrotate.conf",
+                },
+                "evidence": "disk check critical",
+                "severity_assessment": "Critical",
+            }
+        )
+    )
     assert [r.title for r in answer.recommendations] == ["Rotate logs"]
     assert answer.recommendations[0].priority == "high"
     assert answer.recommendations[0].commands == ["logrotate -f /etc/logrotate.conf"]
@@ -60,7 +70,10 @@ def test_single_objects_and_strings_where_lists_belong_are_repaired():
         (json.dumps({**GOOD, "confidence": 7}), "confidence"),
         (json.dumps({**GOOD, "severity_assessment": "apocalyptic"}), "severity_assessment"),
         (json.dumps({k: v for k, v in GOOD.items() if k != "summary"}), "summary"),
-        (json.dumps({**GOOD, "recommendations": [{"detail": "no title"}]}), "recommendations.0.title"),
+        (
+            json.dumps({**GOOD, "recommendations": [{"detail": "no title"}]}),
+            "recommendations.0.title",
+        ),
     ],
 )
 def test_unfixable_answers_are_provider_errors(text, message):

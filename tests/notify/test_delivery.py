@@ -11,7 +11,6 @@ from django.utils import timezone
 from apps.notify import services
 from apps.notify.models import Delivery, NotificationChannel
 from apps.orchestration.models import PipelineRun
-from tests.notify.helpers import make_context
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +27,7 @@ def single(result: dict) -> dict:
 # --- retries ----------------------------------------------------------------------------------
 
 
-def test_5xx_is_retried_until_it_succeeds(http_sink):
+def test_5xx_is_retried_until_it_succeeds(http_sink, make_context):
     http_sink.script((503, {}, b"busy"), (502, {}, b"bad gateway"), (200, {}, b"ok"))
     result = services.notify(config=generic(http_sink.url), message_context=make_context(None))
     delivery = single(result)
@@ -41,7 +40,9 @@ def test_5xx_is_retried_until_it_succeeds(http_sink):
     assert result["channels_succeeded"] == 1 and result["channels_failed"] == 0
 
 
-def test_5xx_exhausting_attempts_fails_the_channel_without_raising(http_sink, settings):
+def test_5xx_exhausting_attempts_fails_the_channel_without_raising(
+    http_sink, settings, make_context
+):
     settings.NOTIFY_MAX_ATTEMPTS = 2
     http_sink.respond(500, "boom")
     result = services.notify(config=generic(http_sink.url), message_context=make_context(None))
@@ -53,7 +54,7 @@ def test_5xx_exhausting_attempts_fails_the_channel_without_raising(http_sink, se
     assert (row.status, row.attempts, row.response_code) == ("failed", 2, 500)
 
 
-def test_4xx_is_not_retried(http_sink):
+def test_4xx_is_not_retried(http_sink, make_context):
     http_sink.respond(400, '{"error":"invalid payload"}')
     delivery = single(
         services.notify(config=generic(http_sink.url), message_context=make_context(None))
@@ -63,7 +64,7 @@ def test_4xx_is_not_retried(http_sink):
     assert len(http_sink.requests) == 1
 
 
-def test_429_honours_retry_after(http_sink, settings):
+def test_429_honours_retry_after(http_sink, settings, make_context):
     settings.NOTIFY_BACKOFF_MAX_S = 2.0
     http_sink.script((429, {"Retry-After": "1"}, b"slow down"), (200, {}, b"ok"))
     started = time.monotonic()
@@ -75,7 +76,7 @@ def test_429_honours_retry_after(http_sink, settings):
     assert elapsed >= 0.95, elapsed
 
 
-def test_429_retry_after_is_capped_by_notify_backoff_max(http_sink, settings):
+def test_429_retry_after_is_capped_by_notify_backoff_max(http_sink, settings, make_context):
     settings.NOTIFY_BACKOFF_MAX_S = 0.1
     http_sink.script((429, {"Retry-After": "3600"}, b""), (200, {}, b"ok"))
     started = time.monotonic()
@@ -86,7 +87,7 @@ def test_429_retry_after_is_capped_by_notify_backoff_max(http_sink, settings):
     assert time.monotonic() - started < 1.5
 
 
-def test_timeout_is_retried_then_fails(http_sink, settings):
+def test_timeout_is_retried_then_fails(http_sink, settings, make_context):
     settings.OUTBOUND_TIMEOUT_S = 0.2
     settings.NOTIFY_MAX_ATTEMPTS = 2
     http_sink.delay_s = 0.5
@@ -97,7 +98,7 @@ def test_timeout_is_retried_then_fails(http_sink, settings):
     assert delivery["error"].startswith("timed out after 0.2s")
 
 
-def test_connect_error_is_retried(settings):
+def test_connect_error_is_retried(settings, make_context):
     settings.OUTBOUND_ALLOW_PRIVATE = True
     delivery = single(
         services.notify(
@@ -108,7 +109,7 @@ def test_connect_error_is_retried(settings):
     assert delivery["error"].startswith("cannot connect to http://127.0.0.1:1/…")
 
 
-def test_deadline_stops_retries(http_sink, settings):
+def test_deadline_stops_retries(http_sink, settings, make_context):
     settings.NOTIFY_BACKOFF_S = 1.0
     settings.NOTIFY_BACKOFF_MAX_S = 1.0
     http_sink.respond(503, "busy")
@@ -125,7 +126,7 @@ def test_deadline_stops_retries(http_sink, settings):
     assert "deadline" in delivery["error"]
 
 
-def test_a_past_deadline_sends_nothing(http_sink):
+def test_a_past_deadline_sends_nothing(http_sink, make_context):
     delivery = single(
         services.notify(
             config=generic(http_sink.url),
@@ -141,7 +142,7 @@ def test_a_past_deadline_sends_nothing(http_sink):
 # --- destinations and policy ----------------------------------------------------------------
 
 
-def test_private_address_is_refused_with_how_to_allow_it(settings):
+def test_private_address_is_refused_with_how_to_allow_it(settings, make_context):
     settings.OUTBOUND_ALLOW_PRIVATE = False
     result = services.notify(
         config=generic("http://127.0.0.1:9/hook"), message_context=make_context(None)
@@ -152,7 +153,7 @@ def test_private_address_is_refused_with_how_to_allow_it(settings):
     assert result["channels_failed"] == 1
 
 
-def test_no_destination_fails_naming_what_to_set():
+def test_no_destination_fails_naming_what_to_set(make_context):
     result = services.notify(config={"driver": "slack"}, message_context=make_context(None))
     delivery = single(result)
     assert delivery["status"] == "failed" and delivery["attempts"] == 0
@@ -162,7 +163,7 @@ def test_no_destination_fails_naming_what_to_set():
     assert Delivery.objects.get().status == "failed"
 
 
-def test_driver_config_sends_to_enabled_channels_of_that_driver(http_sink):
+def test_driver_config_sends_to_enabled_channels_of_that_driver(http_sink, make_context):
     NotificationChannel.objects.create(
         name="a", driver="generic", config={"url": http_sink.url + "/a"}
     )
@@ -177,7 +178,7 @@ def test_driver_config_sends_to_enabled_channels_of_that_driver(http_sink):
     assert sorted(r.path for r in http_sink.requests) == ["/a", "/b"]
 
 
-def test_named_channels_missing_and_disabled(http_sink):
+def test_named_channels_missing_and_disabled(http_sink, make_context):
     NotificationChannel.objects.create(name="ok", driver="generic", config={"url": http_sink.url})
     NotificationChannel.objects.create(
         name="muted", driver="generic", config={"url": http_sink.url}, enabled=False
@@ -197,7 +198,9 @@ def test_named_channels_missing_and_disabled(http_sink):
 # --- secrets ----------------------------------------------------------------------------------
 
 
-def test_env_secrets_are_resolved_at_send_time_and_never_stored(http_sink, monkeypatch):
+def test_env_secrets_are_resolved_at_send_time_and_never_stored(
+    http_sink, monkeypatch, make_context
+):
     secret_url = f"{http_sink.url}/T000/B000/tokentokentoken"
     monkeypatch.setenv("TEAM_HOOK_URL", secret_url)
     monkeypatch.setenv("TEAM_SIGNING_SECRET", "sign-me-please-123")
@@ -217,7 +220,7 @@ def test_env_secrets_are_resolved_at_send_time_and_never_stored(http_sink, monke
     assert Delivery.objects.get().target_config["url"] == "env:TEAM_HOOK_URL"
 
 
-def test_literal_secrets_are_not_stored_and_scrubbed_from_errors(http_sink):
+def test_literal_secrets_are_not_stored_and_scrubbed_from_errors(http_sink, make_context):
     http_sink.respond(404, "no such hook /services/XYZSECRETXYZ")
     config = {"driver": "slack", "webhook_url": f"{http_sink.url}/services/XYZSECRETXYZ"}
     result = services.notify(config=config, message_context=make_context(None))
@@ -228,7 +231,9 @@ def test_literal_secrets_are_not_stored_and_scrubbed_from_errors(http_sink):
     assert "[REDACTED]" in delivery["error"]
 
 
-def test_missing_env_variable_fails_the_delivery_with_its_name(http_sink, monkeypatch):
+def test_missing_env_variable_fails_the_delivery_with_its_name(
+    http_sink, monkeypatch, make_context
+):
     monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
     delivery = single(
         services.notify(config=generic("env:NOT_SET_ANYWHERE"), message_context=make_context(None))
@@ -243,7 +248,7 @@ def test_missing_env_variable_fails_the_delivery_with_its_name(http_sink, monkey
 # --- idempotency --------------------------------------------------------------------------------
 
 
-def test_rerun_of_the_same_run_and_node_does_not_send_again(http_sink):
+def test_rerun_of_the_same_run_and_node_does_not_send_again(http_sink, make_context):
     run = PipelineRun.objects.create(trace_id="t-1")
     ctx = make_context(None, run_id=str(run.pk))
     first = services.notify(
@@ -264,7 +269,7 @@ def test_rerun_of_the_same_run_and_node_does_not_send_again(http_sink):
     assert single(other_node)["status"] == "succeeded" and len(http_sink.requests) == 2
 
 
-def test_resume_sends_only_to_channels_that_have_not_succeeded(http_sink, settings):
+def test_resume_sends_only_to_channels_that_have_not_succeeded(http_sink, settings, make_context):
     settings.NOTIFY_MAX_ATTEMPTS = 1
     NotificationChannel.objects.create(
         name="good", driver="generic", config={"url": http_sink.url + "/good"}
@@ -287,7 +292,7 @@ def test_resume_sends_only_to_channels_that_have_not_succeeded(http_sink, settin
     assert (flaky.status, flaky.attempts) == ("succeeded", 2)
 
 
-def test_without_a_run_every_call_is_its_own_delivery(http_sink):
+def test_without_a_run_every_call_is_its_own_delivery(http_sink, make_context):
     services.notify(config=generic(http_sink.url), message_context=make_context(None))
     services.notify(config=generic(http_sink.url), message_context=make_context(None))
     assert len(http_sink.requests) == 2 and Delivery.objects.count() == 2
@@ -310,7 +315,7 @@ def test_an_abandoned_sending_row_can_be_claimed_again():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_runs_of_the_same_node_send_once(http_sink):
+def test_concurrent_runs_of_the_same_node_send_once(http_sink, make_context):
     http_sink.delay_s = 0.3
     ctx = make_context(None, run_id="500")
     results: list[dict] = []
@@ -336,7 +341,7 @@ def test_concurrent_runs_of_the_same_node_send_once(http_sink):
 # --- throttle -----------------------------------------------------------------------------------
 
 
-def test_same_incident_same_channel_is_throttled(incident, http_sink):
+def test_same_incident_same_channel_is_throttled(incident, http_sink, make_context):
     config = generic(http_sink.url)
     services.notify(config=config, message_context=make_context(incident, run_id="1"))
     second = services.notify(config=config, message_context=make_context(incident, run_id="2"))
@@ -348,7 +353,9 @@ def test_same_incident_same_channel_is_throttled(incident, http_sink):
     assert Delivery.objects.filter(status="throttled").count() == 1
 
 
-def test_throttle_identifies_a_named_channel_and_inline_config_by_destination(incident, http_sink):
+def test_throttle_identifies_a_named_channel_and_inline_config_by_destination(
+    incident, http_sink, make_context
+):
     NotificationChannel.objects.create(name="ops", driver="generic", config={"url": http_sink.url})
     services.notify(config={"channel": "ops"}, message_context=make_context(incident, run_id="1"))
     inline = services.notify(
@@ -357,7 +364,7 @@ def test_throttle_identifies_a_named_channel_and_inline_config_by_destination(in
     assert single(inline)["status"] == "throttled"
 
 
-def test_severity_rise_breaks_through_the_throttle(incident, http_sink):
+def test_severity_rise_breaks_through_the_throttle(incident, http_sink, make_context):
     config = generic(http_sink.url)
     incident.severity = "warning"
     incident.save()
@@ -369,7 +376,7 @@ def test_severity_rise_breaks_through_the_throttle(incident, http_sink):
     assert len(http_sink.requests) == 2
 
 
-def test_throttle_window_expires(incident, http_sink, settings):
+def test_throttle_window_expires(incident, http_sink, settings, make_context):
     config = generic(http_sink.url)
     services.notify(config=config, message_context=make_context(incident, run_id="1"))
     Delivery.objects.update(sent_at=timezone.now() - timezone.timedelta(seconds=901))
@@ -377,7 +384,7 @@ def test_throttle_window_expires(incident, http_sink, settings):
     assert single(second)["status"] == "succeeded"
 
 
-def test_other_incident_is_not_throttled(incident, http_sink):
+def test_other_incident_is_not_throttled(incident, http_sink, make_context):
     from apps.alerts.models import Incident
 
     other = Incident.objects.create(title="Disk full", host="web-02", group_key="d")
@@ -390,7 +397,9 @@ def test_other_incident_is_not_throttled(incident, http_sink):
 # --- resolve ------------------------------------------------------------------------------------
 
 
-def test_resolve_goes_to_channels_that_were_notified_and_once_only(incident, http_sink):
+def test_resolve_goes_to_channels_that_were_notified_and_once_only(
+    incident, http_sink, make_context
+):
     NotificationChannel.objects.create(
         name="pd",
         driver="pagerduty",
@@ -427,7 +436,7 @@ def test_resolve_goes_to_channels_that_were_notified_and_once_only(incident, htt
     assert len(http_sink.requests) == 4
 
 
-def test_resolved_after_throttle_is_sent_even_inside_the_window(incident, http_sink):
+def test_resolved_after_throttle_is_sent_even_inside_the_window(incident, http_sink, make_context):
     config = generic(http_sink.url)
     services.notify(config=config, message_context=make_context(incident, run_id="1"))
     incident.status = "resolved"
@@ -436,7 +445,7 @@ def test_resolved_after_throttle_is_sent_even_inside_the_window(incident, http_s
     assert single(result)["status"] == "succeeded" and single(result)["kind"] == "resolve"
 
 
-def test_message_without_analysis_or_incident_is_complete(http_sink):
+def test_message_without_analysis_or_incident_is_complete(http_sink, make_context):
     ctx = make_context(
         None,
         analysis=None,
@@ -452,7 +461,9 @@ def test_message_without_analysis_or_incident_is_complete(http_sink):
     assert body["dedup_key"].startswith("payload-")
 
 
-def test_host_from_context_and_title_from_definition_when_the_payload_has_none(http_sink):
+def test_host_from_context_and_title_from_definition_when_the_payload_has_none(
+    http_sink, make_context
+):
     ctx = make_context(
         None, analysis=None, alerts=[], payload={}, definition={"name": "nightly-checks"}
     )
@@ -462,7 +473,7 @@ def test_host_from_context_and_title_from_definition_when_the_payload_has_none(h
     assert "Host checks (1 ok, 1 critical):\n- cpu: critical - CPU 97%" in body["text"]
 
 
-def test_custom_templates_from_node_config(http_sink):
+def test_custom_templates_from_node_config(http_sink, make_context):
     config = generic(
         http_sink.url,
         title="{{ message.severity }}: {{ message.title }}",
@@ -476,10 +487,31 @@ def test_custom_templates_from_node_config(http_sink):
     )
 
 
-def test_a_template_that_fails_to_render_falls_back_to_the_default(http_sink):
+def test_a_template_that_fails_to_render_falls_back_to_the_default(http_sink, make_context):
     config = generic(http_sink.url, message="{{ analysis.summary }}")
     result = services.notify(config=config, message_context=make_context(None, analysis=None))
     delivery = single(result)
     assert delivery["status"] == "succeeded"
     assert "message template failed, default used" in delivery["warning"]
     assert "No analysis available." in http_sink.requests[0].json()["text"]
+
+
+def test_templated_inline_url_is_rendered_from_the_run_data(http_sink, make_context):
+    ctx = make_context(None, payload={"title": "x", "hook": f"{http_sink.url}/from-payload"})
+    result = services.notify(
+        config={"driver": "generic", "url": "{{ payload.hook }}", "title": "run {{ run.id }}"},
+        message_context=ctx | {"run_id": "5"},
+    )
+    assert single(result)["status"] == "succeeded"
+    assert http_sink.requests[0].path == "/from-payload"
+    assert http_sink.requests[0].json()["title"] == "run 5"
+
+
+def test_a_templated_url_that_cannot_render_fails_the_delivery(make_context):
+    result = services.notify(
+        config={"driver": "generic", "url": "{{ payload.missing }}"},
+        message_context=make_context(None),
+    )
+    delivery = single(result)
+    assert delivery["status"] == "failed" and delivery["attempts"] == 0
+    assert delivery["error"].startswith("cannot render the generic config: undefined value")

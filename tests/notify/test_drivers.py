@@ -9,7 +9,6 @@ import pytest
 
 from apps.notify import services
 from apps.notify.models import Delivery
-from tests.notify.helpers import make_context
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +55,7 @@ def only_delivery(result: dict) -> dict:
     return result["deliveries"][0]
 
 
-def test_console_writes_title_and_text_to_stderr(incident, capsys):
+def test_console_writes_title_and_text_to_stderr(incident, capsys, make_context):
     result = services.notify(config={"driver": "console"}, message_context=make_context(incident))
     delivery = only_delivery(result)
     assert delivery["status"] == "succeeded"
@@ -64,7 +63,7 @@ def test_console_writes_title_and_text_to_stderr(incident, capsys):
     assert capsys.readouterr().err == f"{EXPECTED_TITLE}\n{EXPECTED_TEXT}\n"
 
 
-def test_generic_posts_the_json_body_and_a_verifiable_signature(incident, http_sink):
+def test_generic_posts_the_json_body_and_a_verifiable_signature(incident, http_sink, make_context):
     config = {
         "driver": "generic",
         "url": f"{http_sink.url}/hook",
@@ -123,7 +122,7 @@ def test_generic_posts_the_json_body_and_a_verifiable_signature(incident, http_s
     }
 
 
-def test_generic_without_secret_sends_no_signature_headers(http_sink):
+def test_generic_without_secret_sends_no_signature_headers(http_sink, make_context):
     config = {"driver": "generic", "url": http_sink.url}
     services.notify(config=config, message_context=make_context(None))
     (request,) = http_sink.requests
@@ -131,7 +130,7 @@ def test_generic_without_secret_sends_no_signature_headers(http_sink):
     assert "X-Signature-Timestamp" not in request.headers
 
 
-def test_slack_posts_text_and_blocks(incident, http_sink, settings):
+def test_slack_posts_text_and_blocks(incident, http_sink, settings, make_context):
     settings.PUBLIC_BASE_URL = "https://incidents.example.com"
     ctx = make_context(incident, run_id="42")
     result = services.notify(
@@ -184,7 +183,7 @@ def test_slack_posts_text_and_blocks(incident, http_sink, settings):
     ]
 
 
-def test_slack_without_analysis_still_has_the_alert_facts(http_sink):
+def test_slack_without_analysis_still_has_the_alert_facts(http_sink, make_context):
     ctx = make_context(None, analysis=None, context=None)
     services.notify(config={"driver": "slack", "webhook_url": http_sink.url}, message_context=ctx)
     body = http_sink.requests[0].json()
@@ -193,7 +192,7 @@ def test_slack_without_analysis_still_has_the_alert_facts(http_sink):
     assert "No analysis available." in body["text"]
 
 
-def test_pagerduty_trigger_then_resolve_with_the_same_dedup_key(incident, http_sink):
+def test_pagerduty_trigger_then_resolve_with_the_same_dedup_key(incident, http_sink, make_context):
     config = {
         "driver": "pagerduty",
         "routing_key": "R0UTINGKEY0000000000000000000000",
@@ -244,7 +243,7 @@ def test_pagerduty_trigger_then_resolve_with_the_same_dedup_key(incident, http_s
     }
 
 
-def test_pagerduty_dedup_key_without_incident_is_stable_from_the_payload(http_sink):
+def test_pagerduty_dedup_key_without_incident_is_stable_from_the_payload(http_sink, make_context):
     config = {"driver": "pagerduty", "routing_key": "k" * 32, "events_url": http_sink.url}
     services.notify(config=config, message_context=make_context(None, run_id="1"))
     services.notify(config=config, message_context=make_context(None, run_id="2"))
@@ -252,7 +251,7 @@ def test_pagerduty_dedup_key_without_incident_is_stable_from_the_payload(http_si
     assert keys[0] == keys[1] == "payload-groupKey-{}/{}:{}"
 
 
-def test_email_sends_text_and_html_parts_over_smtp(incident, smtp_sink):
+def test_email_sends_text_and_html_parts_over_smtp(incident, smtp_sink, make_context):
     config = {
         "driver": "email",
         "to": ["ops@example.com", "oncall@example.com"],
@@ -276,14 +275,14 @@ def test_email_sends_text_and_html_parts_over_smtp(incident, smtp_sink):
     assert "ps aux --sort=-%cpu | head" in html
 
 
-def test_email_html_escapes_payload_content(smtp_sink):
+def test_email_html_escapes_payload_content(smtp_sink, make_context):
     ctx = make_context(None, analysis={"summary": "<script>alert(1)</script>"})
     services.notify(config={"driver": "email", "to": ["ops@example.com"]}, message_context=ctx)
     html = smtp_sink.parsed().get_body(("html",)).get_content()
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
-def test_email_to_defaults_to_notify_email_to(smtp_sink, settings):
+def test_email_to_defaults_to_notify_email_to(smtp_sink, settings, make_context):
     settings.NOTIFY_EMAIL_TO = ["team@example.com"]
     settings.NOTIFY_EMAIL_FROM = "bot@example.com"
     result = services.notify(config={"driver": "email"}, message_context=make_context(None))
@@ -292,7 +291,7 @@ def test_email_to_defaults_to_notify_email_to(smtp_sink, settings):
     assert smtp_sink.messages[0]["mail_from"] == "bot@example.com"
 
 
-def test_email_to_a_dead_smtp_server_fails_after_retries(settings):
+def test_email_to_a_dead_smtp_server_fails_after_retries(settings, make_context):
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1
     result = services.notify(
         config={"driver": "email", "to": ["ops@example.com"]}, message_context=make_context(None)
@@ -303,7 +302,7 @@ def test_email_to_a_dead_smtp_server_fails_after_retries(settings):
     assert "127.0.0.1:1" in delivery["error"]
 
 
-def test_ntfy_posts_text_with_title_priority_and_tags(incident, http_sink):
+def test_ntfy_posts_text_with_title_priority_and_tags(incident, http_sink, make_context):
     result = services.notify(
         config={"driver": "ntfy", "url": f"{http_sink.url}/incidents-topic"},
         message_context=make_context(incident),
@@ -317,7 +316,7 @@ def test_ntfy_posts_text_with_title_priority_and_tags(incident, http_sink):
     assert request.headers["Tags"] == "rotating_light,critical"
 
 
-def test_ntfy_priority_from_config_and_unicode_title(http_sink):
+def test_ntfy_priority_from_config_and_unicode_title(http_sink, make_context):
     ctx = make_context(
         None, payload={"title": "Disk füll ⚠", "host": "db-1", "severity": "info"}, alerts=[]
     )
@@ -331,7 +330,9 @@ def test_ntfy_priority_from_config_and_unicode_title(http_sink):
     assert str(make_header(decode_header(headers["Title"]))) == "[INFO] Disk füll ⚠ on db-1"
 
 
-def test_env_defaults_are_used_when_the_config_names_no_destination(http_sink, settings):
+def test_env_defaults_are_used_when_the_config_names_no_destination(
+    http_sink, settings, make_context
+):
     settings.SLACK_WEBHOOK_URL = f"{http_sink.url}/from-env"
     result = services.notify(config={"driver": "slack"}, message_context=make_context(None))
     assert only_delivery(result)["status"] == "succeeded"

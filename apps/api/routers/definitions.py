@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from apps.alerts.routing import match_problems
 from apps.api.auth import EXECUTE, READ, WRITE
@@ -91,7 +91,9 @@ def check_source(source: str) -> None:
 
     known = GENERAL_SOURCES + [name for name in vendor_names() if name not in GENERAL_SOURCES]
     if source not in known:
-        raise ApiError(422, "unknown_source", f"unknown source {source!r}; known: {', '.join(known)}")
+        raise ApiError(
+            422, "unknown_source", f"unknown source {source!r}; known: {', '.join(known)}"
+        )
 
 
 def valid_orchestrator(definition: PipelineDefinition) -> DefinitionBasedOrchestrator:
@@ -131,7 +133,7 @@ def create_definition(request: HttpRequest, body: DefinitionIn):
         raise ApiError(
             409, "already_exists", f"pipeline definition already exists: {body.name}"
         ) from None
-    return 201, definition_out(definition)
+    return Status(201, definition_out(definition))
 
 
 @router.get("/{name}", auth=READ, response={200: DefinitionOut, **ERRORS})
@@ -201,7 +203,7 @@ def validate(request: HttpRequest, name: str, body: ValidateIn | None = None):
 @router.post("/{name}/dry-run", auth=EXECUTE, response={200: dict[str, Any], **ERRORS})
 def dry_run_definition(request: HttpRequest, name: str, body: RunIn | None = None):
     """The plan and the rendered notifications it would send; nothing is sent or stored."""
-    body = body or RunIn()
+    body = body or RunIn.model_validate({})
     check_source(body.source)
     orchestrator = valid_orchestrator(get_definition(name))
     return dry_run(
@@ -226,7 +228,7 @@ def execute(
 ):
     """Run it now and answer with the run result (the `run_pipeline --json` shape, also when the
     run FAILED); with `?async=1` queue it and answer 202 at once."""
-    body = body or RunIn()
+    body = body or RunIn.model_validate({})
     check_source(body.source)
     definition = get_definition(name)
     if not definition.is_active:
@@ -241,7 +243,7 @@ def execute(
             trace_id=body.trace_id,
         )
         dispatch([run.pk])
-        return 202, {"run_id": run.pk, "trace_id": run.trace_id, "status": run.status}
+        return Status(202, {"run_id": run.pk, "trace_id": run.trace_id, "status": run.status})
     try:
         return orchestrator.execute(
             body.payload,

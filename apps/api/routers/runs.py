@@ -1,6 +1,6 @@
 """/api/runs/: list and read runs, resume a failed one."""
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Any
 
 from django.http import HttpRequest
@@ -44,7 +44,7 @@ def parse_since(text: str) -> datetime:
             422, "invalid_since", f"'since' is not an ISO 8601 date or datetime: {text!r}"
         )
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.utc)
+        moment = timezone.make_aware(moment, UTC)
     return moment
 
 
@@ -71,7 +71,9 @@ def list_runs(
         wanted = status.strip().upper()
         if wanted not in RunStatus.values:
             raise ApiError(
-                422, "invalid_status", f"unknown status {status!r}; use {', '.join(RunStatus.values)}"
+                422,
+                "invalid_status",
+                f"unknown status {status!r}; use {', '.join(RunStatus.values)}",
             )
         runs = runs.filter(status=wanted)
     if definition:
@@ -81,7 +83,10 @@ def list_runs(
     if since:
         runs = runs.filter(created_at__gte=parse_since(since))
     runs = runs.order_by("-created_at", "-id")
-    return {"items": [run_summary(run) for run in runs[offset : offset + limit]], "count": runs.count()}
+    return {
+        "items": [run_summary(run) for run in runs[offset : offset + limit]],
+        "count": runs.count(),
+    }
 
 
 @router.get("/{int:run_id}", auth=READ, response={200: dict[str, Any], **ERRORS})

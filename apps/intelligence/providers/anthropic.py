@@ -6,7 +6,6 @@ from ..errors import ProviderError
 from .base import Reply, one_line, status_error
 
 NAME = "anthropic"
-MAX_TEMPERATURE = 1.0  # the messages API accepts 0..1
 
 
 def default_model() -> str:
@@ -22,6 +21,9 @@ def complete(
 ) -> Reply:
     import anthropic
 
+    # temperature is not sent: this SDK's messages.create no longer takes it.
+    del temperature
+
     client = anthropic.Anthropic(
         api_key=settings.ANTHROPIC_API_KEY,
         base_url=settings.ANTHROPIC_BASE_URL or None,
@@ -34,7 +36,6 @@ def complete(
             max_tokens=max_tokens,
             system=system,
             messages=[{"role": "user", "content": user}],
-            temperature=min(temperature, MAX_TEMPERATURE),
         )
     except anthropic.APITimeoutError:
         raise ProviderError(f"timed out after {timeout_s:.3g} s", timed_out=True) from None
@@ -44,7 +45,7 @@ def complete(
         ) from None
     except anthropic.APIConnectionError as exc:
         raise ProviderError(f"connection failed: {one_line(exc)}", retryable=True) from None
-    except Exception as exc:  # SDK parse errors on a garbled body and the like
+    except (anthropic.AnthropicError, ValueError) as exc:  # a garbled body the SDK cannot parse
         raise ProviderError(f"bad response: {type(exc).__name__}: {one_line(exc)}") from None
     finally:
         client.close()
@@ -55,6 +56,4 @@ def complete(
     )
     if not text:
         raise ProviderError("answer had no text content")
-    return Reply(
-        text, getattr(usage, "input_tokens", None), getattr(usage, "output_tokens", None)
-    )
+    return Reply(text, getattr(usage, "input_tokens", None), getattr(usage, "output_tokens", None))

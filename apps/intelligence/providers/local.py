@@ -63,6 +63,10 @@ def human_age(seconds: int) -> str:
     return f"{seconds / 86400:.1f} days ago"
 
 
+def cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def pct(value: Any) -> str:
     return f"{float(value):.1f}%" if isinstance(value, int | float) else "?%"
 
@@ -100,32 +104,49 @@ def _cpu(finding: Finding, facts: Facts, look: Look) -> Part:
     m = _metrics(finding)
     busy = m.get("percent", finding.alert_percent)
     cores = f" on {m['cpu_count']} CPUs" if m.get("cpu_count") else ""
-    detail = f"CPU {pct(busy)} busy{cores}" if busy is not None else _from_alert(finding, "high CPU")
+    detail = (
+        f"CPU {pct(busy)} busy{cores}" if busy is not None else _from_alert(finding, "high CPU")
+    )
     iowait, steal = m.get("iowait_percent") or 0, m.get("steal_percent") or 0
     if iowait >= 20:
-        cause = f"The CPUs are mostly waiting on I/O ({pct(iowait)} iowait): a slow disk or network filesystem, not computation."
+        cause = (
+            f"The CPUs are mostly waiting on I/O ({pct(iowait)} iowait): "
+            "a slow disk or network filesystem, not computation."
+        )
         commands = ["iostat -x 1 3", "ps -eo state,pid,comm | awk '$1 ~ /^D/'"]
         title = f"Find what is waiting on I/O ({pct(iowait)} iowait)"
         advice = "Find the busy device with iostat and the processes stuck in state D."
     elif steal >= 10:
-        cause = f"The hypervisor is taking {pct(steal)} of CPU time (steal): the VM is starved by its neighbours."
+        cause = (
+            f"The hypervisor is taking {pct(steal)} of CPU time (steal): "
+            "the VM is starved by its neighbours."
+        )
         commands = ["vmstat 1 5"]
         title = f"Raise the VM's CPU allocation or move it ({pct(steal)} steal)"
         advice = "The guest cannot fix this itself; ask the hypervisor's owner for dedicated CPU."
     else:
         cause = f"CPU saturation: {detail}."
-        commands = ["top -b -n 1 -o %CPU | head -n 20", "ps -eo pid,comm,%cpu --sort=-%cpu | head -n 10"]
+        commands = [
+            "top -b -n 1 -o %CPU | head -n 20",
+            "ps -eo pid,comm,%cpu --sort=-%cpu | head -n 10",
+        ]
         title = _title("Find the processes using the CPU", detail, busy is not None)
-        advice = "If the load is expected, add capacity; otherwise stop or throttle the busiest process."
+        advice = (
+            "If the load is expected, add capacity; otherwise stop or throttle the busiest process."
+        )
     top = m.get("top_processes")
     extra = ""
     if isinstance(top, list) and top:
-        extra = " Busiest: " + ", ".join(
-            f"{p.get('name', '?')} (pid {p.get('pid', '?')}, {pct(p.get('cpu_percent'))})"
-            for p in top[:3]
-            if isinstance(p, dict)
-        ) + "."
-    text = f"{detail[0].upper()}{detail[1:]}.{extra} {advice}"
+        extra = (
+            " Busiest: "
+            + ", ".join(
+                f"{p.get('name', '?')} (pid {p.get('pid', '?')}, {pct(p.get('cpu_percent'))})"
+                for p in top[:3]
+                if isinstance(p, dict)
+            )
+            + "."
+        )
+    text = f"{cap(detail)}.{extra} {advice}"
     return Part(detail, cause, _rec(finding, title, text, commands))
 
 
@@ -143,12 +164,15 @@ def _memory(finding: Finding, facts: Facts, look: Look) -> Part:
     used = m.get("percent", finding.alert_percent)
     if used is not None:
         available = m.get("available_bytes")
-        detail = f"memory {pct(used)} used" + (f", {human_bytes(available)} available" if available is not None else "")
+        detail = f"memory {pct(used)} used" + (
+            f", {human_bytes(available)} available" if available is not None else ""
+        )
     else:
         detail = _from_alert(finding, "high memory use")
     top = _top_memory(finding, look)
     top_text = ", ".join(
-        f"{p.get('name', '?')} (pid {p.get('pid', '?')}, {human_bytes(p.get('rss_bytes'))})" for p in top
+        f"{p.get('name', '?')} (pid {p.get('pid', '?')}, {human_bytes(p.get('rss_bytes'))})"
+        for p in top
     )
     cause = f"High memory use: {detail}"
     if top:
@@ -158,10 +182,12 @@ def _memory(finding: Finding, facts: Facts, look: Look) -> Part:
             f"(pid {first.get('pid', '?')}, {human_bytes(first.get('rss_bytes'))})"
         )
     cause += "."
-    text = f"{detail[0].upper()}{detail[1:]}."
+    text = f"{cap(detail)}."
     if top_text:
         text += f" Largest by resident memory: {top_text}."
-    text += " Restart or cap the largest consumer if it is leaking; check the kernel log for OOM kills."
+    text += (
+        " Restart or cap the largest consumer if it is leaking; check the kernel log for OOM kills."
+    )
     commands = [
         "ps -eo pid,comm,rss --sort=-rss | head -n 10",
         "free -m",
@@ -181,9 +207,13 @@ def _swap(finding: Finding, facts: Facts, look: Look) -> Part:
     else:
         detail = _from_alert(finding, "swap use")
     cause = f"Memory pressure is pushing pages to disk: {detail}."
-    text = f"{detail[0].upper()}{detail[1:]}. Find what grew in memory; heavy swapping slows every process on the host."
+    text = (
+        f"{cap(detail)}. Find what grew in memory; heavy swapping slows every process on the host."
+    )
     title = _title("Relieve swapping", detail, used is not None)
-    return Part(detail, cause, _rec(finding, title, text, ["vmstat 1 5", "swapon --show", "free -m"]))
+    return Part(
+        detail, cause, _rec(finding, title, text, ["vmstat 1 5", "swapon --show", "free -m"])
+    )
 
 
 def _largest_text(mount: str, look: Look) -> str:
@@ -194,7 +224,11 @@ def _largest_text(mount: str, look: Look) -> str:
         return ""
     parts = []
     for entry in found["entries"]:
-        size = human_bytes(entry["bytes"]) if entry["complete"] else f"at least {human_bytes(entry['bytes'])}"
+        size = (
+            human_bytes(entry["bytes"])
+            if entry["complete"]
+            else f"at least {human_bytes(entry['bytes'])}"
+        )
         recent = entry["modified_s_ago"] < host_look.RECENT_S
         written = f", last written {human_age(entry['modified_s_ago'])}" if recent else ""
         parts.append(f"{entry['name']} {size}{written}")
@@ -210,12 +244,15 @@ def _disk(finding: Finding, facts: Facts, look: Look) -> Part:
         if mount["free_bytes"] is not None:
             detail += f", {human_bytes(mount['free_bytes'])} free"
         quoted = shlex.quote(path)
-        text = f"{detail[0].upper()}{detail[1:]}.{_largest_text(path, look)}"
+        text = f"{cap(detail)}.{_largest_text(path, look)}"
     else:
         detail, quoted = _from_alert(finding, "low disk space"), "/"
-        text = f"{detail[0].upper()}{detail[1:]}."
+        text = f"{cap(detail)}."
         path = ""
-    text += " Rotate or delete old logs, clear package caches, and look for deleted files still held open."
+    text += (
+        " Rotate or delete old logs, clear package caches, and look for deleted files still"
+        " held open."
+    )
     commands = [
         "df -h",
         f"du -xh --max-depth=1 {quoted} 2>/dev/null | sort -h | tail -n 10",
@@ -235,8 +272,14 @@ def _inodes(finding: Finding, facts: Facts, look: Look) -> Part:
         path, detail = "/", _from_alert(finding, "inode exhaustion")
     quoted = shlex.quote(path)
     cause = f"Inode exhaustion: {detail}; new files cannot be created even with free space left."
-    text = f"{detail[0].upper()}{detail[1:]}. Find the directory holding millions of small files (sessions, caches, mail queues) and clean it."
-    commands = ["df -i", f"du --inodes -x --max-depth=2 {quoted} 2>/dev/null | sort -n | tail -n 10"]
+    text = (
+        f"{cap(detail)}. Find the directory holding millions of small files "
+        "(sessions, caches, mail queues) and clean it."
+    )
+    commands = [
+        "df -i",
+        f"du --inodes -x --max-depth=2 {quoted} 2>/dev/null | sort -n | tail -n 10",
+    ]
     return Part(detail, cause, _rec(finding, f"Free inodes on {path}", text, commands))
 
 
@@ -244,17 +287,22 @@ def _load(finding: Finding, facts: Facts, look: Look) -> Part:
     m = _metrics(finding)
     per_core = m.get("per_core", m.get("load1_per_core"))
     if per_core is not None:
-        averages = " ".join(f"{m[k]:.2f}" for k in ("load1", "load5", "load15") if isinstance(m.get(k), int | float))
+        averages = " ".join(
+            f"{m[k]:.2f}" for k in ("load1", "load5", "load15") if isinstance(m.get(k), int | float)
+        )
         cores = f" on {m['cpu_count']} CPUs" if m.get("cpu_count") else ""
         detail = f"load {per_core:.2f} per core" + (f", {averages}{cores}" if averages else "")
     else:
         detail = _from_alert(finding, "high load")
     cpu_busy = (facts.checks.get("cpu") or {}).get("metrics", {}).get("percent")
     if isinstance(cpu_busy, int | float) and cpu_busy < 50:
-        cause = f"High load with idle CPUs ({pct(cpu_busy)} busy): processes are blocked, usually on disk or NFS I/O (state D)."
+        cause = (
+            f"High load with idle CPUs ({pct(cpu_busy)} busy): processes are blocked, "
+            "usually on disk or NFS I/O (state D)."
+        )
     else:
         cause = f"More runnable processes than CPUs: {detail}."
-    text = f"{detail[0].upper()}{detail[1:]}. Look for processes in state D (I/O wait) and for runaway workers."
+    text = f"{cap(detail)}. Look for processes in state D (I/O wait) and for runaway workers."
     commands = ["uptime", "vmstat 1 5", "ps -eo state,pid,comm | awk '$1 ~ /^[DR]/'"]
     title = _title("Reduce load", detail, per_core is not None)
     return Part(detail, cause, _rec(finding, title, text, commands))
@@ -273,17 +321,26 @@ def _names(items: Any, *keys: str) -> list[str]:
 def _process(finding: Finding, facts: Facts, look: Look) -> Part:
     missing = _names(_metrics(finding).get("missing"), "name", "process")
     if missing:
-        detail = f"not running: {', '.join(missing[:5])}" + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        cause = f"Expected process{'es' if len(missing) > 1 else ''} {detail.removeprefix('not running: ')} not running."
+        detail = f"not running: {', '.join(missing[:5])}" + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
+        plural = "es" if len(missing) > 1 else ""
+        cause = f"Expected process{plural} {detail.removeprefix('not running: ')} not running."
         commands = []
         for name in missing[:3]:
-            commands += [f"systemctl status {shlex.quote(name)}", f"journalctl -u {shlex.quote(name)} -n 50 --no-pager"]
+            commands += [
+                f"systemctl status {shlex.quote(name)}",
+                f"journalctl -u {shlex.quote(name)} -n 50 --no-pager",
+            ]
     else:
         detail = _from_alert(finding, "a service down")
         cause = f"A service is down: {_alert_names(finding)}."
         commands = ["systemctl --failed", "journalctl -p err -n 50 --no-pager"]
     detail = f"process {detail}" if missing else detail
-    text = f"{detail[0].upper()}{detail[1:]}. Read why it stopped in its log before restarting it; a crash loop needs its cause fixed first."
+    text = (
+        f"{cap(detail)}. Read why it stopped in its log before restarting it; "
+        "a crash loop needs its cause fixed first."
+    )
     title = _title("Restart the stopped process", detail, bool(missing))
     return Part(detail, cause, _rec(finding, title, text, commands))
 
@@ -309,7 +366,10 @@ def _network(finding: Finding, facts: Facts, look: Look) -> Part:
     commands = [f"ping -c 3 {quoted}", f"ip route get {quoted}"]
     if port:
         commands.append(f"nc -vz -w 3 {quoted} {port}")
-    text = f"{detail[0].upper()}{detail[1:]}. Check whether the target is up, then routes, firewalls and DNS between the two."
+    text = (
+        f"{cap(detail)}. Check whether the target is up, then routes, firewalls and DNS "
+        "between the two."
+    )
     return Part(detail, cause, _rec(finding, "Restore connectivity", text, commands))
 
 
@@ -323,21 +383,35 @@ def _reboot(finding: Finding, facts: Facts, look: Look) -> Part:
     else:
         detail = _from_alert(finding, "a reboot")
     cause = f"The host restarted recently: {detail}."
-    text = f"{detail[0].upper()}{detail[1:]}. Find out whether the reboot was planned; if not, read the previous boot's log for a panic, OOM or power event."
-    commands = ["last -x reboot shutdown | head -n 5", "journalctl --list-boots --no-pager | tail -n 3", "journalctl -b -1 -p err -n 50 --no-pager"]
+    text = (
+        f"{cap(detail)}. Find out whether the reboot was planned; if not, read the previous "
+        "boot's log for a panic, OOM or power event."
+    )
+    commands = [
+        "last -x reboot shutdown | head -n 5",
+        "journalctl --list-boots --no-pager | tail -n 3",
+        "journalctl -b -1 -p err -n 50 --no-pager",
+    ]
     return Part(detail, cause, _rec(finding, "Find why the host rebooted", text, commands))
 
 
 def _temperature(finding: Finding, facts: Facts, look: Look) -> Part:
     detail = _from_alert(finding, "high temperature")
     cause = f"A hardware temperature alert: {_alert_names(finding)}."
-    text = f"{detail[0].upper()}{detail[1:]}. Check fans, airflow and whether the CPU is throttling."
+    text = f"{cap(detail)}. Check fans, airflow and whether the CPU is throttling."
     return Part(detail, cause, _rec(finding, "Check cooling", text, ["sensors"]))
 
 
 BUILDERS = {
-    "cpu": _cpu, "memory": _memory, "swap": _swap, "disk": _disk, "inodes": _inodes,
-    "load": _load, "process": _process, "network": _network, "reboot": _reboot,
+    "cpu": _cpu,
+    "memory": _memory,
+    "swap": _swap,
+    "disk": _disk,
+    "inodes": _inodes,
+    "load": _load,
+    "process": _process,
+    "network": _network,
+    "reboot": _reboot,
     "temperature": _temperature,
 }
 
@@ -388,6 +462,8 @@ def _firing_text(facts: Facts) -> str:
         for (name, severity), n in list(counts.items())[:3]
     )
     more = f" and {len(counts) - 3} more" if len(counts) > 3 else ""
+    if facts.alerts_total > len(facts.alerts):
+        more += f" (rules read {len(facts.alerts)} of {facts.alerts_total} alerts)"
     return f" Firing: {shown}{more}."
 
 
@@ -427,7 +503,11 @@ def _with_findings(facts: Facts, findings: list[Finding], look: Look) -> dict[st
 def _resolved(facts: Facts) -> dict[str, Any]:
     kinds = sorted({k for a in facts.alerts for k in kinds_in(alert_text(a))})
     what = f" ({', '.join(KIND_LABELS[k] for k in kinds)})" if kinds else ""
-    title = f"incident #{facts.incident['id']} '{facts.incident['title'][:120]}'" if facts.incident else "the alerts"
+    title = (
+        f"incident #{facts.incident['id']} '{facts.incident['title'][:120]}'"
+        if facts.incident
+        else "the alerts"
+    )
     count = f"{len(facts.alerts)} alert{'s' if len(facts.alerts) != 1 else ''}"
     checks = "no host check is failing" if facts.checks else "no host checks were given"
     return {
@@ -438,7 +518,8 @@ def _resolved(facts: Facts) -> dict[str, Any]:
         "recommendations": [
             {
                 "title": "Confirm the recovery and note the cause",
-                "detail": "Check that the service is back for its users and record what fixed it, so a recurrence is quicker to handle.",
+                "detail": "Check that the service is back for its users and record what "
+                "fixed it, so a recurrence is quicker to handle.",
                 "priority": "low",
                 "commands": [],
             }
@@ -451,23 +532,32 @@ def _unrecognised(facts: Facts) -> dict[str, Any]:
     firing = facts.firing_alerts
     severity = max(
         [a["severity"] for a in firing if a["severity"] in SEVERITY_RANK]
-        + ([facts.incident["severity"]] if facts.incident else []) + ["info"],
+        + ([facts.incident["severity"]] if facts.incident else [])
+        + ["info"],
         key=SEVERITY_RANK.__getitem__,
     )
     checks_ok = bool(facts.checks) and all(c["status"] == "ok" for c in facts.checks.values())
+    plural = "s" if len(firing) != 1 else ""
+    where = f"{firing[0]['source'] or 'unknown source'}: '{firing[0]['name'][:120]}'"
     hint = (
-        f" All {len(facts.checks)} host checks are ok, so the problem is probably in the application or a dependency rather than host resources."
-        if checks_ok else ""
+        f" All {len(facts.checks)} host checks are ok, so the problem is probably in the "
+        "application or a dependency rather than host resources."
+        if checks_ok
+        else ""
     )
     return {
-        "summary": f"{_host_prefix(facts)}{len(firing)} firing alert{'s' if len(firing) != 1 else ''} that no rule recognises.{_firing_text(facts)}{hint}",
-        "probable_cause": "Not determined: the alerts name no resource the rules know (CPU, memory, swap, disk, inodes, load, processes, network, reboots).",
+        "summary": f"{_host_prefix(facts)}{len(firing)} firing alert{plural} that no rule "
+        f"recognises.{_firing_text(facts)}{hint}",
+        "probable_cause": "Not determined: the alerts name no resource the rules know (CPU, "
+        "memory, swap, disk, inodes, load, processes, network, reboots).",
         "severity_assessment": severity,
         "confidence": 0.3,
-        "recommendations": _runbooks(facts) + [
+        "recommendations": _runbooks(facts)
+        + [
             {
                 "title": "Investigate from the alert's source",
-                "detail": f"Open the monitor that fired ({firing[0]['source'] or 'unknown source'}: '{firing[0]['name'][:120]}') and read its query and recent values.",
+                "detail": f"Open the monitor that fired ({where}) and read its query and "
+                "recent values.",
                 "priority": PRIORITY.get(severity, "low"),
                 "commands": [],
             }
@@ -479,22 +569,28 @@ def _unrecognised(facts: Facts) -> dict[str, Any]:
 def _quiet(facts: Facts) -> dict[str, Any]:
     if not facts.checks:
         return {
-            "summary": f"{_host_prefix(facts)}nothing to analyse: no firing alerts and no host check results were given.",
+            "summary": f"{_host_prefix(facts)}nothing to analyse: no firing alerts and no "
+            "host check results were given.",
             "probable_cause": "",
             "severity_assessment": "info",
             "confidence": 0.1,
             "recommendations": [],
             "evidence": _evidence(facts, []),
         }
-    unknown = sorted(n for n, c in facts.checks.items() if c["status"] not in ("ok", "warning", "critical"))
+    unknown = sorted(
+        n for n, c in facts.checks.items() if c["status"] not in ("ok", "warning", "critical")
+    )
     ok = len(facts.checks) - len(unknown)
-    summary = f"{facts.host or 'The host'} looks healthy: {ok} of {len(facts.checks)} checks ok ({', '.join(sorted(facts.checks))})"
+    names = ", ".join(sorted(facts.checks))
+    summary = f"{facts.host or 'The host'} looks healthy: {ok} of {len(facts.checks)} checks ok"
+    summary += f" ({names})"
     summary += f"; could not check {', '.join(unknown)}." if unknown else "."
     recommendations = []
     if unknown:
         recommendations.append(
             {
-                "title": f"Fix the check{'s' if len(unknown) > 1 else ''} that could not run: {', '.join(unknown)}",
+                "title": f"Fix the check{'s' if len(unknown) > 1 else ''} that could not run: "
+                f"{', '.join(unknown)}",
                 "detail": "; ".join(f"{n}: {facts.checks[n]['message'][:200]}" for n in unknown),
                 "priority": "low",
                 "commands": [],

@@ -38,7 +38,7 @@ def complete(
         raise ProviderError(f"timed out after {timeout_s:.3g} s", timed_out=True) from None
     except (ConnectionError, httpx.TransportError) as exc:
         raise ProviderError(f"connection failed: {one_line(exc)}", retryable=True) from None
-    except Exception as exc:  # a garbled body fails the SDK's own validation
+    except (ollama.RequestError, ValueError) as exc:  # a garbled body fails the SDK's parsing
         raise ProviderError(f"bad response: {type(exc).__name__}: {one_line(exc)}") from None
     finally:
         client.close()

@@ -43,7 +43,7 @@ def complete(
         ) from None
     except openai.APIConnectionError as exc:
         raise ProviderError(f"connection failed: {one_line(exc)}", retryable=True) from None
-    except Exception as exc:  # SDK parse errors on a garbled body and the like
+    except (openai.OpenAIError, ValueError) as exc:  # a garbled body the SDK cannot parse
         raise ProviderError(f"bad response: {type(exc).__name__}: {one_line(exc)}") from None
     finally:
         client.close()

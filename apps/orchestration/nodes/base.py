@@ -51,8 +51,6 @@ class NodeHandler:
     type_name: ClassVar[str] = ""
     # Side-effecting nodes (notify, LLM calls, writes) are not run by a dry-run.
     side_effects: ClassVar[bool] = True
-    # False only for pure nodes: the run row is then written lazily, at the end, in one go.
-    needs_run_record: ClassVar[bool] = True
     # True when the handler renders the templates in its own config (the engine then doesn't).
     renders_own_templates: ClassVar[bool] = False
 

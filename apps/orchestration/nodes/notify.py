@@ -8,6 +8,8 @@ from .base import NodeContext, NodeFailed, NodeHandler
 def message_context(ctx: NodeContext) -> dict[str, Any]:
     from apps.orchestration.engine import incident_dict
 
+    from .transform import template_scope
+
     incident = ctx.incident
     alerts: list[dict] = []
     if incident is not None:
@@ -28,11 +30,14 @@ def message_context(ctx: NodeContext) -> dict[str, Any]:
         "source": ctx.source,
         "environment": ctx.environment,
         "definition": ctx.definition_label,
+        "nodes": template_scope(ctx)["nodes"],
+        "run": template_scope(ctx)["run"],
     }
 
 
 class NotifyNode(NodeHandler):
     type_name = "notify"
+    renders_own_templates = True  # title/message see the message context (analysis, alerts...)
 
     def validate_config(self, config: dict, known_nodes: set[str]) -> list[str]:
         from apps.notify.services import validate_notify_config

@@ -27,7 +27,6 @@ class TransformNode(NodeHandler):
     type_name = "transform"
     side_effects = False
     renders_own_templates = True
-    needs_run_record = False
 
     def validate_config(self, config: dict, known_nodes: set[str]) -> list[str]:
         problems = [f"unknown key '{key}' (allowed: mapping)" for key in config if key != "mapping"]

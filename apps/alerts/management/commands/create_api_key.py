@@ -1,7 +1,7 @@
 """manage.py create_api_key NAME [--scopes ingest,read]: prints the new key once."""
 
-from django.db import IntegrityError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import IntegrityError
 
 from apps.common.models import SCOPES, ApiKey
 

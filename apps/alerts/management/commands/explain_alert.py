@@ -57,9 +57,8 @@ class Command(BaseCommand):
         return alert
 
     def why(self, alert: Alert) -> str:
-        grouped = alert.events.filter(kind="grouped").order_by("-id").first()
-        if grouped is not None:
-            return grouped.reason
+        if alert.group_reason:
+            return alert.group_reason
         if alert.incident is None:
             return "it has no incident and no grouping was recorded for it"
         return f"it was attached to incident #{alert.incident.pk} outside ingestion"

@@ -46,7 +46,7 @@ class Command(BaseCommand):
                 for definition, why in routing.explain(
                     source, item.severity, item.labels, definitions
                 ):
-                    verdict = self.style.SUCCESS("matches") if not why else why
+                    verdict = why or self.style.SUCCESS("matches")
                     self.stdout.write(f"    {definition.name} (priority {definition.priority}): "
                                       f"{verdict}")  # fmt: skip
         for definition in definitions:

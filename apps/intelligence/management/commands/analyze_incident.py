@@ -1,9 +1,11 @@
 """manage.py analyze_incident ID [--provider P] [--json]"""
 
 import json
+import re
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from apps.intelligence.services import AnalysisError, analyze, validate_intelligence_config
 
@@ -28,9 +30,13 @@ class Command(BaseCommand):
         from apps.alerts.models import Incident
 
         raw_id = str(options["incident_id"]).strip()
-        if not raw_id.isdigit():
+        if not re.fullmatch(r"[0-9]{1,18}", raw_id):
             raise CommandError(f"incident id must be a positive whole number, got {raw_id!r}")
-        incident = Incident.objects.filter(pk=int(raw_id)).first()
+        try:
+            incident = Incident.objects.filter(pk=int(raw_id)).first()
+        except DatabaseError as exc:
+            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise CommandError(f"cannot read incidents ({first_line}); run migrate?") from None
         if incident is None:
             raise CommandError(f"incident {raw_id} does not exist")
         config = {}
@@ -75,7 +81,9 @@ class Command(BaseCommand):
         if output["recommendations"]:
             self.stdout.write("Recommendations")
         for number, rec in enumerate(output["recommendations"], 1):
-            self.stdout.write(f"  {number}. [{rec['priority']}] {self.style.MIGRATE_LABEL(rec['title'])}")
+            self.stdout.write(
+                f"  {number}. [{rec['priority']}] {self.style.MIGRATE_LABEL(rec['title'])}"
+            )
             if rec["detail"]:
                 self.stdout.write(f"     {rec['detail']}")
             for command in rec.get("commands") or []:
@@ -85,5 +93,9 @@ class Command(BaseCommand):
             for line in output["evidence"]:
                 self.stdout.write(f"  - {line}")
         tokens = output["tokens"]
-        used = "" if tokens["input"] is None else f", tokens {tokens['input']} in / {tokens['output']} out"
+        used = (
+            ""
+            if tokens["input"] is None
+            else f", tokens {tokens['input']} in / {tokens['output']} out"
+        )
         self._line("Took", f"{output['duration_ms']:.1f} ms{used}")

@@ -92,7 +92,8 @@ class Command(BaseCommand):
             "failed": self.style.ERROR,
             "throttled": self.style.WARNING,
         }
-        self.stdout.write("  ".join(h.ljust(w) for h, w in zip(COLUMNS, widths, strict=True)))
+        header = "  ".join(h.ljust(w) for h, w in zip(COLUMNS, widths, strict=True))
+        self.stdout.write(header.rstrip())
         for line in table:
             cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=True)]
             cells[6] = styles.get(line[6], str)(cells[6])

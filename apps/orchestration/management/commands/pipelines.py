@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
 from apps.orchestration import graph, portability
@@ -33,19 +34,34 @@ class Command(BaseCommand):
         show = sub.add_parser("show", help="The graph of a definition as text.")
         show.add_argument("name", help="A stored definition name or a JSON file path.")
         validate = sub.add_parser("validate", help="Validate definitions; exit 1 on any problem.")
-        validate.add_argument("targets", nargs="+", metavar="NAME|FILE",
-                              help="Stored definition names or JSON file paths.")
-        validate.add_argument("--json", action="store_true",
-                              help="Print one JSON list with the result of every target.")
+        validate.add_argument(
+            "targets",
+            nargs="+",
+            metavar="NAME|FILE",
+            help="Stored definition names or JSON file paths.",
+        )
+        validate.add_argument(
+            "--json",
+            action="store_true",
+            help="Print one JSON list with the result of every target.",
+        )
         imp = sub.add_parser("import", help="Create or update definitions from JSON files.")
-        imp.add_argument("files", nargs="+", metavar="FILE",
-                         help="Export-format or bare definition files (glob patterns allowed).")
+        imp.add_argument(
+            "files",
+            nargs="+",
+            metavar="FILE",
+            help="Export-format or bare definition files (glob patterns allowed).",
+        )
         export = sub.add_parser("export", help="Print a stored definition as one JSON document.")
         export.add_argument("name", help="A stored definition name.")
         draw = sub.add_parser("graph", help="Draw a definition's graph.")
         draw.add_argument("name", help="A stored definition name or a JSON file path.")
-        draw.add_argument("--format", default="mermaid", choices=graph.FORMATS,
-                          help="Drawing format (default: mermaid).")
+        draw.add_argument(
+            "--format",
+            default="mermaid",
+            choices=graph.FORMATS,
+            help="Drawing format (default: mermaid).",
+        )
         sub.add_parser("schema", help="Print the JSON Schema of the definition format.")
         diff = sub.add_parser("diff", help="Unified diff of two versions of a definition's config.")
         diff.add_argument("name", help="A stored definition name.")
@@ -74,17 +90,17 @@ class Command(BaseCommand):
                 return doc, problems
             if not Path(target).is_file():
                 return None, [Problem("not_found", f"Pipeline definition not found: {target}")]
-        data, problems = portability.read_json(target)
-        if problems:
-            return None, problems
-        return portability.parse_document(data, target)
+        return portability.load_file(target)
 
     def plan_of(self, target: str, verb: str) -> tuple[str, Plan]:
         document, problems = self.document(target)
         if problems or document is None:
             first = problems[0].message if problems else "unknown problem"
-            more = f" (and {len(problems) - 1} more; run: pipelines validate {target})" if len(
-                problems) > 1 else ""
+            more = (
+                f" (and {len(problems) - 1} more; run: pipelines validate {target})"
+                if len(problems) > 1
+                else ""
+            )
             raise CommandError(f"Cannot {verb} {target}: {one_line(first)}{more}")
         return document.name, build_plan(document.config)
 
@@ -95,12 +111,19 @@ class Command(BaseCommand):
             last_status=Subquery(last_status.values("status")[:1])
         ).order_by("priority", "name")
         if not definitions:
-            self.stdout.write("No pipeline definitions stored. Add some with: "
-                              "manage.py pipelines import FILE...")
+            self.stdout.write(
+                "No pipeline definitions stored. Add some with: manage.py pipelines import FILE..."
+            )
             return
         rows = [
-            [d.name, str(d.version), "yes" if d.is_active else "no", self.match_text(d.match),
-             str(d.priority), d.last_status or NONE]
+            [
+                d.name,
+                str(d.version),
+                "yes" if d.is_active else "no",
+                self.match_text(d.match),
+                str(d.priority),
+                d.last_status or NONE,
+            ]
             for d in definitions
         ]
         self.write_table(["NAME", "VERSION", "ACTIVE", "MATCH", "PRIORITY", "LAST RUN"], rows)
@@ -136,12 +159,18 @@ class Command(BaseCommand):
     def do_show(self, options: dict) -> None:
         target = options["name"]
         name, plan = self.plan_of(target, "show")
-        definition = None if looks_like_path(target) else PipelineDefinition.objects.filter(
-            name=target).first()
+        definition = (
+            None
+            if looks_like_path(target)
+            else PipelineDefinition.objects.filter(name=target).first()
+        )
         if definition is not None:
             state = "active" if definition.is_active else "inactive"
-            self.stdout.write(self.style.MIGRATE_HEADING(
-                f"Definition: {definition.name} v{definition.version} ({state})"))
+            self.stdout.write(
+                self.style.MIGRATE_HEADING(
+                    f"Definition: {definition.name} v{definition.version} ({state})"
+                )
+            )
         else:
             self.stdout.write(self.style.MIGRATE_HEADING(f"File: {target}"))
         if plan.spec.description:
@@ -160,8 +189,13 @@ class Command(BaseCommand):
         results = []
         for target in options["targets"]:
             _, problems = self.document(target)
-            results.append({"target": target, "valid": not problems,
-                            "problems": [p.as_dict() for p in problems]})
+            results.append(
+                {
+                    "target": target,
+                    "valid": not problems,
+                    "problems": [p.as_dict() for p in problems],
+                }
+            )
         if options["json"]:
             self.stdout.write(json.dumps(results, indent=2, ensure_ascii=False))
         else:
@@ -196,10 +230,16 @@ class Command(BaseCommand):
         if failed:
             raise CommandError(f"Nothing imported: {failed} of {len(files)} file(s) invalid")
         counts = dict.fromkeys(("created", "updated", "unchanged"), 0)
-        outcomes = [(path, portability.store(doc)) for path, doc in documents]
+        with transaction.atomic():  # all files or none
+            outcomes = [(path, portability.store(doc)) for path, doc in documents]
         rows = [
-            [outcome.action, outcome.definition.name, f"v{outcome.definition.version}", path,
-             f"changed: {', '.join(outcome.changed)}" if outcome.changed else ""]
+            [
+                outcome.action,
+                outcome.definition.name,
+                f"v{outcome.definition.version}",
+                path,
+                f"changed: {', '.join(outcome.changed)}" if outcome.changed else "",
+            ]
             for path, outcome in outcomes
         ]
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
@@ -213,22 +253,30 @@ class Command(BaseCommand):
         self.stdout.write(f"Imported {len(outcomes)} file(s): {summary}")
 
     def read_all(self, files: list[str]) -> tuple[list[tuple[str, portability.Document]], int]:
-        documents, failed, seen = [], 0, {}
+        """Every file read and validated; the invalid ones are reported, the count returned."""
+        documents: list[tuple[str, portability.Document]] = []
+        seen: dict[str, str] = {}
+        failed = 0
         for path in files:
-            document, problems = portability.load_file(path)
-            if glob.has_magic(path) and not Path(path).exists():
-                problems = [Problem("not_found", f"No file matches: {path}")]
-            if document is not None and document.name in seen:
-                problems = [Problem("duplicate_name", f"Definition '{document.name}' is also "
-                                    f"defined in {seen[document.name]}")]
+            document, problems = self.read_one(path, seen)
             if problems or document is None:
                 failed += 1
-                self.write_validation({"target": path, "valid": False,
-                                       "problems": [p.as_dict() for p in problems]})
+                dicts = [p.as_dict() for p in problems]
+                self.write_validation({"target": path, "valid": False, "problems": dicts})
                 continue
             seen[document.name] = path
             documents.append((path, document))
         return documents, failed
+
+    @staticmethod
+    def read_one(path: str, seen: dict[str, str]) -> tuple[portability.Document | None, list]:
+        if glob.has_magic(path) and not Path(path).exists():
+            return None, [Problem("not_found", f"No file matches: {path}")]
+        document, problems = portability.load_file(path)
+        if document is not None and document.name in seen:
+            message = f"Definition '{document.name}' is also defined in {seen[document.name]}"
+            return None, [Problem("duplicate_name", message)]
+        return document, problems
 
     def do_export(self, options: dict) -> None:
         definition = self.stored(options["name"])
@@ -243,12 +291,19 @@ class Command(BaseCommand):
         for version in (options["v1"], options["v2"]):
             if version not in configs:
                 known = ", ".join(str(v) for v in sorted(configs))
-                raise CommandError(f"Version {version} of {definition.name} not found (known: {known})")
+                raise CommandError(
+                    f"Version {version} of {definition.name} not found (known: {known})"
+                )
             texts.append(json.dumps(configs[version], indent=2, ensure_ascii=False, sort_keys=True))
-        lines = list(difflib.unified_diff(
-            texts[0].splitlines(), texts[1].splitlines(), lineterm="",
-            fromfile=f"{definition.name} v{options['v1']}", tofile=f"{definition.name} v{options['v2']}",
-        ))
+        lines = list(
+            difflib.unified_diff(
+                texts[0].splitlines(),
+                texts[1].splitlines(),
+                lineterm="",
+                fromfile=f"{definition.name} v{options['v1']}",
+                tofile=f"{definition.name} v{options['v2']}",
+            )
+        )
         if not lines:
             self.stdout.write(f"No differences between v{options['v1']} and v{options['v2']}")
             return

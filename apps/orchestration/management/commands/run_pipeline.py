@@ -14,7 +14,15 @@ from apps.orchestration.definition_orchestrator import (
 )
 from apps.orchestration.models import PipelineDefinition
 from apps.orchestration.orchestrator import PipelineOrchestrator
-from apps.orchestration.services import RunError, replay_run, resume_run
+from apps.orchestration.engine import stored_result
+from apps.orchestration.services import (
+    RunError,
+    create_run,
+    dispatch,
+    replay_run,
+    resume_run,
+    wait_for_run,
+)
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 NOTIFY_DRIVERS = ["console", "generic", "slack", "email", "pagerduty", "ntfy"]
@@ -73,6 +81,13 @@ class Command(BaseCommand):
                             help="Validate and show the plan; run nothing.")
         parser.add_argument("--json", action="store_true",
                             help="Print the run result as one JSON document.")
+        parser.add_argument("--async", dest="run_async", action="store_true",
+                            help="Enqueue the run (Celery when CELERY_BROKER_URL is set, else "
+                                 "inline) and print its ids at once.")
+        parser.add_argument("--wait", action="store_true",
+                            help="With --async: wait for the run and print the normal result.")
+        parser.add_argument("--wait-timeout", type=float, default=600.0,
+                            help="With --async --wait: give up waiting after this many seconds.")
         parser.add_argument("--checks-only", action="store_true",
                             help="Built-in pipeline: run only the host checks stage.")
         parser.add_argument("--notify-driver", default="console", choices=NOTIFY_DRIVERS,
@@ -97,6 +112,11 @@ class Command(BaseCommand):
                     f"Invalid --{flag.replace('_', '-')}: {value!r} "
                     "(1-64 letters, digits, '.', '_', ':' or '-')"
                 )
+        if options["wait"] and not options["run_async"]:
+            raise CommandError("--wait goes with --async")
+        if options["run_async"] and (options["dry_run"] or options["resume"] is not None
+                                     or options["replay"] is not None):
+            raise CommandError("--async cannot be combined with --dry-run, --resume or --replay")
         if options["source"] not in known_sources():
             raise CommandError(
                 f"Unknown source: {options['source']} (choose from {', '.join(known_sources())})"
@@ -113,7 +133,10 @@ class Command(BaseCommand):
         elif options["sample"]:
             from apps.alerts.samples import sample_payload
 
-            payload = sample_payload(options["source"])
+            try:
+                payload = sample_payload(options["source"])
+            except (KeyError, ValueError) as exc:
+                raise CommandError(f"No sample payload for source {options['source']}: {exc}") from exc
         else:
             payload = {}
         if not isinstance(payload, dict | list):
@@ -197,6 +220,8 @@ class Command(BaseCommand):
                 header = (f"Pipeline Config: {config_path}" if config_path
                           else f"Pipeline Definition: {definition.name}")
                 return self._dry_run(orchestrator, header, payload, options)
+            if options["run_async"]:
+                return self._enqueue(orchestrator, payload, options)
             try:
                 result = orchestrator.execute(payload, source=options["source"],
                                               trace_id=options["trace_id"],
@@ -208,9 +233,32 @@ class Command(BaseCommand):
         self._validate(fixed)
         if options["dry_run"]:
             return self._dry_run(fixed.inner, "Pipeline: standard (built-in)", payload, options)
+        if options["run_async"]:
+            return self._enqueue(fixed.inner, payload, options, fixed=True)
         result = fixed.run_pipeline(payload, source=options["source"], trace_id=options["trace_id"],
                                     environment=options["environment"])
         return self._emit(result, options, fixed=True)
+
+    def _enqueue(self, orchestrator: DefinitionBasedOrchestrator, payload: Any, options: dict,
+                 fixed: bool = False) -> None:
+        run = create_run(orchestrator.definition if orchestrator.definition.pk else None, payload,
+                         source=options["source"], environment=options["environment"],
+                         trace_id=options["trace_id"], orchestrator=orchestrator)
+        dispatch([run.pk], background=False)
+        run.refresh_from_db()
+        if options["wait"]:
+            run = wait_for_run(run.pk, timeout_s=options["wait_timeout"])
+            if run.status in ("PENDING", "RUNNING"):
+                raise CommandError(f"Run {run.pk} still {run.status} after {options['wait_timeout']:g}s")
+            return self._emit(stored_result(run), options, fixed=fixed)
+        # With a broker the run is queued (PENDING); without one it already ran inline.
+        if options["json"]:
+            doc = {"run_id": run.pk, "trace_id": run.trace_id, "status": run.status}
+            self.stdout.write(json.dumps(doc))
+        else:
+            self.stdout.write(f"Run ID: {run.pk}\nTrace ID: {run.trace_id}")
+            if run.status != "PENDING":
+                self.stdout.write(f"Status: {run.status} (ran inline: CELERY_BROKER_URL is not set)")
 
     def _resume(self, options: dict) -> None:
         try:

@@ -1,0 +1,30 @@
+"""manage.py sweep_runs: find runs whose worker died; mark them FAILED and optionally resume."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from apps.orchestration.services import sweep_runs
+
+
+class Command(BaseCommand):
+    help = (
+        "Mark runs stuck in RUNNING (no heartbeat for PIPELINE_STALE_AFTER_S) as FAILED; with "
+        "--requeue resume them and re-dispatch PENDING runs nobody picked up. Run it from cron or "
+        "let celery beat do it."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--requeue", action="store_true", help="Resume the runs marked FAILED.")
+        parser.add_argument("--dry-run", action="store_true", help="Only list what would change.")
+
+    def handle(self, *args, **options):
+        result = sweep_runs(requeue=options["requeue"], dry_run=options["dry_run"])
+        verb = "would fail" if options["dry_run"] else "failed"
+        limit = settings.PIPELINE_STALE_AFTER_S
+        self.stdout.write(f"Stuck runs (no heartbeat for {limit:g}s) {verb}: "
+                          f"{len(result['failed'])} {result['failed'] or ''}".rstrip())
+        if options["requeue"]:
+            self.stdout.write(f"Resumed: {len(result['requeued'])}; pending re-dispatched: "
+                              f"{len(result['pending_redispatched'])}")
+        if result["failed"] and not options["dry_run"]:
+            self.stdout.write(self.style.WARNING("Runs whose worker was lost were marked FAILED."))

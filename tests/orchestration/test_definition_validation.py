@@ -1,0 +1,100 @@
+"""validate() reports every problem, one clear line each, and never raises."""
+
+import pytest
+
+from apps.orchestration.definition import schema, validate_definition
+from apps.orchestration.definition_orchestrator import DefinitionBasedOrchestrator
+from apps.orchestration.models import PipelineDefinition
+
+
+def problems(config):
+    return [p.message for p in validate_definition(config)]
+
+
+def node(node_id, node_type="transform", nxt=None, **extra):
+    item = {"id": node_id, "type": node_type, "config": {"mapping": {"v": "payload.x"}}, **extra}
+    if nxt is not None:
+        item["next"] = nxt
+    return item
+
+
+def test_valid_definition_has_no_problems():
+    assert problems({"nodes": [node("a", nxt="b"), node("b")]}) == []
+
+
+@pytest.mark.parametrize(
+    "config, expected",
+    [
+        ({"nodes": []}, "Definition has no nodes"),
+        ({}, "Definition has no nodes"),
+        ([], "Definition must be a JSON object"),
+        ("text", "Definition must be a JSON object"),
+        ({"nodes": [node("a")], "extra": 1}, "Unknown top-level key: 'extra'"),
+        ({"version": "2", "nodes": [node("a")]}, "Unsupported version: '2' (supported: 1)"),
+        ({"nodes": [node("a"), node("a")]}, "Duplicate node id: 'a'"),
+        ({"nodes": [{"type": "transform"}]}, "Node #1 is missing 'id'"),
+        ({"nodes": [{"id": "a"}]}, "Node 'a' is missing 'type'"),
+        ({"nodes": [node("a", colour="red")]}, "Node 'a' has unknown key: 'colour'"),
+        ({"nodes": [node("a", nxt="b"), node("b", nxt="a")]},
+         "Cycle detected between nodes: a -> b -> a"),
+        ({"nodes": [node("a"), node("b")]}, "Node 'b' is unreachable from entry node 'a'"),
+        ({"nodes": [node("a", retries=-1)]},
+         "Node 'a' has invalid 'retries': Input should be greater than or equal to 0"),
+        ({"nodes": [node("a", when="payload.x ==")]}, "Node 'a' has invalid when"),
+        ({"nodes": [{"id": "a", "type": "transform", "config": {"mapping": {"v": "nodes.zz.output"}}}]},
+         "references unknown node 'zz'"),
+        ({"nodes": [{"id": "a", "type": "transform", "config": "x"}]},
+         "Node 'a' config must be a JSON object"),
+        ({"nodes": [{"id": "a", "type": "context", "config": {"include": ["cpu", "nosuch"]}}]},
+         "Node 'a' config: "),
+        ({"nodes": [{"id": "a", "type": "intelligence", "config": {"provider": "skynet"}}]},
+         "Node 'a' config: "),
+        ({"nodes": [{"id": "a", "type": "notify", "config": {"driver": "carrier-pigeon"}}]},
+         "Node 'a' config: "),
+        ({"nodes": [{"id": "a", "type": "transform", "config": {"mapping": {"v": "{{ payload.x"}}}]},
+         "template syntax error"),
+    ],
+)
+def test_each_problem_is_reported(config, expected, db):
+    found = problems(config)
+    assert any(expected in message for message in found), found
+    assert all("\n" not in message for message in found)
+
+
+def test_cycle_names_its_nodes_among_others():
+    config = {"nodes": [node("start", nxt="x"), node("x", nxt="y"), node("y", nxt="x")]}
+    assert "Cycle detected between nodes: x -> y -> x" in problems(config)
+
+
+def test_every_problem_at_once(db):
+    config = {"nodes": [
+        {"id": "metrics", "type": "context", "config": {"include": ["cpu"]}, "next": "analyze"},
+        {"id": "analyze", "type": "ai", "next": "notify"},
+        {"id": "notify", "type": "notify", "config": {"driver": "console"}, "next": "missing"},
+        {"id": "notify", "type": "transform"},
+    ]}
+    found = problems(config)
+    assert "Node 'analyze' has unknown type: ai" in found
+    assert "Node 'notify' references non-existent next: 'missing'" in found
+    assert "Duplicate node id: 'notify'" in found
+
+
+@pytest.mark.parametrize("junk", [None, 3, [1, 2], {"nodes": "x"}, {"nodes": [1, "a", None]},
+                                  {"nodes": [{"id": 5, "type": 7, "next": {"a": 1}}]}])
+def test_never_raises_on_junk(junk, db):
+    definition = PipelineDefinition(name="junk", config=junk)
+    found = DefinitionBasedOrchestrator(definition).validate()
+    assert found and all(isinstance(m, str) for m in found)
+
+
+def test_problem_has_code_node_and_json_pointer():
+    problem = validate_definition({"nodes": [node("a", nxt="zz")]})[0]
+    assert problem.as_dict() == {"code": "missing_next", "node": "a", "path": "/nodes/0/next",
+                                 "message": "Node 'a' references non-existent next: 'zz'"}
+
+
+def test_json_schema_comes_from_the_models():
+    generated = schema()
+    assert generated["title"] == "Pipeline definition"
+    node_props = generated["$defs"]["NodeSpec"]["properties"]
+    assert {"id", "type", "config", "next", "required", "when", "retries", "timeout_s"} <= set(node_props)

@@ -1,0 +1,212 @@
+"""Engine behaviour: graph order, fan-out/fan-in, when, required, retries, timeouts, templates,
+resume and replay."""
+
+import time
+
+import pytest
+from django.core.management import CommandError
+
+from apps.orchestration.definition_orchestrator import DefinitionBasedOrchestrator
+from apps.orchestration.models import PipelineDefinition, PipelineRun
+from apps.orchestration.nodes import register, unregister
+from apps.orchestration.nodes.base import NodeFailed, NodeHandler
+from apps.orchestration.services import RunError, replay_run, resume_run
+
+pytestmark = pytest.mark.django_db
+
+CALLS: list[str] = []
+FLAKY = {"failures_left": 0, "sleep_s": 0.0}
+
+
+class FlakyNode(NodeHandler):
+    """Fails while FLAKY['failures_left'] > 0; optionally sleeps."""
+
+    type_name = "flaky"
+    side_effects = False
+
+    def validate_config(self, config, known_nodes):
+        return []
+
+    def run(self, ctx, config):
+        CALLS.append(ctx.node_id)
+        if FLAKY["sleep_s"]:
+            time.sleep(FLAKY["sleep_s"])
+        if FLAKY["failures_left"] > 0:
+            FLAKY["failures_left"] -= 1
+            raise NodeFailed("flaky failure")
+        return {"attempt": ctx.attempt, "config": config}
+
+
+@pytest.fixture(autouse=True)
+def flaky_type():
+    CALLS.clear()
+    FLAKY.update(failures_left=0, sleep_s=0.0)
+    register("flaky", FlakyNode)
+    yield
+    unregister("flaky")
+
+
+def execute(config, payload=None, name="t"):
+    definition = PipelineDefinition.objects.create(name=name, config=config)
+    orchestrator = DefinitionBasedOrchestrator(definition)
+    assert orchestrator.validate() == []
+    return orchestrator.execute(payload if payload is not None else {"server": "web-01"})
+
+
+def by_id(result):
+    return {n["id"]: n for n in result["nodes"]}
+
+
+def test_fan_out_and_fan_in_run_each_node_once():
+    result = execute({"nodes": [
+        {"id": "start", "type": "flaky", "next": ["left", "right"]},
+        {"id": "left", "type": "flaky", "next": "join"},
+        {"id": "right", "type": "flaky", "next": "join"},
+        {"id": "join", "type": "flaky"},
+    ]})
+    assert result["status"] == "COMPLETED"
+    assert CALLS == ["start", "left", "right", "join"]
+    assert [n["id"] for n in result["nodes"]] == CALLS
+
+
+def test_when_false_skips_node_and_what_only_it_reaches():
+    result = execute({"nodes": [
+        {"id": "start", "type": "flaky", "next": ["gate", "always"]},
+        {"id": "gate", "type": "flaky", "when": "payload.severity == 'critical'", "next": "page"},
+        {"id": "page", "type": "flaky"},
+        {"id": "always", "type": "flaky"},
+    ]}, {"severity": "info"})
+    nodes = by_id(result)
+    assert result["status"] == "COMPLETED"
+    assert nodes["gate"]["status"] == "SKIPPED"
+    assert "condition is false" in nodes["gate"]["reason"]
+    assert nodes["page"]["status"] == "SKIPPED" and "predecessors were skipped" in nodes["page"]["reason"]
+    assert nodes["always"]["status"] == "SUCCEEDED"
+    run = PipelineRun.objects.get(pk=result["run_id"])
+    assert run.stages.get(node_id="page").reason
+
+
+def test_when_can_read_earlier_node_outputs():
+    result = execute({"nodes": [
+        {"id": "a", "type": "transform", "config": {"mapping": {"level": "payload.level"}}, "next": "b"},
+        {"id": "b", "type": "flaky", "when": "nodes.a.output.level in ['critical', 'warning']"},
+    ]}, {"level": "warning"})
+    assert by_id(result)["b"]["status"] == "SUCCEEDED"
+
+
+def test_optional_node_failure_lets_the_run_continue():
+    FLAKY["failures_left"] = 1
+    result = execute({"nodes": [
+        {"id": "maybe", "type": "flaky", "required": False, "next": "after"},
+        {"id": "after", "type": "flaky"},
+    ]})
+    assert result["status"] == "COMPLETED"
+    assert by_id(result)["maybe"]["status"] == "FAILED"
+    assert by_id(result)["after"]["status"] == "SUCCEEDED"
+
+
+def test_required_failure_fails_run_and_marks_rest_not_run():
+    FLAKY["failures_left"] = 5
+    result = execute({"nodes": [
+        {"id": "a", "type": "flaky", "next": "b"},
+        {"id": "b", "type": "flaky"},
+    ]})
+    assert result["status"] == "FAILED" and "flaky failure" in result["error"]
+    assert by_id(result)["b"]["status"] == "NOT_RUN" and by_id(result)["b"]["reason"]
+    assert [n["id"] for n in result["nodes"]] == ["a", "b"]
+
+
+def test_retries_record_each_attempt():
+    FLAKY["failures_left"] = 2
+    result = execute({"defaults": {"retries": 0, "retry_backoff_s": 0},
+                      "nodes": [{"id": "a", "type": "flaky", "retries": 2, "retry_backoff_s": 0}]})
+    node = by_id(result)["a"]
+    assert result["status"] == "COMPLETED" and node["attempts"] == 3
+    stage = PipelineRun.objects.get(pk=result["run_id"]).stages.get()
+    assert [a["status"] for a in stage.attempt_log] == ["FAILED", "FAILED", "SUCCEEDED"]
+
+
+def test_defaults_apply_to_nodes():
+    FLAKY["failures_left"] = 1
+    result = execute({"defaults": {"retries": 1, "retry_backoff_s": 0},
+                      "nodes": [{"id": "a", "type": "flaky"}]})
+    assert by_id(result)["a"]["attempts"] == 2
+
+
+def test_timeout_fails_the_node():
+    FLAKY["sleep_s"] = 0.3
+    result = execute({"nodes": [{"id": "slow", "type": "flaky", "timeout_s": 0.1}]})
+    assert result["status"] == "FAILED"
+    assert "timed out after 0.1s" in by_id(result)["slow"]["error"]
+
+
+def test_templated_config_is_rendered_and_undefined_values_fail_naming_the_expression():
+    result = execute({"nodes": [
+        {"id": "a", "type": "flaky", "config": {"host": "{{ payload.server }}"}, "next": "b"},
+        {"id": "b", "type": "flaky", "config": {"x": "{{ payload.nope.deeper }}"}},
+    ]})
+    assert by_id(result)["a"]["output"]["config"] == {"host": "web-01"}
+    assert by_id(result)["b"]["status"] == "FAILED"
+    assert "payload.nope.deeper" in by_id(result)["b"]["error"]
+
+
+def test_templates_cannot_escape_the_sandbox():
+    result = execute({"nodes": [
+        {"id": "a", "type": "flaky", "config": {"x": "{{ payload.__class__.__mro__ }}"}},
+    ]})
+    assert result["status"] == "FAILED"
+
+
+def test_resume_reruns_from_failed_node_reusing_outputs():
+    FLAKY["failures_left"] = 1
+    first = execute({"nodes": [
+        {"id": "a", "type": "transform", "config": {"mapping": {"s": "payload.server"}}, "next": "b"},
+        {"id": "b", "type": "flaky", "next": "c"},
+        {"id": "c", "type": "flaky"},
+    ]})
+    assert first["status"] == "FAILED" and CALLS == ["b"]
+    resumed = resume_run(first["run_id"])
+    assert resumed["run_id"] == first["run_id"] and resumed["status"] == "COMPLETED"
+    assert CALLS == ["b", "b", "c"]
+    nodes = by_id(resumed)
+    assert nodes["a"]["attempts"] == 1 and nodes["b"]["attempts"] == 2
+    assert PipelineRun.objects.count() == 1
+
+
+def test_resume_refuses_a_run_that_did_not_fail():
+    result = execute({"nodes": [{"id": "a", "type": "flaky"}]})
+    with pytest.raises(RunError, match="Only FAILED runs can be resumed"):
+        resume_run(result["run_id"])
+    with pytest.raises(RunError, match="not found"):
+        resume_run(999999)
+
+
+def test_replay_runs_input_again_optionally_on_another_definition():
+    first = execute({"nodes": [{"id": "a", "type": "transform", "config": {"mapping": {"s": "payload.server"}}}]})
+    other = PipelineDefinition.objects.create(
+        name="edited", config={"nodes": [{"id": "z", "type": "transform",
+                                          "config": {"mapping": {"host": "payload.server"}}}]})
+    replay = replay_run(first["run_id"], other)
+    assert replay["replay_of"] == first["run_id"] and replay["run_id"] != first["run_id"]
+    assert replay["definition"] == "edited"
+    assert by_id(replay)["z"]["output"] == {"host": "web-01"}
+
+
+def test_resume_and_replay_from_the_command(run_cmd):
+    FLAKY["failures_left"] = 1
+    first = execute({"nodes": [{"id": "a", "type": "flaky"}]}, name="cmd")
+    resumed = run_cmd("--resume", str(first["run_id"]), "--json").json()
+    assert resumed["status"] == "COMPLETED" and resumed["nodes"][0]["attempts"] == 2
+    replayed = run_cmd("--replay", str(first["run_id"]), "--json").json()
+    assert replayed["replay_of"] == first["run_id"]
+    with pytest.raises(CommandError, match="Only FAILED runs"):
+        run_cmd("--resume", str(first["run_id"]))
+
+
+def test_secrets_in_outputs_are_redacted_in_records():
+    result = execute({"nodes": [{"id": "a", "type": "transform",
+                                 "config": {"mapping": {"api_key": "payload.key", "note": "payload.note"}}}]},
+                     {"key": "abc123secret", "note": "Authorization: Bearer abcdefghijklmnopqrstuvwxyz"})
+    stage = PipelineRun.objects.get(pk=result["run_id"]).stages.get()
+    assert "abc123secret" not in str(stage.output) and "abcdefghijklmnop" not in str(stage.output)
+    assert "abc123secret" not in str(result)
