@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from apps.alerts.grouping import GroupingError, group_fields, group_key, shorten
 from apps.alerts.models import SEVERITY_RANK, Alert, AlertEvent, Incident, IncidentEvent
+from apps.common import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -228,13 +229,15 @@ def store(stored_source: str, items: list[Incoming], *, trace_id: str = "") -> I
     with write_turn(), transaction.atomic():
         try:
             with transaction.atomic():
-                return Ingestion(stored_source, items, trace_id).run()
+                result = Ingestion(stored_source, items, trace_id).run()
         except IntegrityError:
             # A concurrent request stored one of these alerts, or opened the incident of one
             # of these group keys, between our read and our write. Read again and redo once.
             logger.info("ingest conflict on %s alerts, retrying once", stored_source)
             with transaction.atomic():
-                return Ingestion(stored_source, items, trace_id).run()
+                result = Ingestion(stored_source, items, trace_id).run()
+    metrics.record_alerts(stored_source, len(items))
+    return result
 
 
 EVENT_COLUMNS = {

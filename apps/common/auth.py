@@ -30,7 +30,7 @@ class AuthError(Exception):
 
 
 def json_error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    return JsonResponse({"code": code, "message": message}, status=status)
 
 
 def bearer_token(request: HttpRequest) -> str:

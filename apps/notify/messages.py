@@ -75,7 +75,8 @@ def _first(*values: Any) -> str:
 def _definition_name(definition: Any) -> str:
     if isinstance(definition, dict):
         return _first(definition.get("name"), definition.get("title"))
-    return _first(definition)
+    name = _first(definition)
+    return Path(name).stem if name.endswith(".json") else name
 
 
 def is_resolved(ctx: dict[str, Any]) -> bool:
@@ -167,7 +168,11 @@ def build_model(ctx: dict[str, Any], kind: str) -> dict[str, Any]:
         host_info.get("hostname") if isinstance(host_info, dict) else "",
     )
     severity = _first(
-        incident.get("severity"), payload.get("severity"), alert.get("severity"), "unknown"
+        incident.get("severity"),
+        payload.get("severity"),
+        alert.get("severity"),
+        analysis.get("severity_assessment"),
+        "unknown",
     ).lower()
     status = _first(incident.get("status"), payload.get("status"), alert.get("status"))
     failing, checks_summary = _failing_checks(ctx["context"])

@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 from jinja2 import TemplateSyntaxError, meta
 
-from apps.common import templating
+from apps.common import metrics, templating
 from apps.common.redact import REDACTED, redact, redact_text
 from apps.notify.drivers import DRIVERS
 from apps.notify.drivers.base import ENV_REF_RE, Message, SendError
@@ -589,8 +589,10 @@ def deliver(
             row.status, row.last_error = initial, throttled or problem
             row.updated_at = timezone.now()
             row.save()
+        metrics.record_delivery(target.driver, row.status)
         return _report(row, target, **extra)
     send_with_retries(row, target.module, resolved, message, secrets=secrets, deadline=deadline)
+    metrics.record_delivery(target.driver, row.status)
     logger.info(
         "notify %s %s to %s: %s after %s attempt(s)",
         kind,

@@ -211,30 +211,30 @@ def _successors(nodes: list, index_of: dict[str, int]) -> dict[str, list[str]]:
 
 
 def _find_cycle(succ: dict[str, list[str]]) -> list[str] | None:
-    """Return one cycle as a list of node ids (first repeated at the end), or None."""
-    white, grey, black = 0, 1, 2
-    colour = dict.fromkeys(succ, white)
-    stack: list[str] = []
+    """Return one cycle as a list of node ids (first repeated at the end), or None.
 
-    def visit(node: str) -> list[str] | None:
-        colour[node] = grey
-        stack.append(node)
-        for nxt in succ[node]:
-            if colour[nxt] == grey:
-                return stack[stack.index(nxt):] + [nxt]
-            if colour[nxt] == white:
-                found = visit(nxt)
-                if found:
-                    return found
-        stack.pop()
-        colour[node] = black
-        return None
-
-    for node in succ:
-        if colour[node] == white:
-            found = visit(node)
-            if found:
-                return found
+    Iterative depth-first search, so that long chains cannot exhaust the recursion limit.
+    """
+    done: set[str] = set()
+    for root in succ:
+        if root in done:
+            continue
+        path: list[str] = [root]
+        on_path = {root}
+        iterators = [iter(succ[root])]
+        while iterators:
+            nxt = next(iterators[-1], None)
+            if nxt is None:
+                finished = path.pop()
+                on_path.discard(finished)
+                done.add(finished)
+                iterators.pop()
+            elif nxt in on_path:
+                return path[path.index(nxt):] + [nxt]
+            elif nxt not in done:
+                path.append(nxt)
+                on_path.add(nxt)
+                iterators.append(iter(succ[nxt]))
     return None
 
 
@@ -268,6 +268,12 @@ def _reachable(entry: str, succ: dict[str, list[str]]) -> set[str]:
     return seen
 
 
+def _cycle_text(cycle: list[str]) -> str:
+    if len(cycle) <= 12:
+        return " -> ".join(cycle)
+    return " -> ".join(cycle[:5]) + f" -> ... ({len(cycle) - 10} more) -> " + " -> ".join(cycle[-5:])
+
+
 def _graph_problems(nodes: list, index_of: dict[str, int]) -> list[Problem]:
     if not index_of:
         return []
@@ -276,7 +282,7 @@ def _graph_problems(nodes: list, index_of: dict[str, int]) -> list[Problem]:
     cycle = _find_cycle(succ)
     if cycle:
         problems.append(
-            Problem("cycle", "Cycle detected between nodes: " + " -> ".join(cycle), cycle[0],
+            Problem("cycle", "Cycle detected between nodes: " + _cycle_text(cycle), cycle[0],
                     f"/nodes/{index_of[cycle[0]]}/next")
         )
     entry = _node_label(nodes[0], 0)

@@ -17,7 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from apps.common import templating
+from apps.common import metrics, templating
 from apps.common.logging import run_context
 from apps.common.redact import redact
 
@@ -264,6 +264,7 @@ class Engine:
                 self._attempts(ctx, node, config, retries, backoff, timeout)
         node.finished_at = timezone.now()
         node.duration_ms = ms_since(started)
+        metrics.record_node(node.node_type, node.status, node.duration_ms / 1000)
         if node.status == NodeStatus.FAILED:
             logger.info("node %s failed: %s", node.node_id, node.error)
 
@@ -343,6 +344,7 @@ class Engine:
         with transaction.atomic():
             self._write_stages()
             run.save(update_fields=["status", "error", "finished_at", "duration_ms", "incident"])
+        metrics.record_run(run)
 
     def _result_order(self, nodes: dict[str, NodeState]) -> list[str]:
         def position(node_id: str) -> int:

@@ -39,8 +39,8 @@ def assert_error(response, status, code):
     assert response.status_code == status, response.content
     assert response["Content-Type"] == "application/json"
     body = response.json()
-    assert body["error"]["code"] == code
-    assert body["error"]["message"] and "\n" not in body["error"]["message"]
+    assert body["code"] == code
+    assert body["message"] and "\n" not in body["message"]
 
 
 # --- accepted -------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ def test_unclaimed_payload_is_400(client, ingest_key, body):
 def test_wrong_vendor_path_is_400(client, ingest_key):
     response = post(client, "/api/alerts/grafana/", load_payload(AM_FIRING), ingest_key)
     assert_error(response, 400, "rejected_payload")
-    assert "looks like alertmanager" in response.json()["error"]["message"]
+    assert "looks like alertmanager" in response.json()["message"]
     assert Alert.objects.count() == 0
 
 
@@ -147,8 +147,8 @@ def test_get_is_405(client, ingest_key):
 def test_missing_or_invalid_key_is_401(client, header):
     extra = {} if header is None else {"HTTP_AUTHORIZATION": header}
     response = post(client, "/api/alerts/alertmanager/", load_payload(AM_FIRING), **extra)
-    assert_error(response, 401, response.json()["error"]["code"])
-    assert response.json()["error"]["code"] in ("unauthenticated", "invalid_key")
+    assert_error(response, 401, response.json()["code"])
+    assert response.json()["code"] in ("unauthenticated", "invalid_key")
     assert response["WWW-Authenticate"].startswith("Bearer")
     assert Alert.objects.count() == 0
 

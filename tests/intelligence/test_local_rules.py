@@ -1,6 +1,7 @@
 """The local analyser: one row per incident kind, built from the real vendor payloads."""
 
 import os
+import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -409,8 +410,11 @@ def test_local_analysis_is_fast():
     incident = incident_from_fixture("alertmanager/v4_firing_three_alerts_grouped.json")
     ctx = healthy_context()
     analyze(incident=incident, context=ctx)  # warm imports
-    start = time.perf_counter()
-    for _ in range(20):
+    timings = []
+    for _ in range(30):
+        start = time.perf_counter()
         analyze(incident=incident, context=ctx)
-    per_call_ms = (time.perf_counter() - start) * 1000 / 20
-    assert per_call_ms < 25, per_call_ms  # includes the AnalysisRun insert and the alert query
+        timings.append((time.perf_counter() - start) * 1000)
+    # The median, so a busy CI machine's hiccups do not decide; includes the alert query and
+    # the AnalysisRun insert (about 3 ms on the 2-core dev box).
+    assert statistics.median(timings) < 20, sorted(timings)
