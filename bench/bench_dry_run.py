@@ -13,11 +13,20 @@ from _setup import ROOT
 
 def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="bench-dry-"))
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{data_dir / 'db.sqlite3'}", DATA_DIR=str(data_dir))
+    env = dict(
+        os.environ, DATABASE_URL=f"sqlite:///{data_dir / 'db.sqlite3'}", DATA_DIR=str(data_dir)
+    )
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True)
-    command = [*manage, "run_pipeline", "--config", str(ROOT / "pipelines" / "health-check.json"),
-               "--payload", '{"server": "web-01"}', "--dry-run"]
+    command = [
+        *manage,
+        "run_pipeline",
+        "--config",
+        str(ROOT / "pipelines" / "health-check.json"),
+        "--payload",
+        '{"server": "web-01"}',
+        "--dry-run",
+    ]
     timings = []
     for _ in range(5):
         started = time.perf_counter()

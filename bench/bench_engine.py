@@ -12,13 +12,23 @@ from _setup import django_on_temp_sqlite
 DEFINITION = {
     "version": "1",
     "nodes": [
-        {"id": "pick", "type": "transform", "config": {"mapping": {"server": "payload.server"}},
-         "next": "enrich"},
-        {"id": "enrich", "type": "transform",
-         "config": {"mapping": {"host": "nodes.pick.output.server", "env": "payload.env"}},
-         "next": "summarise"},
-        {"id": "summarise", "type": "transform",
-         "config": {"mapping": {"line": "{{ nodes.enrich.output.host }} in {{ payload.env }}"}}},
+        {
+            "id": "pick",
+            "type": "transform",
+            "config": {"mapping": {"server": "payload.server"}},
+            "next": "enrich",
+        },
+        {
+            "id": "enrich",
+            "type": "transform",
+            "config": {"mapping": {"host": "nodes.pick.output.server", "env": "payload.env"}},
+            "next": "summarise",
+        },
+        {
+            "id": "summarise",
+            "type": "transform",
+            "config": {"mapping": {"line": "{{ nodes.enrich.output.host }} in {{ payload.env }}"}},
+        },
     ],
 }
 

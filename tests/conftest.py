@@ -49,6 +49,11 @@ class HttpSink:
         self.responses = list(responses)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def http_sink(settings) -> Iterator[HttpSink]:
     settings.OUTBOUND_ALLOW_PRIVATE = True
@@ -82,7 +87,9 @@ def http_sink(settings) -> Iterator[HttpSink]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     sink.url = f"http://127.0.0.1:{server.server_address[1]}"
     try:

@@ -8,9 +8,23 @@ REDACTED = "[REDACTED]"
 # A key is secret when, lower-cased with punctuation removed, it ends in one of these
 # ("auth_token", "apiKey", "X-Api-Key", "routing_key"); "tokens" (a count) is not.
 SECRET_KEY_SUFFIXES = (
-    "password", "passwd", "secret", "token", "apikey", "authorization", "routingkey",
-    "integrationkey", "webhookurl", "privatekey", "accesskey", "secretkey", "credential",
-    "credentials", "cookie", "sessionid", "dsn",
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "authorization",
+    "routingkey",
+    "integrationkey",
+    "webhookurl",
+    "privatekey",
+    "accesskey",
+    "secretkey",
+    "credential",
+    "credentials",
+    "cookie",
+    "sessionid",
+    "dsn",
 )
 
 SECRET_VALUE_PATTERNS = [
@@ -27,8 +41,7 @@ URL_USERINFO_RE = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]
 # One cheap pass that says whether any pattern could match; most strings have no secret.
 ANY_SECRET_RE = re.compile(
     "|".join(
-        f"(?:{p.pattern.removeprefix('(?i)')})"
-        for p in [URL_USERINFO_RE, *SECRET_VALUE_PATTERNS]
+        f"(?:{p.pattern.removeprefix('(?i)')})" for p in [URL_USERINFO_RE, *SECRET_VALUE_PATTERNS]
     ),
     re.IGNORECASE,
 )

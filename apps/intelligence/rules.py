@@ -158,27 +158,86 @@ def _check_problem(check: dict[str, Any]) -> str | None:
 
 INODES_WARNING = 90.0
 INODES_CRITICAL = 97.0
-DISK_SPACE_HINT = 80.0  # a non-ok disk check below this blames inodes, not space
 RECENT_BOOT_MIN = 60.0
 
 
+def _inode_severity(mount: dict[str, Any]) -> str | None:
+    inodes = mount["inodes_percent"]
+    if inodes is None:
+        return None
+    flagged = mount["status"] if mount["status"] in ("warning", "critical") else None
+    if flagged and inodes > (mount["percent"] or 0):
+        return flagged  # the check graded this mount on its inodes
+    if inodes >= INODES_CRITICAL:
+        return "critical"
+    return "warning" if inodes >= INODES_WARNING else None
+
+
 def _disk_findings(check: dict[str, Any], findings: dict[str, Finding]) -> None:
+    """Split a disk check into space and inode findings, each on its worst mount."""
+    check_status = _check_problem(check)
     paths = disk_paths(check["metrics"])
-    status = _check_problem(check)
-    inode_paths = [p for p in paths if (p["inodes_percent"] or 0) >= INODES_WARNING]
-    if inode_paths:
-        worst = max(inode_paths, key=lambda p: p["inodes_percent"])
-        finding = findings.setdefault("inodes", Finding("inodes"))
-        finding.check = check
-        finding.data["mount"] = worst
-        finding.raise_to("critical" if worst["inodes_percent"] >= INODES_CRITICAL else "warning")
-    fullest = paths[0]["percent"] if paths and paths[0]["percent"] is not None else None
-    space_problem = not inode_paths or fullest is None or fullest >= DISK_SPACE_HINT
-    if status and paths and space_problem:
-        finding = findings.setdefault("disk", Finding("disk"))
-        finding.check = check
-        finding.data["mount"] = paths[0]
-        finding.raise_to(status)
+    has_path_status = any(p["status"] for p in paths)
+    for mount in paths:
+        inode_status = _inode_severity(mount)
+        if inode_status:
+            _worst_mount(findings, "inodes", check, mount, inode_status, "inodes_percent")
+        if has_path_status:
+            space_status = mount["status"] if mount["status"] in ("warning", "critical") else None
+            if space_status and inode_status and mount["inodes_percent"] > (mount["percent"] or 0):
+                space_status = None  # flagged for its inodes, not its space
+        else:  # a check that grades only as a whole: blame its fullest mount
+            space_status = check_status if mount is paths[0] and not inode_status else None
+        if space_status:
+            _worst_mount(findings, "disk", check, mount, space_status, "percent")
+
+
+def _worst_mount(
+    findings: dict[str, Finding],
+    kind: str,
+    check: dict[str, Any],
+    mount: dict[str, Any],
+    status: str,
+    key: str,
+) -> None:
+    finding = findings.setdefault(kind, Finding(kind))
+    finding.check = check
+    current = finding.data.get("mount")
+    if current is None or (mount[key] or 0) > (current[key] or 0):
+        finding.data["mount"] = mount
+    finding.raise_to(status)
+
+
+def _names(items: Any, *keys: str) -> list[str]:
+    names = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict):
+            item = next((item[k] for k in keys if item.get(k)), None)
+        if isinstance(item, str | int) and str(item).strip():
+            names.append(str(item).strip()[:100])
+    return names
+
+
+def missing_processes(metrics: dict[str, Any]) -> list[str]:
+    """Names from `missing: [...]`, or from `processes: {name: count}` with count 0."""
+    missing = _names(metrics.get("missing"), "name", "process")
+    counts = metrics.get("processes")
+    if not missing and isinstance(counts, dict):
+        missing = [str(name)[:100] for name, count in counts.items() if count == 0]
+    return missing
+
+
+def unreachable_targets(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    """(target, error) from `unreachable: [...]`, or from `targets: {t: {reachable, error}}`."""
+    found = [(name, "") for name in _names(metrics.get("unreachable"), "target", "host", "name")]
+    targets = metrics.get("targets")
+    if not found and isinstance(targets, dict):
+        found = [
+            (str(target)[:100], str(probe.get("error") or "")[:100])
+            for target, probe in targets.items()
+            if isinstance(probe, dict) and probe.get("reachable") is False
+        ]
+    return found
 
 
 def from_checks(facts: Facts, findings: dict[str, Finding]) -> None:
@@ -199,10 +258,10 @@ def from_checks(facts: Facts, findings: dict[str, Finding]) -> None:
             finding = findings.setdefault(name, Finding(name))
             finding.check = check
             finding.raise_to(status)
-        # A process or network check lists what is missing even before it grades it.
-        if name == "process" and metrics.get("missing") and "process" not in findings:
+        # Missing processes and unreachable targets count even below the check's threshold.
+        if name == "process" and missing_processes(metrics) and "process" not in findings:
             findings["process"] = Finding("process", "warning", check=check)
-        if name == "network" and metrics.get("unreachable") and "network" not in findings:
+        if name == "network" and unreachable_targets(metrics) and "network" not in findings:
             findings["network"] = Finding("network", "warning", check=check)
 
 

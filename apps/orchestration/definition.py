@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from apps.common import templating
 
 NODE_ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
-NODE_REF_RE = re.compile(r"\bnodes\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)|\bnodes\s*\[\s*['\"]([^'\"]+)['\"]\s*\]")
+NODE_REF_RE = re.compile(
+    r"\bnodes\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)|\bnodes\s*\[\s*['\"]([^'\"]+)['\"]\s*\]"
+)
 
 
 class Defaults(BaseModel):
@@ -120,14 +122,23 @@ def _structure_problems(config: Any) -> tuple[list[Problem], list[dict]]:
         return [Problem("invalid_definition", "Definition must be a JSON object")], []
     for key in config:
         if key not in TOP_LEVEL_KEYS:
-            problems.append(Problem("unknown_key", f"Unknown top-level key: '{key}'", None, f"/{key}"))
+            problems.append(
+                Problem("unknown_key", f"Unknown top-level key: '{key}'", None, f"/{key}")
+            )
     version = config.get("version", "1")
     if str(version) != "1":
         problems.append(
-            Problem("invalid_field", f"Unsupported version: '{version}' (supported: 1)", None, "/version")
+            Problem(
+                "invalid_field",
+                f"Unsupported version: '{version}' (supported: 1)",
+                None,
+                "/version",
+            )
         )
     if "description" in config and not isinstance(config["description"], str):
-        problems.append(Problem("invalid_field", "'description' must be a string", None, "/description"))
+        problems.append(
+            Problem("invalid_field", "'description' must be a string", None, "/description")
+        )
     if "defaults" in config:
         try:
             Defaults.model_validate(config["defaults"])
@@ -135,7 +146,9 @@ def _structure_problems(config: Any) -> tuple[list[Problem], list[dict]]:
             for err in exc.errors():
                 key = ".".join(str(p) for p in err["loc"]) or "defaults"
                 problems.append(
-                    Problem("invalid_field", f"Invalid defaults.{key}: {err['msg']}", None, "/defaults")
+                    Problem(
+                        "invalid_field", f"Invalid defaults.{key}: {err['msg']}", None, "/defaults"
+                    )
                 )
     nodes = config.get("nodes")
     if nodes is None or nodes == []:
@@ -154,31 +167,53 @@ def _node_problems(nodes: list, registry: dict[str, Any]) -> tuple[list[Problem]
         label = _node_label(raw, index)
         path = f"/nodes/{index}"
         if not isinstance(raw, dict):
-            problems.append(Problem("invalid_node", f"Node {label} must be a JSON object", None, path))
+            problems.append(
+                Problem("invalid_node", f"Node {label} must be a JSON object", None, path)
+            )
             continue
         node_id = raw.get("id")
         if not isinstance(node_id, str) or not node_id:
-            problems.append(Problem("missing_field", f"Node {label} is missing 'id'", None, f"{path}/id"))
+            problems.append(
+                Problem("missing_field", f"Node {label} is missing 'id'", None, f"{path}/id")
+            )
         elif not NODE_ID_RE.match(node_id):
             problems.append(
-                Problem("invalid_field", f"Node '{node_id}' has an invalid id (use letters, digits, _ . -)",
-                        node_id, f"{path}/id")
+                Problem(
+                    "invalid_field",
+                    f"Node '{node_id}' has an invalid id (use letters, digits, _ . -)",
+                    node_id,
+                    f"{path}/id",
+                )
             )
         elif node_id in index_of:
-            problems.append(Problem("duplicate_id", f"Duplicate node id: '{node_id}'", node_id, f"{path}/id"))
+            problems.append(
+                Problem("duplicate_id", f"Duplicate node id: '{node_id}'", node_id, f"{path}/id")
+            )
         else:
             index_of[node_id] = index
         for key in raw:
             if key not in NODE_KEYS:
                 problems.append(
-                    Problem("unknown_key", f"Node '{label}' has unknown key: '{key}'", label, f"{path}/{key}")
+                    Problem(
+                        "unknown_key",
+                        f"Node '{label}' has unknown key: '{key}'",
+                        label,
+                        f"{path}/{key}",
+                    )
                 )
         node_type = raw.get("type")
         if node_type is None or node_type == "":
-            problems.append(Problem("missing_field", f"Node '{label}' is missing 'type'", label, f"{path}/type"))
+            problems.append(
+                Problem("missing_field", f"Node '{label}' is missing 'type'", label, f"{path}/type")
+            )
         elif not isinstance(node_type, str) or node_type not in registry:
             problems.append(
-                Problem("unknown_type", f"Node '{label}' has unknown type: {node_type}", label, f"{path}/type")
+                Problem(
+                    "unknown_type",
+                    f"Node '{label}' has unknown type: {node_type}",
+                    label,
+                    f"{path}/type",
+                )
             )
         problems.extend(_field_problems(raw, label, index))
     return problems, index_of
@@ -192,12 +227,22 @@ def _edge_problems(nodes: list, index_of: dict[str, int]) -> list[Problem]:
         for target in targets:
             if isinstance(target, str) and target not in index_of:
                 problems.append(
-                    Problem("missing_next", f"Node '{node_id}' references non-existent next: '{target}'",
-                            node_id, f"/nodes/{index}/next")
+                    Problem(
+                        "missing_next",
+                        f"Node '{node_id}' references non-existent next: '{target}'",
+                        node_id,
+                        f"/nodes/{index}/next",
+                    )
                 )
             if target == node_id:
-                problems.append(Problem("cycle", f"Node '{node_id}' points to itself", node_id,
-                                        f"/nodes/{index}/next"))
+                problems.append(
+                    Problem(
+                        "cycle",
+                        f"Node '{node_id}' points to itself",
+                        node_id,
+                        f"/nodes/{index}/next",
+                    )
+                )
     return problems
 
 
@@ -206,7 +251,9 @@ def _successors(nodes: list, index_of: dict[str, int]) -> dict[str, list[str]]:
     for node_id, index in index_of.items():
         nxt = nodes[index].get("next")
         targets = [nxt] if isinstance(nxt, str) else nxt if isinstance(nxt, list) else []
-        succ[node_id] = [t for t in targets if isinstance(t, str) and t in index_of and t != node_id]
+        succ[node_id] = [
+            t for t in targets if isinstance(t, str) and t in index_of and t != node_id
+        ]
     return succ
 
 
@@ -230,7 +277,7 @@ def _find_cycle(succ: dict[str, list[str]]) -> list[str] | None:
                 done.add(finished)
                 iterators.pop()
             elif nxt in on_path:
-                return path[path.index(nxt):] + [nxt]
+                return path[path.index(nxt) :] + [nxt]
             elif nxt not in done:
                 path.append(nxt)
                 on_path.add(nxt)
@@ -271,7 +318,9 @@ def _reachable(entry: str, succ: dict[str, list[str]]) -> set[str]:
 def _cycle_text(cycle: list[str]) -> str:
     if len(cycle) <= 12:
         return " -> ".join(cycle)
-    return " -> ".join(cycle[:5]) + f" -> ... ({len(cycle) - 10} more) -> " + " -> ".join(cycle[-5:])
+    return (
+        " -> ".join(cycle[:5]) + f" -> ... ({len(cycle) - 10} more) -> " + " -> ".join(cycle[-5:])
+    )
 
 
 def _graph_problems(nodes: list, index_of: dict[str, int]) -> list[Problem]:
@@ -282,8 +331,12 @@ def _graph_problems(nodes: list, index_of: dict[str, int]) -> list[Problem]:
     cycle = _find_cycle(succ)
     if cycle:
         problems.append(
-            Problem("cycle", "Cycle detected between nodes: " + _cycle_text(cycle), cycle[0],
-                    f"/nodes/{index_of[cycle[0]]}/next")
+            Problem(
+                "cycle",
+                "Cycle detected between nodes: " + _cycle_text(cycle),
+                cycle[0],
+                f"/nodes/{index_of[cycle[0]]}/next",
+            )
         )
     entry = _node_label(nodes[0], 0)
     if entry in index_of:
@@ -291,8 +344,12 @@ def _graph_problems(nodes: list, index_of: dict[str, int]) -> list[Problem]:
         for node_id, index in index_of.items():
             if node_id not in reachable:
                 problems.append(
-                    Problem("unreachable", f"Node '{node_id}' is unreachable from entry node '{entry}'",
-                            node_id, f"/nodes/{index}")
+                    Problem(
+                        "unreachable",
+                        f"Node '{node_id}' is unreachable from entry node '{entry}'",
+                        node_id,
+                        f"/nodes/{index}",
+                    )
                 )
     return problems
 
@@ -318,8 +375,11 @@ def _template_problems(value: Any, label: str, path: str) -> list[Problem]:
         if templating.has_template(value):
             error = templating.check_syntax(value)
             if error:
-                problems.append(Problem("invalid_template", f"Node '{label}' config {path}: {error}",
-                                        label, path))
+                problems.append(
+                    Problem(
+                        "invalid_template", f"Node '{label}' config {path}: {error}", label, path
+                    )
+                )
     elif isinstance(value, dict):
         for key, item in value.items():
             problems.extend(_template_problems(item, label, f"{path}/{key}"))
@@ -335,13 +395,19 @@ def _reference_problems(raw: dict, label: str, index: int, known: set[str]) -> l
         for ref in sorted(referenced_nodes(raw.get(key))):
             if ref not in known:
                 problems.append(
-                    Problem("unknown_reference", f"Node '{label}' references unknown node '{ref}' in {key}",
-                            label, f"/nodes/{index}/{key}")
+                    Problem(
+                        "unknown_reference",
+                        f"Node '{label}' references unknown node '{ref}' in {key}",
+                        label,
+                        f"/nodes/{index}/{key}",
+                    )
                 )
     return problems
 
 
-def _config_problems(nodes: list, index_of: dict[str, int], registry: dict[str, Any]) -> list[Problem]:
+def _config_problems(
+    nodes: list, index_of: dict[str, int], registry: dict[str, Any]
+) -> list[Problem]:
     problems: list[Problem] = []
     known = set(index_of)
     for node_id, index in index_of.items():
@@ -351,15 +417,27 @@ def _config_problems(nodes: list, index_of: dict[str, int], registry: dict[str, 
         if isinstance(when, str):
             error = templating.check_expression(when)
             if error:
-                problems.append(Problem("invalid_when", f"Node '{node_id}' has invalid when: {error}",
-                                        node_id, f"{path}/when"))
+                problems.append(
+                    Problem(
+                        "invalid_when",
+                        f"Node '{node_id}' has invalid when: {error}",
+                        node_id,
+                        f"{path}/when",
+                    )
+                )
         problems.extend(_reference_problems(raw, node_id, index, known))
         config = raw.get("config", {})
         if config is None:
             config = {}
         if not isinstance(config, dict):
-            problems.append(Problem("invalid_config", f"Node '{node_id}' config must be a JSON object",
-                                    node_id, f"{path}/config"))
+            problems.append(
+                Problem(
+                    "invalid_config",
+                    f"Node '{node_id}' config must be a JSON object",
+                    node_id,
+                    f"{path}/config",
+                )
+            )
             continue
         problems.extend(_template_problems(config, node_id, f"{path}/config"))
         handler = registry.get(raw.get("type")) if isinstance(raw.get("type"), str) else None
@@ -370,8 +448,14 @@ def _config_problems(nodes: list, index_of: dict[str, int], registry: dict[str, 
         except Exception as exc:  # a validator bug must not crash validation
             messages = [f"could not be validated ({exc})"]
         for message in messages:
-            problems.append(Problem("invalid_config", f"Node '{node_id}' config: {message}", node_id,
-                                    f"{path}/config"))
+            problems.append(
+                Problem(
+                    "invalid_config",
+                    f"Node '{node_id}' config: {message}",
+                    node_id,
+                    f"{path}/config",
+                )
+            )
     return problems
 
 
@@ -406,4 +490,6 @@ def build_plan(config: dict) -> Plan:
     for node_id in order:
         for target in succ[node_id]:
             predecessors[target].append(node_id)
-    return Plan(spec=spec, order=order, nodes={n.id: n for n in spec.nodes}, predecessors=predecessors)
+    return Plan(
+        spec=spec, order=order, nodes={n.id: n for n in spec.nodes}, predecessors=predecessors
+    )

@@ -52,8 +52,16 @@ class DefinitionBasedOrchestrator:
             self._plan = build_plan(self.definition.config)
         return self._plan
 
-    def new_run(self, payload: Any, *, source: str, trace_id: str | None, environment: str,
-                status: str = RunStatus.RUNNING, incident: Any = None) -> PipelineRun:
+    def new_run(
+        self,
+        payload: Any,
+        *,
+        source: str,
+        trace_id: str | None,
+        environment: str,
+        status: str = RunStatus.RUNNING,
+        incident: Any = None,
+    ) -> PipelineRun:
         saved = self.definition.pk is not None
         return PipelineRun(
             definition=self.definition if saved else None,
@@ -70,8 +78,13 @@ class DefinitionBasedOrchestrator:
             incident=incident,
         )
 
-    def execute(self, payload: Any, source: str = "cli", trace_id: str | None = None,
-                environment: str = "development") -> dict:
+    def execute(
+        self,
+        payload: Any,
+        source: str = "cli",
+        trace_id: str | None = None,
+        environment: str = "development",
+    ) -> dict:
         """Run the definition on payload; returns the run's result (the --json shape)."""
         if self.definition.pk is not None and not self.definition.is_active:
             raise DefinitionInactive(f"Pipeline definition is inactive: {self.definition.name}")

@@ -64,8 +64,11 @@ def storable(value: Any) -> Any:
     if size > settings.PIPELINE_OUTPUT_MAX_BYTES:
         size = len(json.dumps(safe))
     if size > settings.PIPELINE_OUTPUT_MAX_BYTES:
-        return {"truncated": True, "size_bytes": size,
-                "preview": json.dumps(safe)[: min(2000, settings.PIPELINE_OUTPUT_MAX_BYTES)]}
+        return {
+            "truncated": True,
+            "size_bytes": size,
+            "preview": json.dumps(safe)[: min(2000, settings.PIPELINE_OUTPUT_MAX_BYTES)],
+        }
     return safe
 
 
@@ -102,8 +105,9 @@ class Heartbeat:
         with Heartbeat._lock:
             Heartbeat._active[self.run_id] = time.monotonic()
             if Heartbeat._thread is None or not Heartbeat._thread.is_alive():
-                Heartbeat._thread = threading.Thread(target=Heartbeat._beat, daemon=True,
-                                                     name="run-heartbeat")
+                Heartbeat._thread = threading.Thread(
+                    target=Heartbeat._beat, daemon=True, name="run-heartbeat"
+                )
                 Heartbeat._thread.start()
         return self
 
@@ -119,13 +123,17 @@ class Heartbeat:
         while True:
             time.sleep(period)
             with Heartbeat._lock:
-                due = [rid for rid, since in Heartbeat._active.items()
-                       if time.monotonic() - since >= period]
+                due = [
+                    rid
+                    for rid, since in Heartbeat._active.items()
+                    if time.monotonic() - since >= period
+                ]
             if not due:
                 continue
             try:
                 PipelineRun.objects.filter(pk__in=due, status=RunStatus.RUNNING).update(
-                    heartbeat_at=timezone.now())
+                    heartbeat_at=timezone.now()
+                )
             except Exception:
                 logger.exception("heartbeat of runs %s failed", due)
                 connection.close()
@@ -200,7 +208,9 @@ class Engine:
             if failure:
                 node.status, node.reason = NodeStatus.NOT_RUN, failure_reason(failure)
                 node.output, node.error = None, ""
-                self._save(run, node, position=len(self.plan.order) + self.plan.order.index(node_id))
+                self._save(
+                    run, node, position=len(self.plan.order) + self.plan.order.index(node_id)
+                )
                 continue
             if get_handler(node.node_type).side_effects:
                 self._flush(run)  # what ran before is on record before anything touches the world
@@ -222,7 +232,9 @@ class Engine:
             environment=run.environment,
             definition_label=self.definition_label,
             outputs={n.node_id: n.output for n in nodes.values() if n.status != NodeStatus.PENDING},
-            statuses={n.node_id: n.status for n in nodes.values() if n.status != NodeStatus.PENDING},
+            statuses={
+                n.node_id: n.status for n in nodes.values() if n.status != NodeStatus.PENDING
+            },
             node_types={n.node_id: n.node_type for n in nodes.values()},
             state=state,
         )
@@ -242,7 +254,9 @@ class Engine:
         spec = self.plan.nodes[node.node_id]
         defaults = self.plan.spec.defaults
         retries = spec.retries if spec.retries is not None else defaults.retries
-        backoff = spec.retry_backoff_s if spec.retry_backoff_s is not None else defaults.retry_backoff_s
+        backoff = (
+            spec.retry_backoff_s if spec.retry_backoff_s is not None else defaults.retry_backoff_s
+        )
         timeout = spec.timeout_s if spec.timeout_s is not None else defaults.timeout_s
         ctx = self._context(run, payload, node, nodes, state)
         node.started_at = timezone.now()
@@ -251,12 +265,17 @@ class Engine:
         try:
             reason = self._skip_reason(node, nodes, ctx)
             handler = get_handler(node.node_type)
-            config = (spec.config if reason or handler.renders_own_templates
-                      else templating.render_value(spec.config, template_scope(ctx)))
+            config = (
+                spec.config
+                if reason or handler.renders_own_templates
+                else templating.render_value(spec.config, template_scope(ctx))
+            )
         except templating.TemplateError as exc:
             node.status, node.error = NodeStatus.FAILED, str(exc)
             node.attempts += 1
-            node.attempt_log.append({"attempt": node.attempts, "error": node.error, "duration_ms": 0})
+            node.attempt_log.append(
+                {"attempt": node.attempts, "error": node.error, "duration_ms": 0}
+            )
         else:
             if reason:
                 node.status, node.reason = NodeStatus.SKIPPED, reason
@@ -288,8 +307,12 @@ class Engine:
                 logger.exception("node %s raised", node.node_id)
                 node.status, node.error = NodeStatus.FAILED, f"{type(exc).__name__}: {exc}"
             node.attempt_log.append(
-                {"attempt": node.attempts, "status": node.status, "duration_ms": ms_since(started),
-                 "error": node.error}
+                {
+                    "attempt": node.attempts,
+                    "status": node.status,
+                    "duration_ms": ms_since(started),
+                    "error": node.error,
+                }
             )
             if node.status == NodeStatus.SUCCEEDED or not retryable or attempt == retries:
                 return

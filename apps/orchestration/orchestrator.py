@@ -19,14 +19,20 @@ def standard_config(notify_driver: str = "console", checks_only: bool = False) -
         "nodes": [
             {"id": "ingest", "type": "ingest", "config": {}, "next": "check"},
             {**check, "next": "analyze"},
-            {"id": "analyze", "type": "intelligence", "config": {"provider": "local"},
-             "next": "notify"},
+            {
+                "id": "analyze",
+                "type": "intelligence",
+                "config": {"provider": "local"},
+                "next": "notify",
+            },
             {"id": "notify", "type": "notify", "config": {"driver": notify_driver}},
         ],
     }
 
 
-def standard_definition(notify_driver: str = "console", checks_only: bool = False) -> PipelineDefinition:
+def standard_definition(
+    notify_driver: str = "console", checks_only: bool = False
+) -> PipelineDefinition:
     return PipelineDefinition(
         name=STANDARD_NAME,
         description="Built-in standard pipeline",
@@ -50,6 +56,13 @@ class PipelineOrchestrator:
     def validate(self) -> list[str]:
         return self.inner.validate()
 
-    def run_pipeline(self, payload: Any, source: str = "cli", trace_id: str | None = None,
-                     environment: str = "development") -> dict:
-        return self.inner.execute(payload, source=source, trace_id=trace_id, environment=environment)
+    def run_pipeline(
+        self,
+        payload: Any,
+        source: str = "cli",
+        trace_id: str | None = None,
+        environment: str = "development",
+    ) -> dict:
+        return self.inner.execute(
+            payload, source=source, trace_id=trace_id, environment=environment
+        )

@@ -35,10 +35,16 @@ def orchestrator_for_run(run: PipelineRun) -> DefinitionBasedOrchestrator:
     return orchestrator
 
 
-def create_run(definition: PipelineDefinition | None, payload: Any, *, source: str,
-               environment: str = "production", trace_id: str | None = None,
-               incident: Any = None,
-               orchestrator: DefinitionBasedOrchestrator | None = None) -> PipelineRun:
+def create_run(
+    definition: PipelineDefinition | None,
+    payload: Any,
+    *,
+    source: str,
+    environment: str = "production",
+    trace_id: str | None = None,
+    incident: Any = None,
+    orchestrator: DefinitionBasedOrchestrator | None = None,
+) -> PipelineRun:
     """A PENDING run of definition (None: the built-in standard pipeline), to execute later."""
     if orchestrator is None:
         if definition is None:
@@ -46,9 +52,14 @@ def create_run(definition: PipelineDefinition | None, payload: Any, *, source: s
             orchestrator.kind = "fixed"
         else:
             orchestrator = DefinitionBasedOrchestrator(definition)
-    run = orchestrator.new_run(payload, source=source, trace_id=trace_id or new_trace_id(),
-                               environment=environment, status=RunStatus.PENDING,
-                               incident=incident)
+    run = orchestrator.new_run(
+        payload,
+        source=source,
+        trace_id=trace_id or new_trace_id(),
+        environment=environment,
+        status=RunStatus.PENDING,
+        incident=incident,
+    )
     run.save()
     return run
 
@@ -62,8 +73,9 @@ def claim_run(run_id: int, worker: str = "") -> bool:
 
     False when another live worker has it or it has finished: the caller must not run it.
     """
-    claimable = Q(status=RunStatus.PENDING) | Q(status=RunStatus.RUNNING,
-                                                 heartbeat_at__lt=stale_cutoff())
+    claimable = Q(status=RunStatus.PENDING) | Q(
+        status=RunStatus.RUNNING, heartbeat_at__lt=stale_cutoff()
+    )
     claimed = PipelineRun.objects.filter(claimable, pk=run_id).update(
         status=RunStatus.RUNNING, claimed_by=worker[:200], heartbeat_at=timezone.now()
     )
@@ -88,7 +100,11 @@ def execute_run(run_id: int, worker: str = "") -> dict:
     orchestrator = orchestrator_for_run(run)
     problems = orchestrator.validate()
     if problems:
-        run.status, run.error, run.finished_at = RunStatus.FAILED, "; ".join(problems), timezone.now()
+        run.status, run.error, run.finished_at = (
+            RunStatus.FAILED,
+            "; ".join(problems),
+            timezone.now(),
+        )
         run.save(update_fields=["status", "error", "finished_at"])
         return stored_result(run)
     return Engine(orchestrator.plan, orchestrator.label).execute(run, run.payload)
@@ -115,18 +131,25 @@ def resume_run(run_id: int, worker: str = "") -> dict:
     return Engine(orchestrator.plan, orchestrator.label).execute(run, run.payload)
 
 
-def replay_run(run_id: int, definition: PipelineDefinition | None = None, *,
-               environment: str | None = None) -> dict:
+def replay_run(
+    run_id: int, definition: PipelineDefinition | None = None, *, environment: str | None = None
+) -> dict:
     """Run a past run's input again as a new run, optionally against another definition."""
     past = PipelineRun.objects.filter(pk=run_id).first()
     if past is None:
         raise RunError(f"Pipeline run not found: {run_id}")
-    orchestrator = DefinitionBasedOrchestrator(definition) if definition else orchestrator_for_run(past)
+    orchestrator = (
+        DefinitionBasedOrchestrator(definition) if definition else orchestrator_for_run(past)
+    )
     problems = orchestrator.validate()
     if problems:
         raise RunError("Pipeline definition invalid: " + "; ".join(problems))
-    run = orchestrator.new_run(past.payload, source=past.source, trace_id=new_trace_id(),
-                               environment=environment or past.environment)
+    run = orchestrator.new_run(
+        past.payload,
+        source=past.source,
+        trace_id=new_trace_id(),
+        environment=environment or past.environment,
+    )
     run.replay_of = past
     return Engine(orchestrator.plan, orchestrator.label).execute(run, past.payload)
 
@@ -187,25 +210,31 @@ def sweep_runs(*, requeue: bool = False, dry_run: bool = False) -> dict[str, lis
         .values_list("pk", "claimed_by", "heartbeat_at")
     )
     waiting = list(
-        PipelineRun.objects.filter(status=RunStatus.PENDING, created_at__lt=cutoff)
-        .values_list("pk", flat=True)
+        PipelineRun.objects.filter(status=RunStatus.PENDING, created_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
     )
     failed = []
     if not dry_run:
         for run_id, worker, beat in stuck:
-            error = (f"worker lost: no heartbeat since {beat.isoformat() if beat else 'start'}"
-                     f" from {worker or 'unknown worker'}")
-            updated = PipelineRun.objects.filter(pk=run_id, status=RunStatus.RUNNING,
-                                                 heartbeat_at=beat).update(
-                status=RunStatus.FAILED, error=error, finished_at=timezone.now())
+            error = (
+                f"worker lost: no heartbeat since {beat.isoformat() if beat else 'start'}"
+                f" from {worker or 'unknown worker'}"
+            )
+            updated = PipelineRun.objects.filter(
+                pk=run_id, status=RunStatus.RUNNING, heartbeat_at=beat
+            ).update(status=RunStatus.FAILED, error=error, finished_at=timezone.now())
             if updated:
                 failed.append(run_id)
         if requeue:
             for run_id in failed:
                 _enqueue_resume(run_id)
             dispatch(waiting)
-    return {"failed": failed if not dry_run else [r[0] for r in stuck],
-            "requeued": (failed if requeue else []), "pending_redispatched": waiting if requeue else []}
+    return {
+        "failed": failed if not dry_run else [r[0] for r in stuck],
+        "requeued": (failed if requeue else []),
+        "pending_redispatched": waiting if requeue else [],
+    }
 
 
 def _enqueue_resume(run_id: int) -> None:

@@ -10,20 +10,38 @@ SPEC_CONFIG = {
     "version": "1",
     "description": "Spec example",
     "nodes": [
-        {"id": "metrics", "type": "context", "config": {"include": ["cpu", "memory", "disk"]},
-         "next": "analyze"},
-        {"id": "analyze", "type": "intelligence", "config": {"provider": "openai"}, "next": "notify"},
+        {
+            "id": "metrics",
+            "type": "context",
+            "config": {"include": ["cpu", "memory", "disk"]},
+            "next": "analyze",
+        },
+        {
+            "id": "analyze",
+            "type": "intelligence",
+            "config": {"provider": "openai"},
+            "next": "notify",
+        },
         {"id": "notify", "type": "notify", "config": {"driver": "slack"}},
     ],
 }
 
 TRANSFORM_CONFIG = {
     "nodes": [
-        {"id": "a", "type": "transform", "config": {"mapping": {"server": "payload.server"}},
-         "next": "b"},
-        {"id": "b", "type": "transform",
-         "config": {"mapping": {"host": "nodes.a.output.server", "line": "Host {{ payload.server }}"}},
-         "next": "c"},
+        {
+            "id": "a",
+            "type": "transform",
+            "config": {"mapping": {"server": "payload.server"}},
+            "next": "b",
+        },
+        {
+            "id": "b",
+            "type": "transform",
+            "config": {
+                "mapping": {"host": "nodes.a.output.server", "line": "Host {{ payload.server }}"}
+            },
+            "next": "c",
+        },
         {"id": "c", "type": "transform", "config": {"mapping": {"final": "nodes.b.output.host"}}},
     ]
 }

@@ -35,24 +35,52 @@ def test_valid_definition_has_no_problems():
         ({"nodes": [{"type": "transform"}]}, "Node #1 is missing 'id'"),
         ({"nodes": [{"id": "a"}]}, "Node 'a' is missing 'type'"),
         ({"nodes": [node("a", colour="red")]}, "Node 'a' has unknown key: 'colour'"),
-        ({"nodes": [node("a", nxt="b"), node("b", nxt="a")]},
-         "Cycle detected between nodes: a -> b -> a"),
+        (
+            {"nodes": [node("a", nxt="b"), node("b", nxt="a")]},
+            "Cycle detected between nodes: a -> b -> a",
+        ),
         ({"nodes": [node("a"), node("b")]}, "Node 'b' is unreachable from entry node 'a'"),
-        ({"nodes": [node("a", retries=-1)]},
-         "Node 'a' has invalid 'retries': Input should be greater than or equal to 0"),
+        (
+            {"nodes": [node("a", retries=-1)]},
+            "Node 'a' has invalid 'retries': Input should be greater than or equal to 0",
+        ),
         ({"nodes": [node("a", when="payload.x ==")]}, "Node 'a' has invalid when"),
-        ({"nodes": [{"id": "a", "type": "transform", "config": {"mapping": {"v": "nodes.zz.output"}}}]},
-         "references unknown node 'zz'"),
-        ({"nodes": [{"id": "a", "type": "transform", "config": "x"}]},
-         "Node 'a' config must be a JSON object"),
-        ({"nodes": [{"id": "a", "type": "context", "config": {"include": ["cpu", "nosuch"]}}]},
-         "Node 'a' config: "),
-        ({"nodes": [{"id": "a", "type": "intelligence", "config": {"provider": "skynet"}}]},
-         "Node 'a' config: "),
-        ({"nodes": [{"id": "a", "type": "notify", "config": {"driver": "carrier-pigeon"}}]},
-         "Node 'a' config: "),
-        ({"nodes": [{"id": "a", "type": "transform", "config": {"mapping": {"v": "{{ payload.x"}}}]},
-         "template syntax error"),
+        (
+            {
+                "nodes": [
+                    {
+                        "id": "a",
+                        "type": "transform",
+                        "config": {"mapping": {"v": "nodes.zz.output"}},
+                    }
+                ]
+            },
+            "references unknown node 'zz'",
+        ),
+        (
+            {"nodes": [{"id": "a", "type": "transform", "config": "x"}]},
+            "Node 'a' config must be a JSON object",
+        ),
+        (
+            {"nodes": [{"id": "a", "type": "context", "config": {"include": ["cpu", "nosuch"]}}]},
+            "Node 'a' config: ",
+        ),
+        (
+            {"nodes": [{"id": "a", "type": "intelligence", "config": {"provider": "skynet"}}]},
+            "Node 'a' config: ",
+        ),
+        (
+            {"nodes": [{"id": "a", "type": "notify", "config": {"driver": "carrier-pigeon"}}]},
+            "Node 'a' config: ",
+        ),
+        (
+            {
+                "nodes": [
+                    {"id": "a", "type": "transform", "config": {"mapping": {"v": "{{ payload.x"}}}
+                ]
+            },
+            "template syntax error",
+        ),
     ],
 )
 def test_each_problem_is_reported(config, expected, db):
@@ -67,20 +95,31 @@ def test_cycle_names_its_nodes_among_others():
 
 
 def test_every_problem_at_once(db):
-    config = {"nodes": [
-        {"id": "metrics", "type": "context", "config": {"include": ["cpu"]}, "next": "analyze"},
-        {"id": "analyze", "type": "ai", "next": "notify"},
-        {"id": "notify", "type": "notify", "config": {"driver": "console"}, "next": "missing"},
-        {"id": "notify", "type": "transform"},
-    ]}
+    config = {
+        "nodes": [
+            {"id": "metrics", "type": "context", "config": {"include": ["cpu"]}, "next": "analyze"},
+            {"id": "analyze", "type": "ai", "next": "notify"},
+            {"id": "notify", "type": "notify", "config": {"driver": "console"}, "next": "missing"},
+            {"id": "notify", "type": "transform"},
+        ]
+    }
     found = problems(config)
     assert "Node 'analyze' has unknown type: ai" in found
     assert "Node 'notify' references non-existent next: 'missing'" in found
     assert "Duplicate node id: 'notify'" in found
 
 
-@pytest.mark.parametrize("junk", [None, 3, [1, 2], {"nodes": "x"}, {"nodes": [1, "a", None]},
-                                  {"nodes": [{"id": 5, "type": 7, "next": {"a": 1}}]}])
+@pytest.mark.parametrize(
+    "junk",
+    [
+        None,
+        3,
+        [1, 2],
+        {"nodes": "x"},
+        {"nodes": [1, "a", None]},
+        {"nodes": [{"id": 5, "type": 7, "next": {"a": 1}}]},
+    ],
+)
 def test_never_raises_on_junk(junk, db):
     definition = PipelineDefinition(name="junk", config=junk)
     found = DefinitionBasedOrchestrator(definition).validate()
@@ -89,12 +128,18 @@ def test_never_raises_on_junk(junk, db):
 
 def test_problem_has_code_node_and_json_pointer():
     problem = validate_definition({"nodes": [node("a", nxt="zz")]})[0]
-    assert problem.as_dict() == {"code": "missing_next", "node": "a", "path": "/nodes/0/next",
-                                 "message": "Node 'a' references non-existent next: 'zz'"}
+    assert problem.as_dict() == {
+        "code": "missing_next",
+        "node": "a",
+        "path": "/nodes/0/next",
+        "message": "Node 'a' references non-existent next: 'zz'",
+    }
 
 
 def test_json_schema_comes_from_the_models():
     generated = schema()
     assert generated["title"] == "Pipeline definition"
     node_props = generated["$defs"]["NodeSpec"]["properties"]
-    assert {"id", "type", "config", "next", "required", "when", "retries", "timeout_s"} <= set(node_props)
+    assert {"id", "type", "config", "next", "required", "when", "retries", "timeout_s"} <= set(
+        node_props
+    )

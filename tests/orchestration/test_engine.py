@@ -58,48 +58,83 @@ def by_id(result):
 
 
 def test_fan_out_and_fan_in_run_each_node_once():
-    result = execute({"nodes": [
-        {"id": "start", "type": "flaky", "next": ["left", "right"]},
-        {"id": "left", "type": "flaky", "next": "join"},
-        {"id": "right", "type": "flaky", "next": "join"},
-        {"id": "join", "type": "flaky"},
-    ]})
+    result = execute(
+        {
+            "nodes": [
+                {"id": "start", "type": "flaky", "next": ["left", "right"]},
+                {"id": "left", "type": "flaky", "next": "join"},
+                {"id": "right", "type": "flaky", "next": "join"},
+                {"id": "join", "type": "flaky"},
+            ]
+        }
+    )
     assert result["status"] == "COMPLETED"
     assert CALLS == ["start", "left", "right", "join"]
     assert [n["id"] for n in result["nodes"]] == CALLS
 
 
 def test_when_false_skips_node_and_what_only_it_reaches():
-    result = execute({"nodes": [
-        {"id": "start", "type": "flaky", "next": ["gate", "always"]},
-        {"id": "gate", "type": "flaky", "when": "payload.severity == 'critical'", "next": "page"},
-        {"id": "page", "type": "flaky"},
-        {"id": "always", "type": "flaky"},
-    ]}, {"severity": "info"})
+    result = execute(
+        {
+            "nodes": [
+                {"id": "start", "type": "flaky", "next": ["gate", "always"]},
+                {
+                    "id": "gate",
+                    "type": "flaky",
+                    "when": "payload.severity == 'critical'",
+                    "next": "page",
+                },
+                {"id": "page", "type": "flaky"},
+                {"id": "always", "type": "flaky"},
+            ]
+        },
+        {"severity": "info"},
+    )
     nodes = by_id(result)
     assert result["status"] == "COMPLETED"
     assert nodes["gate"]["status"] == "SKIPPED"
     assert "condition is false" in nodes["gate"]["reason"]
-    assert nodes["page"]["status"] == "SKIPPED" and "predecessors were skipped" in nodes["page"]["reason"]
+    assert (
+        nodes["page"]["status"] == "SKIPPED"
+        and "predecessors were skipped" in nodes["page"]["reason"]
+    )
     assert nodes["always"]["status"] == "SUCCEEDED"
     run = PipelineRun.objects.get(pk=result["run_id"])
     assert run.stages.get(node_id="page").reason
 
 
 def test_when_can_read_earlier_node_outputs():
-    result = execute({"nodes": [
-        {"id": "a", "type": "transform", "config": {"mapping": {"level": "payload.level"}}, "next": "b"},
-        {"id": "b", "type": "flaky", "when": "nodes.a.output.level in ['critical', 'warning']"},
-    ]}, {"level": "warning"})
+    result = execute(
+        {
+            "nodes": [
+                {
+                    "id": "a",
+                    "type": "transform",
+                    "config": {"mapping": {"level": "payload.level"}},
+                    "next": "b",
+                },
+                {
+                    "id": "b",
+                    "type": "flaky",
+                    "when": "nodes.a.output.level in ['critical', 'warning']",
+                },
+            ]
+        },
+        {"level": "warning"},
+    )
     assert by_id(result)["b"]["status"] == "SUCCEEDED"
 
 
 def test_optional_node_failure_lets_the_run_continue():
     FLAKY["failures_left"] = 1
-    result = execute({"nodes": [
-        {"id": "maybe", "type": "flaky", "required": False, "next": "after"},
-        {"id": "after", "type": "flaky"},
-    ]})
+    result = execute(
+        {
+            "nodes": [
+                {"id": "maybe", "type": "flaky", "required": False, "next": "after"},
+                {"id": "after", "type": "flaky"},
+            ]
+        }
+    )
     assert result["status"] == "COMPLETED"
     assert by_id(result)["maybe"]["status"] == "FAILED"
     assert by_id(result)["after"]["status"] == "SUCCEEDED"
@@ -107,10 +142,14 @@ def test_optional_node_failure_lets_the_run_continue():
 
 def test_required_failure_fails_run_and_marks_rest_not_run():
     FLAKY["failures_left"] = 5
-    result = execute({"nodes": [
-        {"id": "a", "type": "flaky", "next": "b"},
-        {"id": "b", "type": "flaky"},
-    ]})
+    result = execute(
+        {
+            "nodes": [
+                {"id": "a", "type": "flaky", "next": "b"},
+                {"id": "b", "type": "flaky"},
+            ]
+        }
+    )
     assert result["status"] == "FAILED" and "flaky failure" in result["error"]
     assert by_id(result)["b"]["status"] == "NOT_RUN" and by_id(result)["b"]["reason"]
     assert [n["id"] for n in result["nodes"]] == ["a", "b"]
@@ -118,8 +157,12 @@ def test_required_failure_fails_run_and_marks_rest_not_run():
 
 def test_retries_record_each_attempt():
     FLAKY["failures_left"] = 2
-    result = execute({"defaults": {"retries": 0, "retry_backoff_s": 0},
-                      "nodes": [{"id": "a", "type": "flaky", "retries": 2, "retry_backoff_s": 0}]})
+    result = execute(
+        {
+            "defaults": {"retries": 0, "retry_backoff_s": 0},
+            "nodes": [{"id": "a", "type": "flaky", "retries": 2, "retry_backoff_s": 0}],
+        }
+    )
     node = by_id(result)["a"]
     assert result["status"] == "COMPLETED" and node["attempts"] == 3
     stage = PipelineRun.objects.get(pk=result["run_id"]).stages.get()
@@ -128,8 +171,9 @@ def test_retries_record_each_attempt():
 
 def test_defaults_apply_to_nodes():
     FLAKY["failures_left"] = 1
-    result = execute({"defaults": {"retries": 1, "retry_backoff_s": 0},
-                      "nodes": [{"id": "a", "type": "flaky"}]})
+    result = execute(
+        {"defaults": {"retries": 1, "retry_backoff_s": 0}, "nodes": [{"id": "a", "type": "flaky"}]}
+    )
     assert by_id(result)["a"]["attempts"] == 2
 
 
@@ -141,29 +185,51 @@ def test_timeout_fails_the_node():
 
 
 def test_templated_config_is_rendered_and_undefined_values_fail_naming_the_expression():
-    result = execute({"nodes": [
-        {"id": "a", "type": "flaky", "config": {"host": "{{ payload.server }}"}, "next": "b"},
-        {"id": "b", "type": "flaky", "config": {"x": "{{ payload.nope.deeper }}"}},
-    ]})
+    result = execute(
+        {
+            "nodes": [
+                {
+                    "id": "a",
+                    "type": "flaky",
+                    "config": {"host": "{{ payload.server }}"},
+                    "next": "b",
+                },
+                {"id": "b", "type": "flaky", "config": {"x": "{{ payload.nope.deeper }}"}},
+            ]
+        }
+    )
     assert by_id(result)["a"]["output"]["config"] == {"host": "web-01"}
     assert by_id(result)["b"]["status"] == "FAILED"
     assert "payload.nope.deeper" in by_id(result)["b"]["error"]
 
 
 def test_templates_cannot_escape_the_sandbox():
-    result = execute({"nodes": [
-        {"id": "a", "type": "flaky", "config": {"x": "{{ payload.__class__.__mro__ }}"}},
-    ]})
+    result = execute(
+        {
+            "nodes": [
+                {"id": "a", "type": "flaky", "config": {"x": "{{ payload.__class__.__mro__ }}"}},
+            ]
+        }
+    )
     assert result["status"] == "FAILED"
 
 
 def test_resume_reruns_from_failed_node_reusing_outputs():
     FLAKY["failures_left"] = 1
-    first = execute({"nodes": [
-        {"id": "a", "type": "transform", "config": {"mapping": {"s": "payload.server"}}, "next": "b"},
-        {"id": "b", "type": "flaky", "next": "c"},
-        {"id": "c", "type": "flaky"},
-    ]})
+    first = execute(
+        {
+            "nodes": [
+                {
+                    "id": "a",
+                    "type": "transform",
+                    "config": {"mapping": {"s": "payload.server"}},
+                    "next": "b",
+                },
+                {"id": "b", "type": "flaky", "next": "c"},
+                {"id": "c", "type": "flaky"},
+            ]
+        }
+    )
     assert first["status"] == "FAILED" and CALLS == ["b"]
     resumed = resume_run(first["run_id"])
     assert resumed["run_id"] == first["run_id"] and resumed["status"] == "COMPLETED"
@@ -182,10 +248,21 @@ def test_resume_refuses_a_run_that_did_not_fail():
 
 
 def test_replay_runs_input_again_optionally_on_another_definition():
-    first = execute({"nodes": [{"id": "a", "type": "transform", "config": {"mapping": {"s": "payload.server"}}}]})
+    first = execute(
+        {
+            "nodes": [
+                {"id": "a", "type": "transform", "config": {"mapping": {"s": "payload.server"}}}
+            ]
+        }
+    )
     other = PipelineDefinition.objects.create(
-        name="edited", config={"nodes": [{"id": "z", "type": "transform",
-                                          "config": {"mapping": {"host": "payload.server"}}}]})
+        name="edited",
+        config={
+            "nodes": [
+                {"id": "z", "type": "transform", "config": {"mapping": {"host": "payload.server"}}}
+            ]
+        },
+    )
     replay = replay_run(first["run_id"], other)
     assert replay["replay_of"] == first["run_id"] and replay["run_id"] != first["run_id"]
     assert replay["definition"] == "edited"
@@ -204,9 +281,18 @@ def test_resume_and_replay_from_the_command(run_cmd):
 
 
 def test_secrets_in_outputs_are_redacted_in_records():
-    result = execute({"nodes": [{"id": "a", "type": "transform",
-                                 "config": {"mapping": {"api_key": "payload.key", "note": "payload.note"}}}]},
-                     {"key": "abc123secret", "note": "Authorization: Bearer abcdefghijklmnopqrstuvwxyz"})
+    result = execute(
+        {
+            "nodes": [
+                {
+                    "id": "a",
+                    "type": "transform",
+                    "config": {"mapping": {"api_key": "payload.key", "note": "payload.note"}},
+                }
+            ]
+        },
+        {"key": "abc123secret", "note": "Authorization: Bearer abcdefghijklmnopqrstuvwxyz"},
+    )
     stage = PipelineRun.objects.get(pk=result["run_id"]).stages.get()
     assert "abc123secret" not in str(stage.output) and "abcdefghijklmnop" not in str(stage.output)
     assert "abc123secret" not in str(result)

@@ -56,13 +56,21 @@ def test_dry_run_of_config_file_names_the_file(run_cmd, config_file):
 
     path = config_file(SPEC_CONFIG)
     ran = run_cmd("--config", path, "--payload", '{"server": "web-01"}', "--dry-run")
-    assert ran.out.startswith(SPEC_DRY_RUN.replace("Pipeline Definition: health-check",
-                                                   f"Pipeline Config: {path}"))
+    assert ran.out.startswith(
+        SPEC_DRY_RUN.replace("Pipeline Definition: health-check", f"Pipeline Config: {path}")
+    )
 
 
 def test_dry_run_adds_rendered_notification_after_the_block(run_cmd, config_file):
-    config = {"nodes": [{"id": "tell", "type": "notify",
-                         "config": {"driver": "console", "title": "Disk on {{ payload.server }}"}}]}
+    config = {
+        "nodes": [
+            {
+                "id": "tell",
+                "type": "notify",
+                "config": {"driver": "console", "title": "Disk on {{ payload.server }}"},
+            }
+        ]
+    }
     ran = run_cmd("--config", config_file(config), "--payload", '{"server": "db-9"}', "--dry-run")
     block, _, extra = ran.out.partition("Use without --dry-run to execute\n")
     assert "Notifications that would be sent:" in extra
@@ -98,12 +106,32 @@ def test_definition_result_shows_definition_name(run_cmd, db):
 
 
 def test_json_shape_and_records(run_cmd, config_file):
-    ran = run_cmd("--config", config_file(TRANSFORM_CONFIG), "--payload", '{"server": "web-01"}',
-                  "--json", "--environment", "staging")
+    ran = run_cmd(
+        "--config",
+        config_file(TRANSFORM_CONFIG),
+        "--payload",
+        '{"server": "web-01"}',
+        "--json",
+        "--environment",
+        "staging",
+    )
     result = ran.json()
-    assert set(result) >= {"run_id", "trace_id", "status", "definition", "config_path",
-                           "definition_version", "source", "environment", "incident_id",
-                           "started_at", "finished_at", "duration_ms", "error", "nodes"}
+    assert set(result) >= {
+        "run_id",
+        "trace_id",
+        "status",
+        "definition",
+        "config_path",
+        "definition_version",
+        "source",
+        "environment",
+        "incident_id",
+        "started_at",
+        "finished_at",
+        "duration_ms",
+        "error",
+        "nodes",
+    }
     assert result["status"] == "COMPLETED" and result["environment"] == "staging"
     assert [n["id"] for n in result["nodes"]] == ["a", "b", "c"]
     for node in result["nodes"]:
@@ -118,14 +146,30 @@ def test_json_shape_and_records(run_cmd, config_file):
 
 
 def test_edges_not_list_order_decide_execution(run_cmd, config_file):
-    config = {"nodes": [
-        {"id": "first", "type": "transform", "config": {"mapping": {"s": "payload.server"}},
-         "next": "second"},
-        {"id": "third", "type": "transform", "config": {"mapping": {"t": "nodes.second.output.s"}}},
-        {"id": "second", "type": "transform", "config": {"mapping": {"s": "nodes.first.output.s"}},
-         "next": "third"},
-    ]}
-    result = run_cmd("--config", config_file(config), "--payload", '{"server": "x"}', "--json").json()
+    config = {
+        "nodes": [
+            {
+                "id": "first",
+                "type": "transform",
+                "config": {"mapping": {"s": "payload.server"}},
+                "next": "second",
+            },
+            {
+                "id": "third",
+                "type": "transform",
+                "config": {"mapping": {"t": "nodes.second.output.s"}},
+            },
+            {
+                "id": "second",
+                "type": "transform",
+                "config": {"mapping": {"s": "nodes.first.output.s"}},
+                "next": "third",
+            },
+        ]
+    }
+    result = run_cmd(
+        "--config", config_file(config), "--payload", '{"server": "x"}', "--json"
+    ).json()
     assert [n["id"] for n in result["nodes"]] == ["first", "second", "third"]
     assert result["nodes"][2]["output"] == {"t": "x"}
 
@@ -135,7 +179,10 @@ def test_edges_not_list_order_decide_execution(run_cmd, config_file):
     [
         (["--definition", "nonexistent"], "Pipeline definition not found: nonexistent"),
         (["--config", "missing.json"], "Config file not found: missing.json"),
-        (["--definition", "a", "--config", "b.json"], "Cannot specify both --definition and --config"),
+        (
+            ["--definition", "a", "--config", "b.json"],
+            "Cannot specify both --definition and --config",
+        ),
     ],
 )
 def test_spec_error_messages(run_cmd, args, message):
@@ -153,11 +200,13 @@ def test_invalid_json_in_config_file(run_cmd, config_file):
 
 
 def test_validation_block_exact(run_cmd, config_file):
-    config = {"nodes": [
-        {"id": "metrics", "type": "context", "config": {"include": ["cpu"]}, "next": "analyze"},
-        {"id": "analyze", "type": "ai", "next": "notify"},
-        {"id": "notify", "type": "notify", "config": {"driver": "console"}, "next": "missing"},
-    ]}
+    config = {
+        "nodes": [
+            {"id": "metrics", "type": "context", "config": {"include": ["cpu"]}, "next": "analyze"},
+            {"id": "analyze", "type": "ai", "next": "notify"},
+            {"id": "notify", "type": "notify", "config": {"driver": "console"}, "next": "missing"},
+        ]
+    }
     with pytest.raises(CommandError) as exc:
         run_cmd("--config", config_file(config))
     assert str(exc.value) == (
@@ -174,10 +223,17 @@ def test_dry_run_validates_too(run_cmd, config_file):
 
 
 def test_failed_run_prints_result_then_raises(run_cmd, config_file):
-    config = {"nodes": [
-        {"id": "a", "type": "transform", "config": {"mapping": {"s": "payload.nope"}}, "next": "b"},
-        {"id": "b", "type": "transform", "config": {"mapping": {"s": "payload.server"}}},
-    ]}
+    config = {
+        "nodes": [
+            {
+                "id": "a",
+                "type": "transform",
+                "config": {"mapping": {"s": "payload.nope"}},
+                "next": "b",
+            },
+            {"id": "b", "type": "transform", "config": {"mapping": {"s": "payload.server"}}},
+        ]
+    }
     with pytest.raises(CommandError) as exc:
         run_cmd("--config", config_file(config), "--payload", "{}")
     assert str(exc.value).startswith("Pipeline failed: ")
@@ -214,37 +270,62 @@ def test_bad_input_is_one_line_and_stores_nothing(run_cmd, config_file, args, fr
 
 
 def _manage(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], capture_output=True,
-                          text=True, env=env, cwd=ROOT, timeout=60)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
 
 
 @pytest.fixture
 def subprocess_env(tmp_path):
     import os
 
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", DATA_DIR=str(tmp_path))
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v", "0"], env=env,
-                   check=True, cwd=ROOT, timeout=120)
+    env = dict(
+        os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", DATA_DIR=str(tmp_path)
+    )
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "-v", "0"],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     return env
 
 
 def test_exit_codes_and_no_traceback(subprocess_env, tmp_path):
     good = tmp_path / "good.json"
     good.write_text(json.dumps(TRANSFORM_CONFIG))
-    ok = _manage("run_pipeline", "--config", str(good), "--payload", '{"server": "a"}', "--json",
-                 env=subprocess_env)
+    ok = _manage(
+        "run_pipeline",
+        "--config",
+        str(good),
+        "--payload",
+        '{"server": "a"}',
+        "--json",
+        env=subprocess_env,
+    )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["status"] == "COMPLETED"
     bad_json = tmp_path / "bad.json"
     bad_json.write_text("{")
-    for args in (["--config", str(bad_json)], ["--config", "missing.json"],
-                 ["--definition", "nope"], ["--config", str(good), "--payload", "[1,"],
-                 ["--config", str(good), "--payload", "{}", "--json"]):
+    for args in (
+        ["--config", str(bad_json)],
+        ["--config", "missing.json"],
+        ["--definition", "nope"],
+        ["--config", str(good), "--payload", "[1,"],
+        ["--config", str(good), "--payload", "{}", "--json"],
+    ):
         proc = _manage("run_pipeline", *args, env=subprocess_env)
         assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
         assert "Traceback" not in proc.stderr
         assert proc.stderr.startswith("CommandError: ")
-    failed = _manage("run_pipeline", "--config", str(good), "--payload", "{}", "--json",
-                     env=subprocess_env)
+    failed = _manage(
+        "run_pipeline", "--config", str(good), "--payload", "{}", "--json", env=subprocess_env
+    )
     assert json.loads(failed.stdout)["status"] == "FAILED"  # stdout holds only the JSON document
     assert "CommandError: Pipeline failed: " in failed.stderr

@@ -54,10 +54,28 @@ class Workers:
     def start(self, name: str, concurrency: int = 2) -> subprocess.Popen:
         log = open(self.tmp_path / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q",
-             "pipelines,notifications", "-c", str(concurrency), "-n", f"{name}@%h",
-             "--without-gossip", "--without-mingle", "-l", "info"],
-            cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                "pipelines,notifications",
+                "-c",
+                str(concurrency),
+                "-n",
+                f"{name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "info",
+            ],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.procs.append(proc)

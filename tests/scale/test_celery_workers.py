@@ -11,11 +11,27 @@ from apps.orchestration.services import create_run, dispatch, execute_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-TRANSFORM = {"nodes": [
-    {"id": "a", "type": "transform", "config": {"mapping": {"s": "payload.server"}}, "next": "b"},
-    {"id": "b", "type": "transform", "config": {"mapping": {"s": "nodes.a.output.s"}}, "next": "c"},
-    {"id": "c", "type": "transform", "config": {"mapping": {"line": "{{ nodes.b.output.s }} ok"}}},
-]}
+TRANSFORM = {
+    "nodes": [
+        {
+            "id": "a",
+            "type": "transform",
+            "config": {"mapping": {"s": "payload.server"}},
+            "next": "b",
+        },
+        {
+            "id": "b",
+            "type": "transform",
+            "config": {"mapping": {"s": "nodes.a.output.s"}},
+            "next": "c",
+        },
+        {
+            "id": "c",
+            "type": "transform",
+            "config": {"mapping": {"line": "{{ nodes.b.output.s }} ok"}},
+        },
+    ]
+}
 
 
 def wait_until(predicate, timeout_s: float, what: str):
@@ -34,8 +50,11 @@ def test_200_runs_complete_exactly_once(workers):
     group.start("w2")
     runs = [create_run(definition, {"server": f"web-{i}"}, source="api") for i in range(200)]
     dispatch([run.pk for run in runs])
-    wait_until(lambda: PipelineRun.objects.filter(status="COMPLETED").count() == 200, 180,
-               "200 completed runs")
+    wait_until(
+        lambda: PipelineRun.objects.filter(status="COMPLETED").count() == 200,
+        180,
+        "200 completed runs",
+    )
     assert PipelineRun.objects.exclude(status="COMPLETED").count() == 0
     assert StageExecution.objects.count() == 600
     assert set(StageExecution.objects.values_list("attempts", flat=True)) == {1}
@@ -52,28 +71,47 @@ def test_200_runs_complete_exactly_once(workers):
 def test_killed_worker_run_is_redelivered_and_finishes_once(workers, http_sink):
     # Two notify nodes: `first` answers at once, `second` is slow so the worker dies inside it.
     http_sink.delay_s = 0
-    config = {"nodes": [
-        {"id": "first", "type": "notify",
-         "config": {"driver": "generic", "url": f"{http_sink.url}/first"}, "next": "second"},
-        {"id": "second", "type": "notify",
-         "config": {"driver": "generic", "url": f"{http_sink.url}/second"}},
-    ]}
+    config = {
+        "nodes": [
+            {
+                "id": "first",
+                "type": "notify",
+                "config": {"driver": "generic", "url": f"{http_sink.url}/first"},
+                "next": "second",
+            },
+            {
+                "id": "second",
+                "type": "notify",
+                "config": {"driver": "generic", "url": f"{http_sink.url}/second"},
+            },
+        ]
+    }
     definition = PipelineDefinition.objects.create(name="crash", config=config)
-    group = workers(CELERY_VISIBILITY_TIMEOUT_S=5, PIPELINE_HEARTBEAT_S=0.5,
-                    PIPELINE_STALE_AFTER_S=2, OUTBOUND_TIMEOUT_S=20)
+    group = workers(
+        CELERY_VISIBILITY_TIMEOUT_S=5,
+        PIPELINE_HEARTBEAT_S=0.5,
+        PIPELINE_STALE_AFTER_S=2,
+        OUTBOUND_TIMEOUT_S=20,
+    )
     first_worker = group.start("doomed", concurrency=1)
     http_sink.delay_s = 6  # every request now takes 6 s
     run = create_run(definition, {"server": "web-01"}, source="api")
     dispatch([run.pk])
-    wait_until(lambda: any(r.path == "/second" for r in http_sink.requests), 30,
-               "the second notification to be in flight")
+    wait_until(
+        lambda: any(r.path == "/second" for r in http_sink.requests),
+        30,
+        "the second notification to be in flight",
+    )
     group.kill(first_worker)
     assert PipelineRun.objects.get(pk=run.pk).status == "RUNNING"
     http_sink.delay_s = 0
     started = time.monotonic()
     group.start("rescuer", concurrency=1)
-    wait_until(lambda: PipelineRun.objects.get(pk=run.pk).status == "COMPLETED", 90,
-               "the run to be finished by another worker")
+    wait_until(
+        lambda: PipelineRun.objects.get(pk=run.pk).status == "COMPLETED",
+        90,
+        "the run to be finished by another worker",
+    )
     assert time.monotonic() - started < 90
     run.refresh_from_db()
     assert run.claimed_by.startswith("celery@") and "rescuer" not in run.error

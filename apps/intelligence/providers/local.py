@@ -13,7 +13,16 @@ from typing import Any
 
 from .. import host_look
 from ..facts import Facts
-from ..rules import KIND_LABELS, SEVERITY_RANK, Finding, alert_text, detect, kinds_in
+from ..rules import (
+    KIND_LABELS,
+    SEVERITY_RANK,
+    Finding,
+    alert_text,
+    detect,
+    kinds_in,
+    missing_processes,
+    unreachable_targets,
+)
 
 NAME = "local"
 MODEL = "rules"
@@ -308,18 +317,8 @@ def _load(finding: Finding, facts: Facts, look: Look) -> Part:
     return Part(detail, cause, _rec(finding, title, text, commands))
 
 
-def _names(items: Any, *keys: str) -> list[str]:
-    names = []
-    for item in items if isinstance(items, list) else []:
-        if isinstance(item, dict):
-            item = next((item[k] for k in keys if item.get(k)), None)
-        if isinstance(item, str | int) and str(item).strip():
-            names.append(str(item).strip()[:100])
-    return names
-
-
 def _process(finding: Finding, facts: Facts, look: Look) -> Part:
-    missing = _names(_metrics(finding).get("missing"), "name", "process")
+    missing = missing_processes(_metrics(finding))
     if missing:
         detail = f"not running: {', '.join(missing[:5])}" + (
             f" and {len(missing) - 5} more" if len(missing) > 5 else ""
@@ -353,11 +352,12 @@ def _split_target(target: str) -> tuple[str, str]:
 
 
 def _network(finding: Finding, facts: Facts, look: Look) -> Part:
-    targets = _names(_metrics(finding).get("unreachable"), "target", "host", "name")
+    targets = unreachable_targets(_metrics(finding))
     if targets:
-        detail = f"unreachable from this host: {', '.join(targets[:5])}"
+        shown = ", ".join(f"{t} ({error})" if error else t for t, error in targets[:5])
+        detail = f"unreachable from this host: {shown}"
         cause = f"Network path down: {detail}."
-        host, port = _split_target(targets[0])
+        host, port = _split_target(targets[0][0])
     else:
         detail = _from_alert(finding, "host unreachable")
         cause = f"The host or the network path to it is down: {_alert_names(finding)}."

@@ -48,7 +48,7 @@ class _LazyRegistry(dict):
         return key in NODE_TYPES or key in NODE_TYPES_EXTRA
 
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return self[key] if key in self else default
+        return self[key] if key in self else default  # noqa: SIM401 - this is get()
 
 
 def handlers() -> dict[str, Any]:

@@ -15,8 +15,17 @@ def message_context(ctx: NodeContext) -> dict[str, Any]:
     if incident is not None:
         alerts = list(
             incident.alerts.values(
-                "id", "name", "status", "severity", "host", "description", "labels",
-                "started_at", "ended_at", "source", "fingerprint",
+                "id",
+                "name",
+                "status",
+                "severity",
+                "host",
+                "description",
+                "labels",
+                "started_at",
+                "ended_at",
+                "source",
+                "fingerprint",
             )[:50]
         )
     return {
@@ -63,11 +72,14 @@ class NotifyNode(NodeHandler):
                 for d in output.get("deliveries", [])
                 if d.get("status") == "failed"
             )
-            raise NodeFailed(f"{failed} of {output.get('channels_attempted', 0)} channel(s) failed: {errors}",
-                             output=output)
+            raise NodeFailed(
+                f"{failed} of {output.get('channels_attempted', 0)} channel(s) failed: {errors}",
+                output=output,
+            )
         if not output.get("channels_attempted") and not output.get("channels_throttled"):
-            raise NodeFailed("no channel was notified (nothing configured)", output=output,
-                             retryable=False)
+            raise NodeFailed(
+                "no channel was notified (nothing configured)", output=output, retryable=False
+            )
         return output
 
     def preview(self, ctx: NodeContext, config: dict) -> list[dict]:

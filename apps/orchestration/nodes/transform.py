@@ -42,13 +42,18 @@ class TransformNode(NodeHandler):
             parts = path.split(".")
             if parts[0] not in ROOTS:
                 problems.append(
-                    f"mapping '{key}' path '{path}' must start with payload, incident or nodes.<id>.output"
+                    f"mapping '{key}' path '{path}' must start with payload, incident "
+                    "or nodes.<id>.output"
                 )
             elif parts[0] == "nodes":
                 if len(parts) < 3 or parts[2] not in ("output", "status"):
-                    problems.append(f"mapping '{key}' path '{path}' must look like nodes.<id>.output...")
+                    problems.append(
+                        f"mapping '{key}' path '{path}' must look like nodes.<id>.output..."
+                    )
                 elif parts[1] not in known_nodes:
-                    problems.append(f"mapping '{key}' path '{path}' names unknown node '{parts[1]}'")
+                    problems.append(
+                        f"mapping '{key}' path '{path}' names unknown node '{parts[1]}'"
+                    )
         return problems
 
     def run(self, ctx: NodeContext, config: dict) -> dict:
@@ -78,6 +83,10 @@ def template_scope(ctx: NodeContext) -> dict[str, Any]:
             node_id: {"output": ctx.outputs.get(node_id), "status": status}
             for node_id, status in ctx.statuses.items()
         },
-        "run": {"id": ctx.run.pk if ctx.run else None, "trace_id": ctx.trace_id,
-                "source": ctx.source, "environment": ctx.environment},
+        "run": {
+            "id": ctx.run.pk if ctx.run else None,
+            "trace_id": ctx.trace_id,
+            "source": ctx.source,
+            "environment": ctx.environment,
+        },
     }

@@ -12,9 +12,9 @@ from apps.orchestration.definition_orchestrator import (
     DefinitionBasedOrchestrator,
     DefinitionInactive,
 )
+from apps.orchestration.engine import stored_result
 from apps.orchestration.models import PipelineDefinition
 from apps.orchestration.orchestrator import PipelineOrchestrator
-from apps.orchestration.engine import stored_result
 from apps.orchestration.services import (
     RunError,
     create_run,
@@ -41,7 +41,9 @@ def read_json_file(path_text: str, what: str) -> Any:
     if not path.is_file():
         raise CommandError(f"{what} not found: {path_text}")
     if path.stat().st_size > MAX_FILE_BYTES:
-        raise CommandError(f"{what} is too large (over {MAX_FILE_BYTES // (1024 * 1024)} MiB): {path_text}")
+        raise CommandError(
+            f"{what} is too large (over {MAX_FILE_BYTES // (1024 * 1024)} MiB): {path_text}"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -62,36 +64,70 @@ class Command(BaseCommand):
         which = parser.add_argument_group("what to run")
         which.add_argument("--definition", help="Name of a PipelineDefinition in the database.")
         which.add_argument("--config", help="Path to a JSON file containing a pipeline config.")
-        which.add_argument("--resume", type=int, metavar="RUN_ID",
-                           help="Re-run a FAILED run from its failed node.")
-        which.add_argument("--replay", type=int, metavar="RUN_ID",
-                           help="Run a past run's input again as a new run "
-                                "(with --definition: against that definition).")
+        which.add_argument(
+            "--resume", type=int, metavar="RUN_ID", help="Re-run a FAILED run from its failed node."
+        )
+        which.add_argument(
+            "--replay",
+            type=int,
+            metavar="RUN_ID",
+            help="Run a past run's input again as a new run "
+            "(with --definition: against that definition).",
+        )
         data = parser.add_argument_group("payload")
         data.add_argument("--payload", help="Payload as a JSON string.")
         data.add_argument("--file", help="Path to a JSON file with the payload.")
-        data.add_argument("--sample", action="store_true",
-                          help="Use a sample payload of --source's vendor (generic for cli).")
-        parser.add_argument("--source", default="cli",
-                            help="Where the payload comes from: cli or a vendor name (default: cli).")
-        parser.add_argument("--environment", default="development",
-                            help="Environment label recorded on the run (default: development).")
+        data.add_argument(
+            "--sample",
+            action="store_true",
+            help="Use a sample payload of --source's vendor (generic for cli).",
+        )
+        parser.add_argument(
+            "--source",
+            default="cli",
+            help="Where the payload comes from: cli or a vendor name (default: cli).",
+        )
+        parser.add_argument(
+            "--environment",
+            default="development",
+            help="Environment label recorded on the run (default: development).",
+        )
         parser.add_argument("--trace-id", help="Trace id for the run (default: a new one).")
-        parser.add_argument("--dry-run", action="store_true",
-                            help="Validate and show the plan; run nothing.")
-        parser.add_argument("--json", action="store_true",
-                            help="Print the run result as one JSON document.")
-        parser.add_argument("--async", dest="run_async", action="store_true",
-                            help="Enqueue the run (Celery when CELERY_BROKER_URL is set, else "
-                                 "inline) and print its ids at once.")
-        parser.add_argument("--wait", action="store_true",
-                            help="With --async: wait for the run and print the normal result.")
-        parser.add_argument("--wait-timeout", type=float, default=600.0,
-                            help="With --async --wait: give up waiting after this many seconds.")
-        parser.add_argument("--checks-only", action="store_true",
-                            help="Built-in pipeline: run only the host checks stage.")
-        parser.add_argument("--notify-driver", default="console", choices=NOTIFY_DRIVERS,
-                            help="Built-in pipeline: notify driver (default: console).")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Validate and show the plan; run nothing."
+        )
+        parser.add_argument(
+            "--json", action="store_true", help="Print the run result as one JSON document."
+        )
+        parser.add_argument(
+            "--async",
+            dest="run_async",
+            action="store_true",
+            help="Enqueue the run (Celery when CELERY_BROKER_URL is set, else "
+            "inline) and print its ids at once.",
+        )
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="With --async: wait for the run and print the normal result.",
+        )
+        parser.add_argument(
+            "--wait-timeout",
+            type=float,
+            default=600.0,
+            help="With --async --wait: give up waiting after this many seconds.",
+        )
+        parser.add_argument(
+            "--checks-only",
+            action="store_true",
+            help="Built-in pipeline: run only the host checks stage.",
+        )
+        parser.add_argument(
+            "--notify-driver",
+            default="console",
+            choices=NOTIFY_DRIVERS,
+            help="Built-in pipeline: notify driver (default: console).",
+        )
 
     # -- input ------------------------------------------------------------------------------
     def _check_flags(self, options: dict) -> None:
@@ -100,8 +136,9 @@ class Command(BaseCommand):
         given = [flag for flag in ("payload", "file", "sample") if options[flag]]
         if len(given) > 1:
             raise CommandError("Use only one of --payload, --file and --sample")
-        if options["resume"] is not None and (options["definition"] or options["config"]
-                                              or options["replay"] is not None or given):
+        if options["resume"] is not None and (
+            options["definition"] or options["config"] or options["replay"] is not None or given
+        ):
             raise CommandError("--resume takes no --definition, --config, --replay or payload")
         if options["replay"] is not None and (options["config"] or given):
             raise CommandError("--replay takes no --config or payload (it reuses the run's input)")
@@ -114,8 +151,9 @@ class Command(BaseCommand):
                 )
         if options["wait"] and not options["run_async"]:
             raise CommandError("--wait goes with --async")
-        if options["run_async"] and (options["dry_run"] or options["resume"] is not None
-                                     or options["replay"] is not None):
+        if options["run_async"] and (
+            options["dry_run"] or options["resume"] is not None or options["replay"] is not None
+        ):
             raise CommandError("--async cannot be combined with --dry-run, --resume or --replay")
         if options["source"] not in known_sources():
             raise CommandError(
@@ -136,11 +174,15 @@ class Command(BaseCommand):
             try:
                 payload = sample_payload(options["source"])
             except (KeyError, ValueError) as exc:
-                raise CommandError(f"No sample payload for source {options['source']}: {exc}") from exc
+                raise CommandError(
+                    f"No sample payload for source {options['source']}: {exc}"
+                ) from exc
         else:
             payload = {}
         if not isinstance(payload, dict | list):
-            raise CommandError(f"Payload must be a JSON object or array, not {type(payload).__name__}")
+            raise CommandError(
+                f"Payload must be a JSON object or array, not {type(payload).__name__}"
+            )
         return payload
 
     def _definition(self, options: dict) -> tuple[PipelineDefinition, str | None]:
@@ -152,33 +194,42 @@ class Command(BaseCommand):
                 raise CommandError(f"Pipeline definition is inactive: {definition.name}")
             return definition, None
         config = read_json_file(options["config"], "Config file")
-        return PipelineDefinition(name=Path(options["config"]).stem, config=config), options["config"]
+        return PipelineDefinition(name=Path(options["config"]).stem, config=config), options[
+            "config"
+        ]
 
     # -- output -----------------------------------------------------------------------------
     def _emit(self, result: dict, options: dict, fixed: bool = False) -> None:
         if options["json"]:
             self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False, default=str))
         else:
-            self.stdout.write(rendering.result_text(result, self.style, options["verbosity"], fixed))
+            self.stdout.write(
+                rendering.result_text(result, self.style, options["verbosity"], fixed)
+            )
         if result["status"] != "COMPLETED":
             raise CommandError(f"Pipeline failed: {result.get('error')}")
 
     def _validate(self, orchestrator: Any) -> None:
         problems = orchestrator.validate()
         if problems:
-            raise CommandError("Pipeline definition invalid:\n" + "\n".join(f"  - {p}" for p in problems))
+            raise CommandError(
+                "Pipeline definition invalid:\n" + "\n".join(f"  - {p}" for p in problems)
+            )
 
-    def _dry_run(self, orchestrator: DefinitionBasedOrchestrator, header: str, payload: Any,
-                 options: dict) -> None:
+    def _dry_run(
+        self, orchestrator: DefinitionBasedOrchestrator, header: str, payload: Any, options: dict
+    ) -> None:
         plan = orchestrator.plan
-        self.stdout.write(rendering.dry_run_text(plan, header, options["source"],
-                                                 options["environment"], payload))
+        self.stdout.write(
+            rendering.dry_run_text(plan, header, options["source"], options["environment"], payload)
+        )
         previews = self._previews(orchestrator, payload, options)
         if previews:
             self.stdout.write(rendering.previews_text(previews))
 
-    def _previews(self, orchestrator: DefinitionBasedOrchestrator, payload: Any,
-                  options: dict) -> list[tuple[str, list[dict]]]:
+    def _previews(
+        self, orchestrator: DefinitionBasedOrchestrator, payload: Any, options: dict
+    ) -> list[tuple[str, list[dict]]]:
         from apps.common import templating
         from apps.orchestration.nodes import get_handler
         from apps.orchestration.nodes.base import NodeContext
@@ -190,17 +241,31 @@ class Command(BaseCommand):
             node = plan.nodes[node_id]
             if node.type != "notify":
                 continue
-            ctx = NodeContext(node_id=node_id, node_type="notify", payload=payload, run=None,
-                              trace_id=options["trace_id"] or "(dry-run)", source=options["source"],
-                              environment=options["environment"],
-                              definition_label=orchestrator.label, outputs={}, statuses={},
-                              node_types={})
+            ctx = NodeContext(
+                node_id=node_id,
+                node_type="notify",
+                payload=payload,
+                run=None,
+                trace_id=options["trace_id"] or "(dry-run)",
+                source=options["source"],
+                environment=options["environment"],
+                definition_label=orchestrator.label,
+                outputs={},
+                statuses={},
+                node_types={},
+            )
             try:
                 config = templating.render_value(node.config, template_scope(ctx))
                 messages = get_handler("notify").preview(ctx, config)
             except Exception as exc:  # a preview must never break the dry-run
-                messages = [{"driver": node.config.get("driver", ""), "destination": "",
-                             "title": "(cannot render)", "text": str(exc)}]
+                messages = [
+                    {
+                        "driver": node.config.get("driver", ""),
+                        "destination": "",
+                        "title": "(cannot render)",
+                        "text": str(exc),
+                    }
+                ]
             previews.append((node_id, messages))
         return previews
 
@@ -217,15 +282,21 @@ class Command(BaseCommand):
             orchestrator = DefinitionBasedOrchestrator(definition, config_path=config_path)
             self._validate(orchestrator)
             if options["dry_run"]:
-                header = (f"Pipeline Config: {config_path}" if config_path
-                          else f"Pipeline Definition: {definition.name}")
+                header = (
+                    f"Pipeline Config: {config_path}"
+                    if config_path
+                    else f"Pipeline Definition: {definition.name}"
+                )
                 return self._dry_run(orchestrator, header, payload, options)
             if options["run_async"]:
                 return self._enqueue(orchestrator, payload, options)
             try:
-                result = orchestrator.execute(payload, source=options["source"],
-                                              trace_id=options["trace_id"],
-                                              environment=options["environment"])
+                result = orchestrator.execute(
+                    payload,
+                    source=options["source"],
+                    trace_id=options["trace_id"],
+                    environment=options["environment"],
+                )
             except DefinitionInactive as exc:
                 raise CommandError(str(exc)) from exc
             return self._emit(result, options)
@@ -235,21 +306,37 @@ class Command(BaseCommand):
             return self._dry_run(fixed.inner, "Pipeline: standard (built-in)", payload, options)
         if options["run_async"]:
             return self._enqueue(fixed.inner, payload, options, fixed=True)
-        result = fixed.run_pipeline(payload, source=options["source"], trace_id=options["trace_id"],
-                                    environment=options["environment"])
+        result = fixed.run_pipeline(
+            payload,
+            source=options["source"],
+            trace_id=options["trace_id"],
+            environment=options["environment"],
+        )
         return self._emit(result, options, fixed=True)
 
-    def _enqueue(self, orchestrator: DefinitionBasedOrchestrator, payload: Any, options: dict,
-                 fixed: bool = False) -> None:
-        run = create_run(orchestrator.definition if orchestrator.definition.pk else None, payload,
-                         source=options["source"], environment=options["environment"],
-                         trace_id=options["trace_id"], orchestrator=orchestrator)
+    def _enqueue(
+        self,
+        orchestrator: DefinitionBasedOrchestrator,
+        payload: Any,
+        options: dict,
+        fixed: bool = False,
+    ) -> None:
+        run = create_run(
+            orchestrator.definition if orchestrator.definition.pk else None,
+            payload,
+            source=options["source"],
+            environment=options["environment"],
+            trace_id=options["trace_id"],
+            orchestrator=orchestrator,
+        )
         dispatch([run.pk], background=False)
         run.refresh_from_db()
         if options["wait"]:
             run = wait_for_run(run.pk, timeout_s=options["wait_timeout"])
             if run.status in ("PENDING", "RUNNING"):
-                raise CommandError(f"Run {run.pk} still {run.status} after {options['wait_timeout']:g}s")
+                raise CommandError(
+                    f"Run {run.pk} still {run.status} after {options['wait_timeout']:g}s"
+                )
             return self._emit(stored_result(run), options, fixed=fixed)
         # With a broker the run is queued (PENDING); without one it already ran inline.
         if options["json"]:
@@ -258,7 +345,9 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"Run ID: {run.pk}\nTrace ID: {run.trace_id}")
             if run.status != "PENDING":
-                self.stdout.write(f"Status: {run.status} (ran inline: CELERY_BROKER_URL is not set)")
+                self.stdout.write(
+                    f"Status: {run.status} (ran inline: CELERY_BROKER_URL is not set)"
+                )
 
     def _resume(self, options: dict) -> None:
         try:

@@ -21,10 +21,14 @@ class Command(BaseCommand):
         result = sweep_runs(requeue=options["requeue"], dry_run=options["dry_run"])
         verb = "would fail" if options["dry_run"] else "failed"
         limit = settings.PIPELINE_STALE_AFTER_S
-        self.stdout.write(f"Stuck runs (no heartbeat for {limit:g}s) {verb}: "
-                          f"{len(result['failed'])} {result['failed'] or ''}".rstrip())
+        self.stdout.write(
+            f"Stuck runs (no heartbeat for {limit:g}s) {verb}: "
+            f"{len(result['failed'])} {result['failed'] or ''}".rstrip()
+        )
         if options["requeue"]:
-            self.stdout.write(f"Resumed: {len(result['requeued'])}; pending re-dispatched: "
-                              f"{len(result['pending_redispatched'])}")
+            self.stdout.write(
+                f"Resumed: {len(result['requeued'])}; pending re-dispatched: "
+                f"{len(result['pending_redispatched'])}"
+            )
         if result["failed"] and not options["dry_run"]:
             self.stdout.write(self.style.WARNING("Runs whose worker was lost were marked FAILED."))
