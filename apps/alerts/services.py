@@ -226,7 +226,9 @@ def is_file_db(name: str) -> bool:
 def store(stored_source: str, items: list[Incoming], *, trace_id: str = "") -> IngestResult:
     """Write prepared alerts. Callers that hold a transaction call prepare() before it, so
     parsing does not run while SQLite's write lock is held."""
-    with write_turn(), transaction.atomic():
+    # Each attempt is its own transaction (or savepoint, inside a caller's transaction): a
+    # failed first attempt leaves nothing behind either way, and no outer block is needed.
+    with write_turn():
         try:
             with transaction.atomic():
                 result = Ingestion(stored_source, items, trace_id).run()

@@ -154,6 +154,13 @@ def replay_run(
     return Engine(orchestrator.plan, orchestrator.label).execute(run, past.payload)
 
 
+def celery_app() -> Any:
+    """The configured Celery app (imported on first use: Celery is slow to import)."""
+    from config.celery import app
+
+    return app
+
+
 def _run_in_background(run_ids: list[int]) -> None:
     def work() -> None:
         try:
@@ -179,6 +186,7 @@ def dispatch(run_ids: list[int], *, background: bool = True) -> None:
         return
     ids = list(run_ids)
     if settings.CELERY_BROKER_URL:
+        celery_app()
         from .tasks import execute_run_task
 
         transaction.on_commit(lambda: [execute_run_task.delay(run_id) for run_id in ids])
@@ -239,6 +247,7 @@ def sweep_runs(*, requeue: bool = False, dry_run: bool = False) -> dict[str, lis
 
 def _enqueue_resume(run_id: int) -> None:
     if settings.CELERY_BROKER_URL:
+        celery_app()
         from .tasks import resume_run_task
 
         transaction.on_commit(lambda: resume_run_task.delay(run_id))

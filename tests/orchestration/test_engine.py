@@ -296,3 +296,50 @@ def test_secrets_in_outputs_are_redacted_in_records():
     stage = PipelineRun.objects.get(pk=result["run_id"]).stages.get()
     assert "abc123secret" not in str(stage.output) and "abcdefghijklmnop" not in str(stage.output)
     assert "abc123secret" not in str(result)
+
+
+def test_resume_does_not_resend_delivered_notifications(http_sink):
+    FLAKY["failures_left"] = 1
+    first = execute(
+        {
+            "nodes": [
+                {
+                    "id": "tell",
+                    "type": "notify",
+                    "config": {"driver": "generic", "url": f"{http_sink.url}/t"},
+                    "next": "after",
+                },
+                {"id": "after", "type": "flaky"},
+            ]
+        }
+    )
+    assert first["status"] == "FAILED" and len(http_sink.requests) == 1
+    resumed = resume_run(first["run_id"])
+    assert resumed["status"] == "COMPLETED"
+    assert len(http_sink.requests) == 1  # delivered once, not again on resume
+    assert by_id(resumed)["tell"]["attempts"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_claiming_one_run_run_it_once():
+    import threading
+
+    from apps.orchestration.services import claim_run, create_run
+
+    definition = PipelineDefinition.objects.create(
+        name="claim", config={"nodes": [{"id": "a", "type": "flaky"}]}
+    )
+    run = create_run(definition, {}, source="api")
+    barrier = threading.Barrier(2)
+    results = []
+
+    def worker(name):
+        barrier.wait()
+        results.append(claim_run(run.pk, name))
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, True]

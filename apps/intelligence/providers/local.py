@@ -486,7 +486,7 @@ def _with_findings(facts: Facts, findings: list[Finding], look: Look) -> dict[st
     labels = ", ".join(KIND_LABELS[f.kind] for f in findings)
     summary = f"{_host_prefix(facts)}{labels}. {parts[0].detail[0].upper()}{parts[0].detail[1:]}."
     if len(parts) > 1:
-        summary += " Also: " + "; ".join(p.detail for p in parts[1:4]) + "."
+        summary += " Also: " + "; ".join(p.detail for p in parts[1:6]) + "."
     summary += _firing_text(facts)
     if facts.resolved:
         summary += " The incident itself is resolved, but the host checks above are still not ok."

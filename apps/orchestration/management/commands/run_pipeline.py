@@ -55,6 +55,8 @@ def read_json_file(path_text: str, what: str) -> Any:
 
 
 class Command(BaseCommand):
+    # System checks import every URLconf (the API, the admin): skipping them keeps start-up fast.
+    requires_system_checks: list[str] = []
     help = (
         "Run a pipeline: a stored definition (--definition), a JSON config file (--config), "
         "or the built-in ingest -> check -> analyze -> notify pipeline."

@@ -1,0 +1,241 @@
+"""docker-compose.yml, Dockerfile and docs/deploy.md refer only to things that exist.
+
+No Docker engine runs here, so this is the check instead of `docker compose config`: the files
+parse, the services and their wiring are complete, and every setting, management command,
+Celery queue and module they name is real.
+"""
+
+import json
+import re
+import shlex
+from importlib import import_module
+from pathlib import Path
+
+import pytest
+import yaml
+from django.conf import settings
+from django.core.management import get_commands
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+DEPLOY_DOC = ROOT / "docs" / "deploy.md"
+APP_SERVICES = ("web", "worker", "beat")
+# Keys of a compose service this project uses, all from the Compose Specification.
+KNOWN_SERVICE_KEYS = {
+    "build", "image", "restart", "environment", "tmpfs", "command", "ports", "depends_on",
+    "healthcheck", "volumes", "stop_grace_period",
+}
+DEPENDS_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
+ENV_READ = re.compile(
+    r"""(?:env_[a-z_]+|os\.environ\.get|os\.environ\.setdefault|os\.getenv)\(\s*"([A-Z][A-Z0-9_]*)"|"""
+    r"""os\.environ\[\s*"([A-Z][A-Z0-9_]*)"\s*\]"""
+)
+MANAGE_COMMAND = re.compile(r"manage\.py\s+([a-z_]+)")
+
+
+def env_names_read(paths) -> set[str]:
+    names = set()
+    for path in paths:
+        for match in ENV_READ.finditer(path.read_text()):
+            names.add(match.group(1) or match.group(2))
+    return names
+
+
+def names_read_by_code() -> set[str]:
+    return env_names_read([*ROOT.glob("config/*.py"), *ROOT.glob("apps/**/*.py")])
+
+
+def names_read_by_settings() -> set[str]:
+    return env_names_read([ROOT / "config" / "settings.py"])
+
+
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def command_words(service: dict) -> list[str]:
+    """The command as words; a `sh -c "..."` command is split into the words of its script."""
+    command = service["command"]
+    words = shlex.split(command) if isinstance(command, str) else [str(w) for w in command]
+    if words[:2] == ["sh", "-c"]:
+        return shlex.split(words[2].replace("&&", " && "))
+    return words
+
+
+def option(words: list[str], *names: str) -> str:
+    for index, word in enumerate(words):
+        if word in names:
+            return words[index + 1]
+    raise AssertionError(f"none of {names} in {words}")
+
+
+def routed_queues() -> set[str]:
+    queues = {settings.CELERY_TASK_DEFAULT_QUEUE}
+    queues |= {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    return queues
+
+
+# --- docker-compose.yml -----------------------------------------------------------------------
+
+
+def test_compose_has_the_services_and_only_known_keys():
+    services = compose()["services"]
+    assert set(services) == {"postgres", "redis", *APP_SERVICES}
+    for name, service in services.items():
+        unknown = set(service) - KNOWN_SERVICE_KEYS
+        assert not unknown, f"service {name}: keys outside the compose spec subset: {unknown}"
+        assert "image" in service or "build" in service, name
+
+
+def test_compose_dependencies_point_at_services_with_what_they_wait_for():
+    services = compose()["services"]
+    for name, service in services.items():
+        for target, rule in service.get("depends_on", {}).items():
+            assert target in services, f"{name} depends on unknown service {target}"
+            assert rule["condition"] in DEPENDS_CONDITIONS
+            if rule["condition"] == "service_healthy":
+                assert "healthcheck" in services[target], f"{target} has no healthcheck"
+    # Worker and beat start only once web has migrated the database and is up.
+    for name in ("worker", "beat"):
+        assert services[name]["depends_on"]["web"]["condition"] == "service_healthy"
+    for name in ("postgres", "redis"):
+        assert services["web"]["depends_on"][name]["condition"] == "service_healthy"
+
+
+def test_compose_app_services_build_this_dockerfile_and_share_one_environment():
+    services = compose()["services"]
+    environments = [services[name]["environment"] for name in APP_SERVICES]
+    assert environments[0] == environments[1] == environments[2]
+    for name in APP_SERVICES:
+        assert services[name]["build"] == "."
+    assert DOCKERFILE.is_file()
+
+
+def test_compose_environment_names_are_settings_the_code_reads():
+    read = names_read_by_code()
+    environment = compose()["services"]["web"]["environment"]
+    unknown = sorted(set(environment) - read)
+    assert not unknown, f"compose sets variables nothing reads: {unknown}"
+    assert environment["DATABASE_URL"].startswith("postgres://")
+    assert "@postgres:5432/" in environment["DATABASE_URL"]
+    assert environment["CELERY_BROKER_URL"].startswith("redis://redis:6379/")
+    assert environment["CELERY_RESULT_BACKEND"].startswith("redis://redis:6379/")
+    # Each container gets a fresh, private metrics directory (a tmpfs is empty at start).
+    assert environment["PROMETHEUS_MULTIPROC_DIR"] in compose()["services"]["web"]["tmpfs"]
+
+
+def test_compose_postgres_credentials_match_database_url():
+    services = compose()["services"]
+    pg = services["postgres"]["environment"]
+    url = services["web"]["environment"]["DATABASE_URL"]
+    assert url == (
+        f"postgres://{pg['POSTGRES_USER']}:{pg['POSTGRES_PASSWORD']}@postgres:5432/"
+        f"{pg['POSTGRES_DB']}"
+    )
+
+
+def test_compose_web_migrates_then_serves_the_wsgi_app_with_several_workers():
+    words = command_words(compose()["services"]["web"])
+    commands = [words[i + 1] for i, word in enumerate(words) if word == "manage.py"]
+    assert commands == ["migrate"]
+    assert words.index("migrate") < words.index("gunicorn")
+    module = words[words.index("gunicorn") + 1]
+    assert hasattr(import_module(module), "application")
+    assert int(option(words, "--workers", "-w")) >= 2
+
+
+def test_compose_worker_consumes_every_queue_tasks_are_routed_to():
+    words = command_words(compose()["services"]["worker"])
+    assert words[:4] == ["celery", "-A", "config", "worker"]
+    assert set(option(words, "-Q", "--queues").split(",")) == routed_queues()
+    assert import_module("config").celery_app.main == "incident_pipeline"
+
+
+def test_compose_beat_runs_the_sweep_schedule_whose_tasks_exist():
+    from config.celery import app
+
+    words = command_words(compose()["services"]["beat"])
+    assert words[:4] == ["celery", "-A", "config", "beat"]
+    app.autodiscover_tasks(force=True)
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "orchestration.sweep_runs" in scheduled
+    assert scheduled <= set(app.tasks), scheduled - set(app.tasks)
+
+
+# --- Dockerfile -------------------------------------------------------------------------------
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    text = DOCKERFILE.read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines()]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1])
+        for line in lines
+        if line and not line.startswith("#")
+    ]
+
+
+def test_dockerfile_installs_the_project_on_python_311_slim_as_a_non_root_user():
+    instructions = dockerfile_instructions()
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+    runs = " ".join(arg for op, arg in instructions if op == "RUN")
+    assert re.search(r"pip install \"?\.", runs)
+    users = [arg for op, arg in instructions if op == "USER"]
+    assert users and users[-1] not in {"root", "0"}
+    assert "useradd" in runs and users[-1] in runs
+
+
+def test_dockerfile_copies_files_that_exist_and_serves_the_wsgi_app():
+    instructions = dockerfile_instructions()
+    for op, arg in instructions:
+        if op == "COPY":
+            *sources, _target = arg.split()
+            for source in sources:
+                assert (ROOT / source).exists(), f"COPY source missing: {source}"
+    command = json.loads(next(arg for op, arg in instructions if op == "CMD"))
+    assert command[:2] == ["gunicorn", "config.wsgi"]
+    assert int(option(command, "--workers", "-w")) >= 2
+
+
+# --- docs/deploy.md ---------------------------------------------------------------------------
+
+
+def test_deploy_doc_names_only_management_commands_that_exist():
+    named = set(MANAGE_COMMAND.findall(DEPLOY_DOC.read_text()))
+    assert {"migrate", "sweep_runs", "prune", "create_api_key"} <= named
+    missing = sorted(named - set(get_commands()))
+    assert not missing, f"docs/deploy.md names commands that do not exist: {missing}"
+
+
+def test_deploy_doc_worker_queues_are_the_routed_queues():
+    text = DEPLOY_DOC.read_text()
+    for queues in re.findall(r"celery -A config worker -Q ([a-z,]+)", text):
+        assert set(queues.split(",")) <= routed_queues(), queues
+    assert "-Q pipelines,notifications" in text
+
+
+def documented_settings() -> set[str]:
+    """First-column names of the settings tables in docs/deploy.md."""
+    return set(re.findall(r"^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|", DEPLOY_DOC.read_text(), re.M))
+
+
+def test_deploy_doc_lists_every_setting_the_settings_module_reads():
+    missing = sorted(names_read_by_settings() - documented_settings())
+    assert not missing, f"settings missing from docs/deploy.md: {missing}"
+
+
+def test_deploy_doc_lists_no_setting_that_nothing_reads():
+    unknown = sorted(documented_settings() - names_read_by_code())
+    assert not unknown, f"docs/deploy.md documents variables nothing reads: {unknown}"
+
+
+@pytest.mark.parametrize("name", ["CELERY_VISIBILITY_TIMEOUT_S", "PIPELINE_STALE_AFTER_S",
+                                  "PIPELINE_HEARTBEAT_S", "PIPELINE_SWEEP_EVERY_S"])
+def test_deploy_doc_states_the_real_default_of_the_recovery_timings(name):
+    row = re.search(rf"^\|\s*`{name}`\s*\|\s*`?([0-9.]+)`?\s*\|", DEPLOY_DOC.read_text(), re.M)
+    assert row, f"no row for {name}"
+    source = (ROOT / "config" / "settings.py").read_text()
+    default = re.search(rf'env_(?:int|float)\("{name}",\s*([0-9.]+)\)', source)
+    assert default, f"{name} default not found in settings"
+    assert float(row.group(1)) == float(default.group(1))
