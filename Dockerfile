@@ -12,7 +12,7 @@ WORKDIR /app
 # The project and its dependencies. The llm extra adds the OpenAI, Anthropic and Ollama SDKs;
 # build with `--build-arg EXTRAS=` for an image without them.
 ARG EXTRAS=llm
-COPY pyproject.toml manage.py ./
+COPY pyproject.toml README.md manage.py ./
 COPY config ./config
 COPY apps ./apps
 COPY pipelines ./pipelines

@@ -14,6 +14,7 @@ Workers are always stopped at the end (SIGTERM, then SIGKILL), even on error or 
 """
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -22,6 +23,9 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+
+import psycopg
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "bench_distributed"
@@ -87,8 +91,6 @@ def parse_args() -> argparse.Namespace:
 
 def admin_sql(server_url: str, statement: str) -> None:
     """One statement against the server's `postgres` database, outside a transaction."""
-    import psycopg
-
     with psycopg.connect(f"{server_url}/postgres", autocommit=True, connect_timeout=5) as conn:
         conn.execute(statement)
 
@@ -221,7 +223,6 @@ def create_runs(definition, count: int) -> list[int]:
 
 def measure(workers: int, args: argparse.Namespace, definition, log_dir: Path) -> float:
     """Runs/s of `workers` worker processes; raises if any run did not complete in time."""
-    import redis
     from django.db.models import Max
 
     from apps.orchestration.models import PipelineRun, StageExecution
@@ -269,6 +270,10 @@ def stop_on_signal(signum, frame) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def check_redis(url: str) -> None:
+    redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+
+
 def close_django_connections() -> None:
     from django.conf import settings
 
@@ -282,9 +287,9 @@ def main() -> int:
     args = parse_args()
     signal.signal(signal.SIGTERM, stop_on_signal)
     log_dir = Path(tempfile.mkdtemp(prefix="bench-distributed-logs-"))
-    database_url = fresh_database(args.postgres)
     try:
-        django_on(database_url, args.redis)
+        check_redis(args.redis)
+        django_on(fresh_database(args.postgres), args.redis)
         from apps.orchestration.models import PipelineDefinition
 
         definition = PipelineDefinition.objects.create(name="bench-transform", config=DEFINITION)
@@ -298,13 +303,14 @@ def main() -> int:
         two = measure(2, args, definition, log_dir)
         print(f"  ratio 2/1 workers: {two / one:.2f}x")
         return 0
-    except (RuntimeError, KeyboardInterrupt) as exc:
-        print(f"bench_distributed failed: {exc}", file=sys.stderr)
+    except (RuntimeError, KeyboardInterrupt, psycopg.Error, redis.RedisError) as exc:
+        print(f"bench_distributed failed: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
     finally:
         if not args.keep_db:
             close_django_connections()
-            admin_sql(args.postgres, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+            with contextlib.suppress(psycopg.Error):
+                admin_sql(args.postgres, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 
 
 if __name__ == "__main__":

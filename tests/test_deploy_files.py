@@ -8,6 +8,7 @@ Celery queue and module they name is real.
 import json
 import re
 import shlex
+import tomllib
 from importlib import import_module
 from pathlib import Path
 
@@ -23,8 +24,17 @@ DEPLOY_DOC = ROOT / "docs" / "deploy.md"
 APP_SERVICES = ("web", "worker", "beat")
 # Keys of a compose service this project uses, all from the Compose Specification.
 KNOWN_SERVICE_KEYS = {
-    "build", "image", "restart", "environment", "tmpfs", "command", "ports", "depends_on",
-    "healthcheck", "volumes", "stop_grace_period",
+    "build",
+    "image",
+    "restart",
+    "environment",
+    "tmpfs",
+    "command",
+    "ports",
+    "depends_on",
+    "healthcheck",
+    "volumes",
+    "stop_grace_period",
 }
 DEPENDS_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 ENV_READ = re.compile(
@@ -149,7 +159,7 @@ def test_compose_worker_consumes_every_queue_tasks_are_routed_to():
     words = command_words(compose()["services"]["worker"])
     assert words[:4] == ["celery", "-A", "config", "worker"]
     assert set(option(words, "-Q", "--queues").split(",")) == routed_queues()
-    assert import_module("config").celery_app.main == "incident_pipeline"
+    assert import_module("config.celery").app.main == "incident_pipeline"
 
 
 def test_compose_beat_runs_the_sweep_schedule_whose_tasks_exist():
@@ -184,6 +194,14 @@ def test_dockerfile_installs_the_project_on_python_311_slim_as_a_non_root_user()
     users = [arg for op, arg in instructions if op == "USER"]
     assert users and users[-1] not in {"root", "0"}
     assert "useradd" in runs and users[-1] in runs
+
+
+def test_pip_install_brings_what_the_redis_transport_imports():
+    # kombu's Redis transport imports `packaging`, which only its `redis` extra declares: a
+    # clean `pip install .` (the image) without it fails on the first task sent.
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {re.split(r"[<>=!~;\s]", dep, maxsplit=1)[0].lower() for dep in dependencies}
+    assert names & {"celery[redis]", "kombu[redis]", "packaging"}, sorted(names)
 
 
 def test_dockerfile_copies_files_that_exist_and_serves_the_wsgi_app():
@@ -230,8 +248,15 @@ def test_deploy_doc_lists_no_setting_that_nothing_reads():
     assert not unknown, f"docs/deploy.md documents variables nothing reads: {unknown}"
 
 
-@pytest.mark.parametrize("name", ["CELERY_VISIBILITY_TIMEOUT_S", "PIPELINE_STALE_AFTER_S",
-                                  "PIPELINE_HEARTBEAT_S", "PIPELINE_SWEEP_EVERY_S"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "CELERY_VISIBILITY_TIMEOUT_S",
+        "PIPELINE_STALE_AFTER_S",
+        "PIPELINE_HEARTBEAT_S",
+        "PIPELINE_SWEEP_EVERY_S",
+    ],
+)
 def test_deploy_doc_states_the_real_default_of_the_recovery_timings(name):
     row = re.search(rf"^\|\s*`{name}`\s*\|\s*`?([0-9.]+)`?\s*\|", DEPLOY_DOC.read_text(), re.M)
     assert row, f"no row for {name}"

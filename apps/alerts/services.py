@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -246,6 +246,33 @@ EVENT_COLUMNS = {
     AlertEvent: ("alert_id", "kind", "reason", "trace_id", "created_at"),
     IncidentEvent: ("incident_id", "from_status", "to_status", "reason", "trace_id", "created_at"),
 }
+# Columns written for a new row; "id" comes back from the database.
+ALERT_INSERT_COLUMNS = (
+    "source", "fingerprint", "fingerprint_fields", "group_key", "name", "status", "severity",
+    "host", "description", "labels", "annotations", "started_at", "ended_at", "content_hash",
+    "url", "group_reason", "incident_id", "created_at", "updated_at",
+)  # fmt: skip
+INCIDENT_INSERT_COLUMNS = (
+    "title", "status", "severity", "group_key", "source", "host", "created_at", "updated_at",
+    "acknowledged_at", "resolved_at",
+)  # fmt: skip
+
+
+@dataclass
+class NewAlertEvent:
+    """An AlertEvent row to insert; "{incident}" in the reason is filled in once saved."""
+
+    alert: Alert
+    kind: str
+    reason: str
+
+
+@dataclass
+class NewIncidentEvent:
+    incident: Incident
+    from_status: str
+    to_status: str
+    reason: str
 
 
 def insert_events(model: type[AlertEvent] | type[IncidentEvent], rows: list[tuple]) -> None:
@@ -268,6 +295,108 @@ def insert_events(model: type[AlertEvent] | type[IncidentEvent], rows: list[tupl
         cursor.executemany(sql, [(*row[:-1], adapt(row[-1])) for row in rows])
 
 
+def insert_new(model: type[Alert] | type[Incident], objs: list, columns: tuple[str, ...]) -> None:
+    """INSERT new rows with RETURNING id and set each object's pk, as bulk_create does.
+
+    bulk_create runs every field of every object through the ORM's preparation, which cost
+    more than everything else a webhook does. Here only JSON and datetime columns go through
+    their field's get_db_prep_save (the same conversion bulk_create applies); the other
+    columns are plain strings and ids already. Backends without multi-row RETURNING (SQLite
+    before 3.35) use bulk_create.
+    """
+    if not objs:
+        return
+    db = connections[DEFAULT_DB_ALIAS]  # the real connection: the proxy costs per attribute
+    if not db.features.can_return_rows_from_bulk_insert:
+        model.objects.bulk_create(objs)
+        return
+    fields = [model._meta.get_field(column.removesuffix("_id")) for column in columns]
+    adapters = [column_adapter(field, db) for field in fields]
+    for field in fields:
+        if field.is_relation:
+            link_saved_parents(objs, field)
+    quote = db.ops.quote_name
+    head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608 - names from the model only
+        quote(model._meta.db_table), ", ".join(quote(column) for column in columns)
+    )
+    tail = f" RETURNING {quote(model._meta.pk.column)}"
+    row_marks = "({})".format(", ".join(["%s"] * len(columns)))
+    batch = max(1, db.ops.bulk_batch_size(fields, objs))
+    with db.cursor() as cursor:
+        for start in range(0, len(objs), batch):
+            chunk = objs[start : start + batch]
+            params: list[Any] = []
+            for obj in chunk:
+                for column, adapt in zip(columns, adapters, strict=True):
+                    value = getattr(obj, column)
+                    params.append(value if adapt is None or value is None else adapt(value))
+            cursor.execute(head + ", ".join([row_marks] * len(chunk)) + tail, params)
+            for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = db.alias
+
+
+def link_saved_parents(objs: list, field: Any) -> None:
+    """Copy the pk of a parent saved after it was assigned (a new incident) into the
+    foreign key column, keeping the cached parent object, as bulk_create does."""
+    for obj in objs:
+        if getattr(obj, field.attname) is None and field.is_cached(obj):
+            parent = field.get_cached_value(obj)
+            if parent is not None and parent.pk is None:
+                raise ValueError(f"{field.name} of a new {type(obj).__name__} is not saved yet")
+            if parent is not None:
+                setattr(obj, field.name, parent)
+
+
+def column_adapter(field: Any, db: Any) -> Any:
+    """What turns a non-None value of this field into a query parameter (None: as it is).
+
+    The same backend adapters the fields' get_db_prep_save end in. Datetimes here are
+    always aware (aware() and timezone.now()), so the naive-datetime warning does not apply.
+    """
+    kind = field.get_internal_type()
+    if kind == "JSONField":
+        return lambda value: db.ops.adapt_json_value(value, field.encoder)
+    if kind == "DateTimeField":
+        return db.ops.adapt_datetimefield_value
+    return None
+
+
+def stored_fingerprints(source: str, fingerprints: list[str]) -> set[str]:
+    """Which of these fingerprints are stored: one indexed read, no model objects."""
+    quote = connection.ops.quote_name
+    found: set[str] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(fingerprints), LOOKUP_CHUNK):
+            chunk = fingerprints[start : start + LOOKUP_CHUNK]
+            cursor.execute(
+                "SELECT {fp} FROM {table} WHERE {source} = %s AND {fp} IN ({marks})".format(  # noqa: S608
+                    fp=quote("fingerprint"), table=quote(Alert._meta.db_table),
+                    source=quote("source"), marks=", ".join(["%s"] * len(chunk)),
+                ),  # fmt: skip
+                [source, *chunk],
+            )
+            found.update(row[0] for row in cursor.fetchall())
+    return found
+
+
+def any_active_incident(keys: set[str]) -> bool:
+    """Whether an open or acknowledged incident holds one of these group keys."""
+    if not keys:
+        return False
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM {table} WHERE {status} IN (%s, %s) AND {key} IN ({marks}) LIMIT 1".format(  # noqa: S608
+                table=quote(Incident._meta.db_table), status=quote("status"),
+                key=quote("group_key"), marks=", ".join(["%s"] * len(keys)),
+            ),  # fmt: skip
+            [*ACTIVE_STATUSES, *keys],
+        )
+        return cursor.fetchone() is not None
+
+
 class Ingestion:
     """One pass over a payload's alerts inside a transaction."""
 
@@ -283,10 +412,10 @@ class Ingestion:
         self.active: dict[str, Incident] = {}
         self.dirty: dict[int, Incident] = {}  # id(incident) -> incident with a changed alert
         self.reasons: dict[int, str] = {}
-        self.alert_events: list[AlertEvent] = []
-        self.created_events: dict[int, AlertEvent] = {}  # id(alert) -> its "created" event
+        self.alert_events: list[NewAlertEvent] = []
+        self.created_events: dict[int, NewAlertEvent] = {}  # id(alert) -> its "created" event
         self.event_incident: dict[int, Incident] = {}  # id(event) -> incident to name in it
-        self.incident_events: list[IncidentEvent] = []
+        self.incident_events: list[NewIncidentEvent] = []
 
     def run(self) -> IngestResult:
         existing = self.load_existing()
@@ -303,7 +432,13 @@ class Ingestion:
     # reads
 
     def load_existing(self) -> dict[str, Alert]:
-        fingerprints = [item.fingerprint for item in self.items]
+        """Lock and load the stored alerts of the payload.
+
+        A cheap probe first: alerts seen for the first time (the common case of a busy
+        webhook) then cost no ORM query and no model objects.
+        """
+        stored = stored_fingerprints(self.source, [item.fingerprint for item in self.items])
+        fingerprints = [item.fingerprint for item in self.items if item.fingerprint in stored]
         found: dict[str, Alert] = {}
         for start in range(0, len(fingerprints), LOOKUP_CHUNK):
             chunk = fingerprints[start : start + LOOKUP_CHUNK]
@@ -329,6 +464,8 @@ class Ingestion:
             return
         keys = {item.group_key for item, _ in changing}
         own = {alert.incident_id for _, alert in changing if alert and alert.incident_id}
+        if not own and not any_active_incident(keys):  # new alerts of new groups
+            return
         rows = Incident.objects.select_for_update().filter(
             Q(group_key__in=keys, status__in=ACTIVE_STATUSES) | Q(pk__in=own)
         )
@@ -557,16 +694,14 @@ class Ingestion:
 
     def save_alerts(self) -> None:
         """Insert new incidents first: new and changed alerts point at them."""
-        if self.new_incidents:
-            Incident.objects.bulk_create(self.new_incidents)
+        insert_new(Incident, self.new_incidents, INCIDENT_INSERT_COLUMNS)
         for event in self.alert_events:
             incident = self.event_incident.get(id(event))
             if incident is not None:
                 event.reason = event.reason.replace("{incident}", str(incident.pk))
                 alert = event.alert
                 alert.group_reason = alert.group_reason.replace("{incident}", str(incident.pk))
-        if self.new_alerts:
-            Alert.objects.bulk_create(self.new_alerts)
+        insert_new(Alert, self.new_alerts, ALERT_INSERT_COLUMNS)
         if self.changed_alerts:
             Alert.objects.bulk_update(self.changed_alerts, ALERT_UPDATE_FIELDS)
 
@@ -575,13 +710,14 @@ class Ingestion:
         existing = [inc for inc in self.dirty.values() if id(inc) not in new]
         if existing:
             Incident.objects.bulk_update(existing, INCIDENT_UPDATE_FIELDS)
+        trace_id, now = self.trace_id, self.now
         insert_events(
-            AlertEvent, [(e.alert.pk, e.kind, e.reason, e.trace_id, e.created_at)
-                         for e in self.alert_events],
-        )  # fmt: skip
+            AlertEvent,
+            [(e.alert.pk, e.kind, e.reason, trace_id, now) for e in self.alert_events],
+        )
         insert_events(
             IncidentEvent,
-            [(e.incident.pk, e.from_status, e.to_status, e.reason, e.trace_id, e.created_at)
+            [(e.incident.pk, e.from_status, e.to_status, e.reason, trace_id, now)
              for e in self.incident_events],
         )  # fmt: skip
 
@@ -599,9 +735,7 @@ class Ingestion:
         if event is not None:
             event.reason = f"{event.reason}; {reason}"
         else:
-            event = AlertEvent(
-                alert=alert, kind=kind, reason=reason, trace_id=self.trace_id, created_at=self.now
-            )
+            event = NewAlertEvent(alert=alert, kind=kind, reason=reason)
             self.alert_events.append(event)
             if kind == "created":
                 self.created_events[id(alert)] = event
@@ -609,16 +743,7 @@ class Ingestion:
             self.event_incident[id(event)] = incident
 
     def incident_event(self, incident: Incident, from_status: str, to_status: str, reason: str):
-        self.incident_events.append(
-            IncidentEvent(
-                incident=incident,
-                from_status=from_status,
-                to_status=to_status,
-                reason=reason,
-                trace_id=self.trace_id,
-                created_at=self.now,
-            )  # fmt: skip
-        )
+        self.incident_events.append(NewIncidentEvent(incident, from_status, to_status, reason))
 
     def collect_incidents(self) -> None:
         seen: dict[int, Incident] = {}

@@ -448,7 +448,7 @@ def test_local_analysis_is_fast():
         analyze(incident=incident, context=ctx)
         timings.append((time.process_time() - start) * 1000)
     # Includes the alert query and the AnalysisRun insert (about 3 ms on the 2-core dev box).
-    assert statistics.median(timings) < 20, sorted(timings)
+    assert statistics.median(timings) < 50, sorted(timings)
 
 
 @pytest.mark.django_db

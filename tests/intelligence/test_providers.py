@@ -244,14 +244,14 @@ def test_malformed_answer_falls_back_to_local(llm, incident, answer, reason):
 def test_slow_answer_past_the_timeout_falls_back(llm, incident, settings):
     spec, sink = llm
     settings.INTELLIGENCE_TIMEOUT_S = 0.3
-    sink.delay_s = 1.5
+    sink.delay_s = 3.0
     sink.respond(200, spec.body(json.dumps(ANSWER)), JSON)
     start = time.monotonic()
     output = _run(spec, incident)
     elapsed = time.monotonic() - start
     assert output["fallback_used"] is True
     assert output["fallback_reason"] == f"{spec.name}: timed out after 0.3 s"
-    assert elapsed < 1.2, elapsed
+    assert elapsed < 2.0, elapsed  # did not wait for the 3 s answer
 
 
 @pytest.mark.django_db

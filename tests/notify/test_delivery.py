@@ -121,7 +121,7 @@ def test_deadline_stops_retries(http_sink, settings, make_context):
             deadline=time.monotonic() + 0.3,
         )
     )
-    assert time.monotonic() - started < 0.9
+    assert time.monotonic() - started < 1.5
     assert delivery["status"] == "failed" and delivery["attempts"] == 1
     assert "deadline" in delivery["error"]
 

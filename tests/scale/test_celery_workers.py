@@ -121,3 +121,34 @@ def test_killed_worker_run_is_redelivered_and_finishes_once(workers, http_sink):
     first = Delivery.objects.get(pipeline_run=run, node_id="first")
     assert first.status == "succeeded"
     assert run.stages.get(node_id="first").attempts == 1
+
+
+def test_failed_delivery_resent_through_the_notifications_queue(
+    workers, http_sink, settings, monkeypatch
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from apps.notify.services import notify
+
+    settings.NOTIFY_MAX_ATTEMPTS = 1
+    http_sink.respond(500, "down")
+    monkeypatch.setenv("SINK_URL", f"{http_sink.url}/n")
+    output = notify(
+        config={"driver": "generic", "url": "env:SINK_URL"},
+        message_context={"payload": {"server": "web-01"}},
+    )
+    delivery = Delivery.objects.get()
+    assert output["channels_failed"] == 1 and delivery.status == "failed"
+    assert delivery.target_config == {"url": "env:SINK_URL"}, delivery.target_config
+    http_sink.respond(200, "ok")
+    group = workers(SINK_URL=f"{http_sink.url}/n")
+    group.start("notifier", concurrency=1)
+    out = StringIO()
+    call_command("deliveries", "--retry", str(delivery.pk), "--queue", stdout=out)
+    assert "queued" in out.getvalue()
+    wait_until(
+        lambda: Delivery.objects.get(pk=delivery.pk).status == "succeeded", 60, "the queued re-send"
+    )
+    assert len(http_sink.requests) == 2

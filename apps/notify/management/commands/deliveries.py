@@ -33,8 +33,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--limit", type=int, default=50, help="How many rows to list (default 50)."
         )
+        parser.add_argument(
+            "--queue",
+            action="store_true",
+            help="With --retry: hand the re-send to the workers' notifications queue "
+            "(needs CELERY_BROKER_URL).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self.queue = options["queue"]
+        if self.queue and options["retry"] is None:
+            raise CommandError("--queue goes with --retry")
         if options["retry"] is not None:
             self.retry(options["retry"])
             return
@@ -51,6 +60,9 @@ class Command(BaseCommand):
         delivery = Delivery.objects.select_related("channel").filter(pk=int(raw_id)).first()
         if delivery is None:
             raise CommandError(f"delivery {raw_id} does not exist")
+        if self.queue:
+            self.enqueue(delivery)
+            return
         try:
             delivery = retry_delivery(delivery)
         except RetryRefused as exc:
@@ -66,6 +78,22 @@ class Command(BaseCommand):
                 f"(attempts in total: {delivery.attempts})"
             )
         )
+
+    def enqueue(self, delivery: Delivery) -> None:
+        from django.conf import settings
+
+        if not settings.CELERY_BROKER_URL:
+            raise CommandError("--queue needs CELERY_BROKER_URL (workers to send it)")
+        if delivery.status != Delivery.Status.FAILED:
+            raise CommandError(
+                f"delivery {delivery.pk} is {delivery.status}; "
+                "only failed deliveries can be retried"
+            )
+        from apps.notify.tasks import retry_delivery_task
+        from config.celery import app  # noqa: F401 - configures the task's app
+
+        retry_delivery_task.delay(delivery.pk)
+        self.stdout.write(f"delivery {delivery.pk} queued for a re-send (queue: notifications)")
 
     def print_table(self, rows: list[Delivery]) -> None:
         if not rows:
