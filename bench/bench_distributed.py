@@ -307,6 +307,8 @@ def main() -> int:
         print(f"bench_distributed failed: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
     finally:
+        with contextlib.suppress(redis.RedisError):
+            redis.Redis.from_url(args.redis, socket_connect_timeout=2).flushdb()
         if not args.keep_db:
             close_django_connections()
             with contextlib.suppress(psycopg.Error):

@@ -40,6 +40,11 @@ ALERT_UPDATE_FIELDS = [
     "labels", "annotations", "started_at", "ended_at", "content_hash", "url", "incident",
     "group_reason", "updated_at",
 ]  # fmt: skip
+# What an Alert row takes from an Incoming alert.
+COPIED_FIELDS = (
+    "fingerprint", "fingerprint_fields", "group_key", "name", "status", "severity", "host",
+    "description", "labels", "annotations", "started_at", "ended_at", "content_hash", "url",
+)  # fmt: skip
 INCIDENT_UPDATE_FIELDS = ["status", "severity", "updated_at", "acknowledged_at", "resolved_at"]
 
 
@@ -290,7 +295,7 @@ def insert_events(model: type[AlertEvent] | type[IncidentEvent], rows: list[tupl
         ", ".join(quote(column) for column in columns),
         ", ".join(["%s"] * len(columns)),
     )
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = memoized(connection.ops.adapt_datetimefield_value)
     with connection.cursor() as cursor:
         cursor.executemany(sql, [(*row[:-1], adapt(row[-1])) for row in rows])
 
@@ -359,8 +364,31 @@ def column_adapter(field: Any, db: Any) -> Any:
     if kind == "JSONField":
         return lambda value: db.ops.adapt_json_value(value, field.encoder)
     if kind == "DateTimeField":
-        return db.ops.adapt_datetimefield_value
+        return memoized(db.ops.adapt_datetimefield_value)
     return None
+
+
+def memoized(adapt: Any) -> Any:
+    """Adapt each distinct value once: most datetimes of a payload are the same "now"."""
+    done: dict[Any, Any] = {}
+
+    def adapt_once(value: Any) -> Any:
+        if value not in done:
+            done[value] = adapt(value)
+        return done[value]
+
+    return adapt_once
+
+
+def new_row(model: type[Alert] | type[Incident], **values: Any) -> Any:
+    """An unsaved instance built the way Django builds a loaded row (positional __init__),
+    which skips the per-keyword work of Model(**kwargs); unnamed fields get their default."""
+    return model(
+        *[
+            values[field.attname] if field.attname in values else field.get_default()
+            for field in model._meta.concrete_fields
+        ]
+    )
 
 
 def stored_fingerprints(source: str, fingerprints: list[str]) -> set[str]:
@@ -525,8 +553,10 @@ class Ingestion:
         incident.acknowledged_at = self.now
 
     def create_alert(self, item: Incoming) -> Alert:
-        alert = Alert(source=self.source, created_at=self.now, incident=None)
-        self.copy_fields(alert, item)
+        alert = new_row(
+            Alert, source=self.source, created_at=self.now, updated_at=self.now,
+            incident_id=None, **{name: getattr(item, name) for name in COPIED_FIELDS},
+        )  # fmt: skip
         self.new_alerts.append(alert)
         self.result.counts["created"] += 1
         self.alert_event(alert, "created", f"first seen {item.status}, severity {item.severity}")
@@ -552,11 +582,7 @@ class Ingestion:
         self.alert_event(alert, "updated", "; ".join(changes) or "details changed")
 
     def copy_fields(self, alert: Alert, item: Incoming) -> None:
-        for name in (
-            "fingerprint", "fingerprint_fields", "group_key", "name", "status", "severity",
-            "host", "description", "labels", "annotations", "started_at", "ended_at",
-            "content_hash", "url",
-        ):  # fmt: skip
+        for name in COPIED_FIELDS:
             setattr(alert, name, getattr(item, name))
         alert.updated_at = self.now
 
@@ -602,8 +628,8 @@ class Ingestion:
 
     def open_incident(self, alert: Alert) -> None:
         title = f"{alert.name} on {alert.host}" if alert.host else alert.name
-        incident = Incident(
-            title=title[:500], status=Incident.Status.OPEN, severity=alert.severity,
+        incident = new_row(
+            Incident, title=title[:500], status=Incident.Status.OPEN, severity=alert.severity,
             group_key=alert.group_key, source=self.source, host=alert.host,
             created_at=self.now, updated_at=self.now,
         )  # fmt: skip
