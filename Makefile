@@ -44,6 +44,8 @@ format: install-dev
 bench: install-dev
 	$(PY) bench/bench_engine.py
 	$(PY) bench/bench_dry_run.py
+	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_distributed.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -317,9 +317,9 @@ def insert_new(model: type[Alert] | type[Incident], objs: list, columns: tuple[s
         return
     fields = [model._meta.get_field(column.removesuffix("_id")) for column in columns]
     adapters = [column_adapter(field, db) for field in fields]
-    for field in fields:
-        if field.is_relation:
-            link_saved_parents(objs, field)
+    for model_field in fields:
+        if model_field.is_relation:
+            link_saved_parents(objs, model_field)
     quote = db.ops.quote_name
     head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608 - names from the model only
         quote(model._meta.db_table), ", ".join(quote(column) for column in columns)
@@ -394,17 +394,14 @@ def new_row(model: type[Alert] | type[Incident], **values: Any) -> Any:
 def stored_fingerprints(source: str, fingerprints: list[str]) -> set[str]:
     """Which of these fingerprints are stored: one indexed read, no model objects."""
     quote = connection.ops.quote_name
+    table, fingerprint = quote(Alert._meta.db_table), quote("fingerprint")
     found: set[str] = set()
     with connection.cursor() as cursor:
         for start in range(0, len(fingerprints), LOOKUP_CHUNK):
             chunk = fingerprints[start : start + LOOKUP_CHUNK]
-            cursor.execute(
-                "SELECT {fp} FROM {table} WHERE {source} = %s AND {fp} IN ({marks})".format(  # noqa: S608
-                    fp=quote("fingerprint"), table=quote(Alert._meta.db_table),
-                    source=quote("source"), marks=", ".join(["%s"] * len(chunk)),
-                ),  # fmt: skip
-                [source, *chunk],
-            )
+            marks = ", ".join(["%s"] * len(chunk))
+            sql = f"SELECT {fingerprint} FROM {table} WHERE {quote('source')} = %s"  # noqa: S608
+            cursor.execute(f"{sql} AND {fingerprint} IN ({marks})", [source, *chunk])
             found.update(row[0] for row in cursor.fetchall())
     return found
 
@@ -414,14 +411,13 @@ def any_active_incident(keys: set[str]) -> bool:
     if not keys:
         return False
     quote = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(keys))
+    sql = (
+        f"SELECT 1 FROM {quote(Incident._meta.db_table)} "  # noqa: S608 - names from the model
+        f"WHERE {quote('status')} IN (%s, %s) AND {quote('group_key')} IN ({marks}) LIMIT 1"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM {table} WHERE {status} IN (%s, %s) AND {key} IN ({marks}) LIMIT 1".format(  # noqa: S608
-                table=quote(Incident._meta.db_table), status=quote("status"),
-                key=quote("group_key"), marks=", ".join(["%s"] * len(keys)),
-            ),  # fmt: skip
-            [*ACTIVE_STATUSES, *keys],
-        )
+        cursor.execute(sql, [*map(str, ACTIVE_STATUSES), *keys])
         return cursor.fetchone() is not None
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import weakref
 from datetime import timedelta
-
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections

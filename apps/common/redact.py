@@ -1,5 +1,6 @@
 """Secrets are redacted before anything is stored, logged or sent to an LLM."""
 
+import functools
 import re
 from typing import Any
 
@@ -38,17 +39,23 @@ SECRET_VALUE_PATTERNS = [
     re.compile(r"(?i)(password|passwd|secret|token|api_key|apikey)=([^\s&]+)"),
 ]
 URL_USERINFO_RE = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]+):[^@/\s]+@", re.I)
-# One cheap pass that says whether any pattern could match; most strings have no secret.
-ANY_SECRET_RE = re.compile(
-    "|".join(
-        f"(?:{p.pattern.removeprefix('(?i)')})" for p in [URL_USERINFO_RE, *SECRET_VALUE_PATTERNS]
-    ),
-    re.IGNORECASE,
-)
+
+
+@functools.cache
+def any_secret_re() -> re.Pattern[str]:
+    """One cheap pass that says whether any pattern could match; most strings have no secret.
+    Compiled on first use (it takes ~30 ms)."""
+    return re.compile(
+        "|".join(
+            f"(?:{p.pattern.removeprefix('(?i)')})"
+            for p in [URL_USERINFO_RE, *SECRET_VALUE_PATTERNS]
+        ),
+        re.IGNORECASE,
+    )
 
 
 def redact_text(text: str) -> str:
-    if len(text) < 8 or not ANY_SECRET_RE.search(text):
+    if len(text) < 8 or not any_secret_re().search(text):
         return text
     text = URL_USERINFO_RE.sub(lambda m: f"{m['scheme']}{m['user']}:{REDACTED}@", text)
     for pattern in SECRET_VALUE_PATTERNS:

@@ -7,8 +7,6 @@ from email.header import Header
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from apps.common import http
 from apps.common.templating import check_syntax, has_template
 
@@ -93,6 +91,8 @@ def send_http(
     headers: dict[str, str],
 ) -> int:
     """POST once through the common client; return the status code or raise SendError."""
+    import httpx  # on first send only: it is slow to import
+
     try:
         response = http.request("POST", url, timeout=timeout, content=content, headers=headers)
     except http.OutboundBlocked as exc:
