@@ -14,3 +14,7 @@ urlpatterns = [
     re_path(r"^api/", unknown_path),
     path("metrics", metrics_view, name="metrics"),
 ]
+
+# Errors Django raises outside any view's own handling are JSON under /api/ too.
+handler400 = "apps.api.errors.bad_request"
+handler500 = "apps.api.errors.server_error"

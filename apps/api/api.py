@@ -7,9 +7,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import OperationalError
+from django.db import DataError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern
+from django.views.decorators.http import require_safe
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -91,6 +92,18 @@ def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return error_response(413, "too_large", f"the request body is over the {limit}-byte limit")
 
 
+@api.exception_handler(DataError)
+def unstorable_value(request: HttpRequest, exc: DataError) -> HttpResponse:
+    # PostgreSQL refuses NUL characters in text and JSON ("\u0000"); the transaction rolled back.
+    logger.info("API request %s %s had a value the database refuses: %s", request.method,
+                request.path, exc)  # fmt: skip
+    return error_response(
+        422,
+        "invalid_request",
+        "a value cannot be stored or searched by the database (NUL characters are not allowed)",
+    )
+
+
 @api.exception_handler(OperationalError)
 def database_busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
     logger.warning("API request could not use the database: %s", exc)
@@ -119,21 +132,27 @@ def json_method_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
             response["Allow"] = allowed
         return response
 
-    wrapper.csrf_exempt = getattr(view, "csrf_exempt", False)  # type: ignore[attr-defined]
+    # Keys, not cookies, authenticate the API: without this a POST to the docs views got
+    # Django's HTML CSRF page.
+    wrapper.csrf_exempt = True  # type: ignore[attr-defined]
     return wrapper
+
+
+# ninja's docs views answer any method; they only read.
+READ_ONLY_VIEWS = {"openapi-json", "openapi-view"}
+
+
+def api_view(pattern: URLPattern) -> Callable[..., HttpResponse]:
+    if pattern.name == "api-root":
+        # ninja's root view raises a plain (HTML) 404; the schema still reverses its name.
+        return unknown_path
+    if pattern.name in READ_ONLY_VIEWS:
+        return json_method_errors(require_safe(pattern.callback))
+    return json_method_errors(pattern.callback)
 
 
 def api_urls() -> tuple[list[URLPattern], str, str]:
     """The API's URL patterns for `path("api/", api_urls())`."""
     patterns, app_name, namespace = api.urls
-    wrapped = [
-        URLPattern(
-            p.pattern,
-            # ninja's root view raises a plain (HTML) 404; the schema still reverses its name.
-            unknown_path if p.name == "api-root" else json_method_errors(p.callback),
-            p.default_args,
-            p.name,
-        )
-        for p in patterns
-    ]
+    wrapped = [URLPattern(p.pattern, api_view(p), p.default_args, p.name) for p in patterns]
     return wrapped, app_name, namespace

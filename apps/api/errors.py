@@ -2,8 +2,10 @@
 
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 
 # The code sent for a status when nothing more specific applies.
 STATUS_CODES = {
@@ -44,6 +46,7 @@ def not_found(what: str, name: object) -> ApiError:
     return ApiError(404, "not_found", f"{what} not found: {name}")
 
 
+@csrf_exempt  # else a POST to a mistyped path gets Django's HTML CSRF page, not this 404
 def unknown_path(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """The last /api/ route: any path no endpoint claimed."""
     path = request.path
@@ -58,3 +61,20 @@ def _is_endpoint(path: str) -> bool:
     except Resolver404:
         return False
     return match.func is not unknown_path
+
+
+def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """handler500: JSON under /api/ (the webhooks are plain Django views), else Django's page."""
+    if request.path.startswith("/api/"):
+        message = "internal error; the server log has the details"
+        return error_response(500, "internal_error", message)
+    return defaults.server_error(request)
+
+
+def bad_request(
+    request: HttpRequest, exception: Exception, *args: Any, **kwargs: Any
+) -> HttpResponse:
+    """handler400 (e.g. a request Django refuses before any view): JSON under /api/."""
+    if request.path.startswith("/api/"):
+        return error_response(400, "bad_request", "the request is malformed")
+    return defaults.bad_request(request, exception)

@@ -11,7 +11,8 @@ TOKEN_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
 
 
 class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
+    # strict: a wrong JSON type is a 422 ("5" or false is no priority, "yes" no is_active).
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class DefinitionIn(Strict):
@@ -23,15 +24,25 @@ class DefinitionIn(Strict):
     priority: int = Field(100, ge=-1_000_000, le=1_000_000)
 
 
+def not_null(schema: dict[str, Any]) -> None:
+    """Leave null out of an optional field's OpenAPI schema: update() answers an explicit null
+    with a 422, so the schema must not offer it (clients and schemathesis believe it)."""
+    options = [option for option in schema.pop("anyOf", []) if option.get("type") != "null"]
+    if len(options) == 1:
+        schema.update(options[0])
+
+
 class DefinitionPatch(Strict):
     """PATCH: any subset. PUT uses DefinitionPut, which requires config."""
 
-    name: str | None = Field(None, description="Must equal the name in the path if given.")
+    name: str | None = Field(
+        None, description="Must equal the name in the path if given.", json_schema_extra=not_null
+    )
     config: Any = None
-    description: str | None = None
-    is_active: bool | None = None
-    match: dict[str, Any] | None = None
-    priority: int | None = Field(None, ge=-1_000_000, le=1_000_000)
+    description: str | None = Field(None, json_schema_extra=not_null)
+    is_active: bool | None = Field(None, json_schema_extra=not_null)
+    match: dict[str, Any] | None = Field(None, description="Routing conditions; null clears.")
+    priority: int | None = Field(None, ge=-1_000_000, le=1_000_000, json_schema_extra=not_null)
 
 
 class DefinitionPut(DefinitionPatch):

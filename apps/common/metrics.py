@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -212,6 +213,7 @@ def token_ok(request: HttpRequest) -> bool:
     )
 
 
+@csrf_exempt  # a scraper has no CSRF cookie: a POST should be a plain 405, not the HTML page
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """GET /metrics; with METRICS_TOKEN set, only with `Authorization: Bearer <token>`."""

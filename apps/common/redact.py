@@ -35,10 +35,18 @@ SECRET_VALUE_PATTERNS = [
     re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"),
     re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
     re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+"),
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
+    # The body stops at the next "-----", so a text of many BEGIN lines is scanned once.
+    re.compile(
+        r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----(?:[^-]|-(?!----))*"
+        r"-----END [A-Z ]{0,40}PRIVATE KEY-----"
+    ),
     re.compile(r"(?i)(password|passwd|secret|token|api_key|apikey)=([^\s&]+)"),
 ]
-URL_USERINFO_RE = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]+):[^@/\s]+@", re.I)
+# The scheme is bounded: unbounded, every letter of a long word started a scan to its end
+# (quadratic: a 1 MB description took minutes).
+URL_USERINFO_RE = re.compile(
+    r"(?P<scheme>\b[a-z][a-z0-9+.-]{0,31}://)(?P<user>[^:/@\s]+):[^@/\s]+@", re.I
+)
 
 
 @functools.cache

@@ -58,6 +58,33 @@ class Answer(BaseModel):
         return [value] if isinstance(value, dict | str) else value
 
 
+def _clip(text: Any, limit: int) -> Any:
+    if not isinstance(text, str) or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
+
+
+def fit_limits(answer: dict[str, Any]) -> dict[str, Any]:
+    """Shorten an answer built from alert text to the schema's limits.
+
+    The local analyser quotes alert fields (host, name, description) verbatim; one huge field
+    must shorten its answer, not fail the analysis.
+    """
+    fitted = dict(answer)
+    fitted["summary"] = _clip(answer.get("summary"), 4000)
+    fitted["probable_cause"] = _clip(answer.get("probable_cause"), 2000)
+    fitted["evidence"] = [_clip(line, 4000) for line in (answer.get("evidence") or [])[:50]]
+    recommendations = []
+    for rec in (answer.get("recommendations") or [])[:20]:
+        rec = dict(rec)
+        rec["title"] = _clip(rec.get("title"), 300)
+        rec["detail"] = _clip(rec.get("detail", ""), 4000)
+        rec["commands"] = list(rec.get("commands") or [])[:20]
+        recommendations.append(rec)
+    fitted["recommendations"] = recommendations
+    return fitted
+
+
 def _loads(text: str) -> Any:
     stripped = text.strip()
     fenced = FENCE_RE.match(stripped)

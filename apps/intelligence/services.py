@@ -261,12 +261,12 @@ def _record(
 
 
 def _local_answer(facts: facts_module.Facts, options: Options, deadline: float | None) -> dict:
-    from .schema import Answer
+    from .schema import Answer, fit_limits
 
     local = load("local")
 
     answer = local.analyze(facts, inspect=options.inspect, deadline=deadline)
-    return Answer.model_validate(answer).model_dump()
+    return Answer.model_validate(fit_limits(answer)).model_dump()
 
 
 def analyze(

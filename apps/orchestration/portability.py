@@ -15,6 +15,8 @@ from typing import Any
 
 from django.db import transaction
 
+from apps.common import jsonio
+
 from .definition import Problem, validate_definition
 from .models import PipelineDefinition
 
@@ -59,7 +61,11 @@ def dumps(document: Any) -> str:
 
 def read_json(path_text: str) -> tuple[Any, list[Problem]]:
     """Parse a JSON file; every failure is a Problem, never an exception."""
+    if not path_text.strip():
+        return None, [Problem("not_found", "Empty file path")]
     path = Path(path_text)
+    if path.is_dir():
+        return None, [Problem("not_a_file", f"Not a file (a directory): {path_text}")]
     if not path.is_file():
         return None, [Problem("not_found", f"File not found: {path_text}")]
     if path.stat().st_size > MAX_FILE_BYTES:
@@ -70,8 +76,8 @@ def read_json(path_text: str) -> tuple[Any, list[Problem]]:
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem("unreadable", f"Cannot read {path_text}: {exc}")]
     try:
-        return json.loads(text), []
-    except json.JSONDecodeError as exc:
+        return jsonio.loads(text), []
+    except jsonio.JsonInputError as exc:
         return None, [Problem("invalid_json", f"Invalid JSON in {path_text}: {exc}")]
 
 

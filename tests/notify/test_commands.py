@@ -140,7 +140,7 @@ def test_deliveries_retry_refuses_an_inline_secret_it_does_not_have(
     [
         (["--retry", "abc"], "--retry takes a delivery id (a number), got 'abc'"),
         (["--retry", "999"], "delivery 999 does not exist"),
-        (["--limit", "0"], "--limit must be at least 1"),
+        (["--limit", "0"], "--limit must be between 1 and 100000"),
     ],
 )
 def test_deliveries_bad_input(args, message):

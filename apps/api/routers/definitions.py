@@ -34,6 +34,7 @@ router = Router(tags=["definitions"])
 
 GENERAL_SOURCES = ["api", "cli", "webhook", "schedule", "checks"]
 MAX_LIMIT = 500
+MAX_OFFSET = 2**63 - 1  # a larger OFFSET overflows the database's integer
 ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422)}
 
 
@@ -110,7 +111,7 @@ def list_definitions(
     request: HttpRequest,
     active: bool | None = None,
     limit: int = Query(100, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ):
     """Definitions by priority then name; `active` filters on is_active."""
     rows = PipelineDefinition.objects.all()

@@ -19,6 +19,7 @@ router = Router(tags=["runs"])
 
 MAX_LIMIT = 500
 MAX_ID = 2**63 - 1  # larger ids cannot exist and overflow database integers
+MAX_OFFSET = MAX_ID  # a larger OFFSET overflows the database's integer
 ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422)}
 
 
@@ -45,7 +46,12 @@ def parse_since(text: str) -> datetime:
         )
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, UTC)
-    return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59-01:00 is past the last datetime in UTC
+        raise ApiError(
+            422, "invalid_since", f"'since' is out of the supported date range: {text!r}"
+        ) from None
 
 
 def get_run(run_id: int) -> PipelineRun:
@@ -63,7 +69,7 @@ def list_runs(
     source: str | None = None,
     since: str | None = Query(None, description="Created at or after (ISO 8601)."),
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ):
     """Newest first, as `{"items": [...], "count": N}`; count is the total for the filters."""
     runs = PipelineRun.objects.all()

@@ -76,6 +76,11 @@ class Check:
 
     def problems(self) -> list[str]:
         """Problems of a configured check beyond option types; subclasses extend this."""
+        top = 100.0 if self.unit.startswith("%") else math.inf
+        for label, value in (("warning", self.warning), ("critical", self.critical)):
+            if value is not None and not 0 <= value <= top:
+                allowed = "between 0 and 100" if top == 100 else "0 or more"
+                return [f"check '{self.name}' option '{label}' must be {allowed}, got {value:g}"]
         if self.warning is None or self.critical is None:
             return []
         if self.lower_is_worse and self.warning < self.critical:

@@ -24,6 +24,8 @@ class Command(BaseCommand):
         name = options["name"].strip()
         if not name or len(name) > 100:
             raise CommandError("NAME must be 1 to 100 characters")
+        if not name.isprintable():
+            raise CommandError(f"NAME must not contain control characters, got {name!r}")
         scopes = [scope.strip() for scope in options["scopes"].split(",") if scope.strip()]
         unknown = [scope for scope in scopes if scope not in SCOPES]
         if unknown or not scopes:

@@ -1,6 +1,5 @@
 """manage.py route_test --file payload.json [--source grafana]: which pipeline each alert runs."""
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.alerts import routing
 from apps.alerts.services import IngestError, prepare
+from apps.common import jsonio
 
 
 class Command(BaseCommand):
@@ -28,6 +28,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        if options["source"] is not None and not options["source"].strip():
+            raise CommandError("--source is empty; leave it out to detect the vendor")
         payload = self.load(options["file"])
         try:
             source, items = prepare(payload, options["source"])
@@ -64,13 +66,25 @@ class Command(BaseCommand):
 
     @staticmethod
     def load(path: str) -> Any:
+        limit = jsonio.MAX_FILE_BYTES
+        if not path.strip():
+            raise CommandError("--file is empty (give a path, or - for standard input)")
         try:
-            text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise CommandError(f"no such file: {path}") from None
+            if path == "-":
+                text = sys.stdin.read(limit + 1)
+            elif Path(path).is_dir():
+                raise CommandError(f"cannot read {path}: it is a directory")
+            elif not Path(path).is_file():
+                raise CommandError(f"no such file: {path}")
+            elif Path(path).stat().st_size > limit:
+                raise CommandError(f"{path} is too large (over {limit // (1024 * 1024)} MiB)")
+            else:
+                text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"cannot read {path}: {exc}") from None
+        if len(text) > limit:
+            raise CommandError(f"{path} is too large (over {limit // (1024 * 1024)} MiB)")
         try:
-            return json.loads(text)
-        except (ValueError, RecursionError) as exc:
+            return jsonio.loads(text)
+        except jsonio.JsonInputError as exc:
             raise CommandError(f"{path} is not valid JSON: {exc}") from None

@@ -102,8 +102,18 @@ class Command(BaseCommand):
                 self.stdout.write(f"queued runs {', '.join(map(str, run_ids))}")
             return
         # No broker: a background thread would die with this process, so run them here.
+        failed = []
         for run_id in run_ids:
             status = execute_run(run_id, worker="check_and_alert")["status"]
+            if status != "COMPLETED":
+                failed.append(run_id)
             if verbosity > 0:
                 style = self.style.SUCCESS if status == "COMPLETED" else self.style.ERROR
                 self.stdout.write(style(f"run #{run_id} {status}"))
+        if failed:
+            # The alerts are stored either way; the exit status tells cron a run went wrong.
+            raise CommandError(
+                f"{len(failed)} of {len(run_ids)} pipeline run(s) failed: "
+                + ", ".join(f"#{run_id}" for run_id in failed)
+                + " (see: manage.py run_pipeline --resume ID)"
+            )

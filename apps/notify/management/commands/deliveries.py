@@ -1,5 +1,6 @@
 """List notification deliveries (all or failed) and re-send a failed one."""
 
+import re
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -7,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from apps.notify.models import Delivery
 from apps.notify.services import RetryRefused, retry_delivery
 
+MAX_LIMIT = 100_000
 COLUMNS = [
     "ID",
     "CREATED",
@@ -47,16 +49,17 @@ class Command(BaseCommand):
         if options["retry"] is not None:
             self.retry(options["retry"])
             return
-        if options["limit"] < 1:
-            raise CommandError("--limit must be at least 1")
+        if not 1 <= options["limit"] <= MAX_LIMIT:
+            raise CommandError(f"--limit must be between 1 and {MAX_LIMIT}")
         rows = Delivery.objects.select_related("channel")
         if options["failed"]:
             rows = rows.filter(status=Delivery.Status.FAILED)
         self.print_table(list(rows[: options["limit"]]))
 
     def retry(self, raw_id: str) -> None:
-        if not raw_id.strip().isdigit():
+        if not re.fullmatch(r"[0-9]{1,18}", raw_id.strip()):  # ASCII digits, fits a bigint
             raise CommandError(f"--retry takes a delivery id (a number), got {raw_id!r}")
+        raw_id = raw_id.strip()
         delivery = Delivery.objects.select_related("channel").filter(pk=int(raw_id)).first()
         if delivery is None:
             raise CommandError(f"delivery {raw_id} does not exist")

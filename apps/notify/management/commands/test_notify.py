@@ -1,10 +1,10 @@
 """Send a test message to a channel (by name) or a driver (inline options or env defaults)."""
 
-import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from apps.common import jsonio
 from apps.notify.drivers import DRIVERS
 from apps.notify.models import NotificationChannel
 from apps.notify.services import NotifyConfigError, send_test, validate_notify_config
@@ -15,8 +15,8 @@ def parse_option(text: str) -> tuple[str, Any]:
     if not sep or not key.strip():
         raise CommandError(f"--option takes key=value, got {text!r}")
     try:
-        value = json.loads(raw)  # lists, numbers and objects: to=["a@b.c"], priority=5
-    except json.JSONDecodeError:
+        value = jsonio.loads(raw)  # lists, numbers and objects: to=["a@b.c"], priority=5
+    except jsonio.JsonInputError:
         value = raw
     return key.strip(), value
 

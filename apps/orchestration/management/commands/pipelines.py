@@ -82,6 +82,8 @@ class Command(BaseCommand):
 
     def document(self, target: str) -> tuple[portability.Document | None, list[Problem]]:
         """A stored definition or a file, as a Document plus its problems."""
+        if not target.strip():
+            return None, [Problem("not_found", "Empty definition name or file path")]
         if not looks_like_path(target):
             definition = PipelineDefinition.objects.filter(name=target).first()
             if definition is not None:
@@ -101,7 +103,8 @@ class Command(BaseCommand):
                 if len(problems) > 1
                 else ""
             )
-            raise CommandError(f"Cannot {verb} {target}: {one_line(first)}{more}")
+            label = target if target.strip() else repr(target)
+            raise CommandError(f"Cannot {verb} {label}: {one_line(first)}{more}")
         return document.name, build_plan(document.config)
 
     # -- list ---------------------------------------------------------------------------------

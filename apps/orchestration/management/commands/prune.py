@@ -22,6 +22,7 @@ UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 ACTIVE_INCIDENT = [Incident.Status.OPEN, Incident.Status.ACKNOWLEDGED]
 UNFINISHED_RUN = [RunStatus.PENDING, RunStatus.RUNNING]
 DEFAULT_BATCH = 1000
+MAX_BATCH = 100_000
 
 
 def parse_duration(text: str) -> timedelta:
@@ -132,8 +133,8 @@ class Command(BaseCommand):
         except (ValueError, OverflowError) as exc:
             message = str(exc) if isinstance(exc, ValueError) else "--older-than is too large"
             raise CommandError(message) from None
-        if options["batch_size"] < 1:
-            raise CommandError("--batch-size must be at least 1")
+        if not 1 <= options["batch_size"] <= MAX_BATCH:
+            raise CommandError(f"--batch-size must be between 1 and {MAX_BATCH}")
         dry_run = options["dry_run"]
         counts: Counter = Counter()
         for target in targets(cutoff):

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.common import jsonio
 from apps.orchestration import rendering
 from apps.orchestration.definition_orchestrator import (
     DefinitionBasedOrchestrator,
@@ -24,7 +25,6 @@ from apps.orchestration.services import (
     wait_for_run,
 )
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
 NOTIFY_DRIVERS = ["console", "generic", "slack", "email", "pagerduty", "ntfy"]
 GENERAL_SOURCES = ["cli", "api", "webhook", "schedule", "checks"]
 TOKEN_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -36,22 +36,15 @@ def known_sources() -> list[str]:
     return GENERAL_SOURCES + [name for name in vendor_names() if name not in GENERAL_SOURCES]
 
 
+def flag_name(dest: str) -> str:
+    return "--async" if dest == "run_async" else "--" + dest.replace("_", "-")
+
+
 def read_json_file(path_text: str, what: str) -> Any:
-    path = Path(path_text)
-    if not path.is_file():
-        raise CommandError(f"{what} not found: {path_text}")
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise CommandError(
-            f"{what} is too large (over {MAX_FILE_BYTES // (1024 * 1024)} MiB): {path_text}"
-        )
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"Cannot read {what.lower()}: {path_text}: {exc}") from exc
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CommandError(f"Invalid JSON in {what.lower()}: {exc}") from exc
+        return jsonio.read_file(path_text, what)
+    except jsonio.JsonInputError as exc:
+        raise CommandError(str(exc)) from None
 
 
 class Command(BaseCommand):
@@ -86,12 +79,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--source",
-            default="cli",
+            default=None,
             help="Where the payload comes from: cli or a vendor name (default: cli).",
         )
         parser.add_argument(
             "--environment",
-            default="development",
+            default=None,
             help="Environment label recorded on the run (default: development).",
         )
         parser.add_argument("--trace-id", help="Trace id for the run (default: a new one).")
@@ -116,8 +109,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--wait-timeout",
             type=float,
-            default=600.0,
-            help="With --async --wait: give up waiting after this many seconds.",
+            default=None,
+            help="With --async --wait: give up waiting after this many seconds (default: 600).",
         )
         parser.add_argument(
             "--checks-only",
@@ -126,24 +119,25 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--notify-driver",
-            default="console",
+            default=None,
             choices=NOTIFY_DRIVERS,
             help="Built-in pipeline: notify driver (default: console).",
         )
 
     # -- input ------------------------------------------------------------------------------
     def _check_flags(self, options: dict) -> None:
+        """Refuse conflicting or empty flags, then fill in the defaults of the unset ones."""
+        for flag in ("definition", "config", "file"):
+            if options[flag] is not None and not options[flag].strip():
+                raise CommandError(f"--{flag} is empty")
         if options["definition"] and options["config"]:
             raise CommandError("Cannot specify both --definition and --config")
-        given = [flag for flag in ("payload", "file", "sample") if options[flag]]
+        given = [
+            flag for flag in ("payload", "file", "sample") if options[flag] not in (None, False)
+        ]
         if len(given) > 1:
             raise CommandError("Use only one of --payload, --file and --sample")
-        if options["resume"] is not None and (
-            options["definition"] or options["config"] or options["replay"] is not None or given
-        ):
-            raise CommandError("--resume takes no --definition, --config, --replay or payload")
-        if options["replay"] is not None and (options["config"] or given):
-            raise CommandError("--replay takes no --config or payload (it reuses the run's input)")
+        self._check_past_run_flags(options, given)
         for flag in ("trace_id", "environment"):
             value = options[flag]
             if value is not None and not TOKEN_RE.match(value):
@@ -153,22 +147,52 @@ class Command(BaseCommand):
                 )
         if options["wait"] and not options["run_async"]:
             raise CommandError("--wait goes with --async")
-        if options["run_async"] and (
-            options["dry_run"] or options["resume"] is not None or options["replay"] is not None
-        ):
-            raise CommandError("--async cannot be combined with --dry-run, --resume or --replay")
+        if options["wait_timeout"] is not None:
+            if not options["wait"]:
+                raise CommandError("--wait-timeout goes with --async --wait")
+            if not 0 < options["wait_timeout"] <= 86400:
+                raise CommandError("--wait-timeout must be more than 0 and at most 86400 seconds")
+        if options["run_async"] and options["dry_run"]:
+            raise CommandError("--async cannot be combined with --dry-run")
+        fixed_only = [
+            flag for flag in ("checks_only", "notify_driver") if options[flag] not in (None, False)
+        ]
+        if fixed_only and (options["definition"] or options["config"]):
+            flags = " and ".join(flag_name(flag) for flag in fixed_only)
+            raise CommandError(f"{flags} only apply to the built-in pipeline, not to a definition")
+        options["source"] = "cli" if options["source"] is None else options["source"]
+        options["environment"] = options["environment"] or "development"
+        options["notify_driver"] = options["notify_driver"] or "console"
+        options["wait_timeout"] = options["wait_timeout"] or 600.0
         if options["source"] not in known_sources():
             raise CommandError(
                 f"Unknown source: {options['source']} (choose from {', '.join(known_sources())})"
             )
 
+    def _check_past_run_flags(self, options: dict, given: list[str]) -> None:
+        """--resume and --replay run what a past run recorded: flags that change it conflict."""
+        if options["resume"] is None and options["replay"] is None:
+            return
+        run_flags = ["dry_run", "run_async", "checks_only", "notify_driver"]
+        run_flags += ["source", "trace_id", "environment"]
+        if options["resume"] is not None:
+            flag, takes = "--resume", ["definition", "config", "replay"]
+        else:
+            flag, takes = "--replay", ["config"]
+        conflicting = [name for name in takes + run_flags if options[name] not in (None, False)]
+        if given or conflicting:
+            names = ", ".join(flag_name(name) for name in given + conflicting)
+            raise CommandError(
+                f"{flag} reuses the recorded run's input and settings; it takes no {names}"
+            )
+
     def _payload(self, options: dict) -> Any:
         if options["payload"] is not None:
             try:
-                payload = json.loads(options["payload"])
-            except json.JSONDecodeError as exc:
+                payload = jsonio.loads(options["payload"])
+            except jsonio.JsonInputError as exc:
                 raise CommandError(f"Invalid JSON in --payload: {exc}") from exc
-        elif options["file"]:
+        elif options["file"] is not None:
             payload = read_json_file(options["file"], "Payload file")
         elif options["sample"]:
             from apps.alerts.samples import sample_payload
@@ -188,7 +212,7 @@ class Command(BaseCommand):
         return payload
 
     def _definition(self, options: dict) -> tuple[PipelineDefinition, str | None]:
-        if options["definition"]:
+        if options["definition"] is not None:
             definition = PipelineDefinition.objects.filter(name=options["definition"]).first()
             if definition is None:
                 raise CommandError(f"Pipeline definition not found: {options['definition']}")
@@ -279,7 +303,7 @@ class Command(BaseCommand):
         if options["replay"] is not None:
             return self._replay(options)
         payload = self._payload(options)
-        if options["definition"] or options["config"]:
+        if options["definition"] is not None or options["config"] is not None:
             definition, config_path = self._definition(options)
             orchestrator = DefinitionBasedOrchestrator(definition, config_path=config_path)
             self._validate(orchestrator)
