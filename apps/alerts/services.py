@@ -124,7 +124,7 @@ def parse_payload(payload: Any, vendor: str) -> list[Any]:
     try:
         alerts = vendors.parse(payload, vendor)
     except vendors.PayloadError as exc:
-        raise IngestError(f"not a {vendor} payload: {one_line(exc)}") from exc
+        raise IngestError(one_line(exc)) from exc
     if not alerts:
         raise IngestError(f"the {vendor} payload holds no alerts")
     return alerts

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from typing import Any
@@ -21,6 +20,7 @@ from apps.alerts.services import (
     store,
     write_turn,
 )
+from apps.common import jsonio
 from apps.common.auth import AuthError, authenticate, json_error
 from apps.common.logging import run_context
 
@@ -83,10 +83,11 @@ def read_json(request: HttpRequest) -> Any:
     if not body.strip():
         raise Rejected(400, "invalid_json", "the body is empty; send a JSON object")
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        message = getattr(exc, "msg", None) or exc.__class__.__name__
-        raise Rejected(400, "invalid_json", f"the body is not valid JSON: {message}") from None
+        return jsonio.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise Rejected(400, "invalid_json", "the body is not UTF-8 text") from None
+    except jsonio.JsonInputError as exc:
+        raise Rejected(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
 
 
 def accept(payload: Any, source: str | None, trace_id: str) -> JsonResponse:

@@ -91,7 +91,11 @@ def test_parse_with_the_wrong_vendor_is_refused(fixture):
         if wrong != right:
             with pytest.raises(PayloadError) as error:
                 vendors.parse(payload, wrong)
-            assert str(error.value) == (f"payload is not a {wrong} payload (it looks like {right})")
+            article = "an" if wrong[0] in "aeiou" else "a"
+            assert (
+                str(error.value)
+                == f"payload is not {article} {wrong} payload (it looks like {right})"
+            )
 
 
 def test_unknown_vendor_name_is_a_payload_error():

@@ -262,3 +262,26 @@ def test_started_run_executes_after_dispatch(client, ingest_key, settings):
     assert ingest_stage.output["already_ingested"] is True
     assert ingest_stage.output["incident_id"] == Incident.objects.get().pk
     assert Alert.objects.count() == 2  # the run did not ingest a second time
+
+
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        (b'{"alerts": [{"name": "x", "value": NaN}]}', "NaN is not a JSON value"),
+        (b'{"name": "x\\u0000y", "status": "firing"}', "NUL character"),
+        (b"[" * 100000, "nested too deeply"),
+        (b"\xff\xfe{}", "not UTF-8"),
+    ],
+)
+def test_json_the_database_cannot_store_is_a_400(client, ingest_key, body, fragment):
+    from apps.alerts.models import Alert
+
+    response = client.post(
+        "/api/alerts/",
+        data=body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {ingest_key}",
+    )
+    assert response.status_code == 400
+    assert fragment in response.json()["message"]
+    assert Alert.objects.count() == 0

@@ -1,6 +1,7 @@
 """Defects found by driving the served API as a client (QA pass); each test failed before its fix."""
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from apps.orchestration.models import PipelineDefinition
@@ -17,7 +18,7 @@ def csrf_client() -> Client:
 def test_post_to_an_unknown_api_path_is_a_json_404_not_the_csrf_page(path):
     response = csrf_client().post(path, data="{}", content_type="application/json")
     assert response.status_code == 404
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"].startswith("application/json")
     assert response.json()["code"] == "not_found"
 
 
@@ -117,3 +118,74 @@ def test_a_wrong_json_type_in_a_patch_is_a_422(api, stored_definition):
     assert api.patch("/api/definitions/pick-host", {"priority": "7"}).status_code == 422
     stored_definition.refresh_from_db()
     assert stored_definition.priority == 100
+
+
+NUL_BODIES = [
+    {"name": "nul1", "description": "d\u0000", "config": {"version": "1", "nodes": []}},
+    {"name": "nul2", "config": {"version": "1", "description": "x\u0000", "nodes": []}},
+]
+
+
+@pytest.mark.parametrize("body", NUL_BODIES)
+def test_a_nul_character_is_never_a_500(api, body):
+    """PostgreSQL refuses NUL in text and JSON: that was a 500; SQLite stores it."""
+    body["config"]["nodes"] = [{"id": "a", "type": "ingest"}]
+    response = api.post("/api/definitions/", body)
+    assert response["Content-Type"].startswith("application/json")
+    if connection.vendor == "postgresql":
+        assert response.status_code == 422, response.content
+        assert response.json()["code"] == "invalid_request"
+        assert not PipelineDefinition.objects.exists()
+    else:
+        assert response.status_code == 201
+
+
+@pytest.mark.parametrize("path", ["/api/runs/?definition=%00", "/api/definitions/a%00b"])
+def test_a_nul_character_in_a_lookup_is_never_a_500(api, path):
+    response = api.get(path)
+    assert response.status_code in (200, 404, 422), response.content
+    assert response["Content-Type"].startswith("application/json")
+
+
+def test_an_unexpected_webhook_failure_is_a_json_500(make_client, monkeypatch):
+    """The webhooks are plain Django views: an unexpected error was Django's HTML page."""
+    from apps.alerts import views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(views, "accept", broken)
+    response = Client(raise_request_exception=False).post(
+        "/api/alerts/generic/",
+        data='{"name": "x", "host": "h"}',
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {make_client('ingest').raw_key}"},
+    )
+    assert response.status_code == 500
+    assert response.json() == {
+        "code": "internal_error",
+        "message": "internal error; the server log has the details",
+    }
+
+
+def test_a_request_django_refuses_is_a_json_400_under_api():
+    response = Client().get("/api/runs/", headers={"Host": "evil.example"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
+
+
+@pytest.mark.parametrize(
+    ("since", "moment"),
+    [
+        # curl users leave "+" unencoded: it arrives as a space
+        ("2025-03-01T10:00:00+05:00", "2025-03-01T05:00:00+00:00"),
+        ("2025-03-01 10:00:00 05:00", "2025-03-01T05:00:00+00:00"),
+        ("2025-03-01 10:00", "2025-03-01T10:00:00+00:00"),
+    ],
+)
+def test_since_reads_an_offset_whose_plus_was_lost(since, moment):
+    from datetime import datetime
+
+    from apps.api.routers.runs import parse_since
+
+    assert parse_since(since) == datetime.fromisoformat(moment)

@@ -60,8 +60,8 @@ def parse(payload: Any, vendor: str) -> list[NormalizedAlert]:
     if not module.detect(payload):
         other = detect(payload)
         if other:
-            raise PayloadError(f"payload is not a {vendor} payload (it looks like {other})")
-        raise PayloadError(f"payload is not a {vendor} payload; no vendor recognises it")
+            raise PayloadError(f"payload is not {_a(vendor)} payload (it looks like {other})")
+        raise PayloadError(f"payload is not {_a(vendor)} payload; no vendor recognises it")
     try:
         alerts: list[NormalizedAlert] = module.parse(payload)
     except PayloadError:
@@ -72,3 +72,7 @@ def parse(payload: Any, vendor: str) -> list[NormalizedAlert]:
     if not alerts:
         raise PayloadError(f"{vendor} payload holds no alerts")
     return alerts
+
+
+def _a(vendor: str) -> str:
+    return f"an {vendor}" if vendor[:1] in "aeiou" else f"a {vendor}"

@@ -1,5 +1,6 @@
 """/api/runs/: list and read runs, resume a failed one."""
 
+import re
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -19,6 +20,7 @@ router = Router(tags=["runs"])
 
 MAX_LIMIT = 500
 MAX_ID = 2**63 - 1  # larger ids cannot exist and overflow database integers
+PLUS_LOST_RE = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
 MAX_OFFSET = MAX_ID  # a larger OFFSET overflows the database's integer
 ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422)}
 
@@ -33,6 +35,8 @@ def run_summary(run: PipelineRun) -> dict[str, Any]:
 
 def parse_since(text: str) -> datetime:
     """An ISO 8601 date or datetime; a naive one is taken as UTC."""
+    # An unencoded "+05:00" in a query string arrives as " 05:00": read it as the offset it was.
+    text = PLUS_LOST_RE.sub(r"\1+\2", text)
     try:
         moment = parse_datetime(text)
         if moment is None:
