@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, OperationalError, transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -53,6 +53,14 @@ def receive(request: HttpRequest, source: str | None = None) -> JsonResponse:
             return response
         except IngestError as exc:
             return json_error(400, "rejected_payload", str(exc))
+        except DataError as exc:  # a value the database refuses; the transaction rolled back
+            logger.info("ingest refused by the database: %s", exc)
+            return json_error(
+                400,
+                "rejected_payload",
+                "the payload holds a value the database "
+                "refuses (too long, or a character it cannot store)",
+            )
         except (IntegrityError, OperationalError) as exc:
             # Lock timeouts, deadlocks or a second conflict: the sender should retry.
             logger.warning("ingest could not write: %s", exc)
@@ -81,6 +89,10 @@ def read_json(request: HttpRequest) -> Any:
     if len(body) > limit:
         raise Rejected(413, "too_large", f"the body is over the {limit}-byte limit")
     if not body.strip():
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            raise Rejected(
+                411, "length_required", "chunked bodies are not supported; send a Content-Length"
+            )
         raise Rejected(400, "invalid_json", "the body is empty; send a JSON object")
     try:
         return jsonio.loads(body.decode("utf-8"))
