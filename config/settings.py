@@ -1,5 +1,6 @@
 """Settings, all read from the environment here and nowhere else."""
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -51,7 +52,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "ninja",  # serves the OpenAPI page's assets locally (no CDN)
     "apps.common",
     "apps.alerts",
     "apps.checkers",
@@ -74,10 +74,15 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
+# django-ninja's own templates and assets serve the OpenAPI page offline (no CDN). Found without
+# importing ninja, which is slow: it is not an installed app, to keep start-up fast.
+_ninja_spec = importlib.util.find_spec("ninja")
+NINJA_DIR = Path(next(iter(_ninja_spec.submodule_search_locations or [])) if _ninja_spec else ".")
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [NINJA_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -119,6 +124,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_DIRS = [NINJA_DIR / "static"] if (NINJA_DIR / "static").is_dir() else []
 # The admin's and the API docs' assets are served by the app itself (WhiteNoise), from the
 # package folders: no collectstatic step and no separate web server needed.
 WHITENOISE_USE_FINDERS = True

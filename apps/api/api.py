@@ -1,5 +1,6 @@
 """The NinjaAPI: routers, and JSON errors with a stable code for every failure."""
 
+import json
 import logging
 from collections.abc import Callable
 from functools import wraps
@@ -9,10 +10,12 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DataError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import URLPattern
 from django.views.decorators.http import require_safe
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.docs import Swagger
 
 from apps.api.errors import STATUS_CODES, ApiError, error_response, unknown_path
 from apps.api.routers import definitions, runs
@@ -20,7 +23,22 @@ from apps.common.auth import AuthError
 
 logger = logging.getLogger(__name__)
 
+
+class LocalSwagger(Swagger):
+    """Swagger UI from the package's own assets (served by WhiteNoise), never from a CDN."""
+
+    def render_page(self, request, api, **kwargs):  # type: ignore[no-untyped-def]
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {
+            "swagger_settings": json.dumps(self.settings, indent=1),
+            "api": api,
+            "add_csrf": False,
+        }
+        return render(request, self.template, context)
+
+
 api = NinjaAPI(
+    docs=LocalSwagger(),
     title="Incident pipeline API",
     version="1",
     description=(
