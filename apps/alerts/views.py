@@ -126,9 +126,11 @@ def accept(payload: Any, source: str | None, trace_id: str) -> JsonResponse:
 
 def start_runs(result: IngestResult, payload: Any, trace_id: str) -> tuple[list[int], list[str]]:
     """Create one PENDING run per changed incident; they execute after the response."""
+    from apps.orchestration.engine import storable
     from apps.orchestration.services import create_run
 
     definitions = routing.routable_definitions()
+    stored_payload = storable(payload)  # once for all runs of this webhook
     run_ids, errors = [], []
     for incident, reason in result.changed:
         trigger = result.triggers.get(incident.pk)
@@ -140,6 +142,7 @@ def start_runs(result: IngestResult, payload: Any, trace_id: str) -> tuple[list[
                 run = create_run(
                     route.definition, payload, source=result.source,
                     environment="production", trace_id=trace_id, incident=incident,
+                    stored_payload=stored_payload,
                 )  # fmt: skip
         except (DatabaseError, ValueError) as exc:
             # The alerts stay stored; the sender sees which incident got no run and why.

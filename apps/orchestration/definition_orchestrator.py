@@ -61,6 +61,7 @@ class DefinitionBasedOrchestrator:
         environment: str,
         status: str = RunStatus.RUNNING,
         incident: Any = None,
+        stored_payload: Any = None,
     ) -> PipelineRun:
         saved = self.definition.pk is not None
         return PipelineRun(
@@ -74,7 +75,7 @@ class DefinitionBasedOrchestrator:
             source=source,
             environment=environment,
             status=status,
-            payload=storable(payload),
+            payload=stored_payload if stored_payload is not None else storable(payload),
             incident=incident,
         )
 

@@ -44,8 +44,13 @@ def create_run(
     trace_id: str | None = None,
     incident: Any = None,
     orchestrator: DefinitionBasedOrchestrator | None = None,
+    stored_payload: Any = None,
 ) -> PipelineRun:
-    """A PENDING run of definition (None: the built-in standard pipeline), to execute later."""
+    """A PENDING run of definition (None: the built-in standard pipeline), to execute later.
+
+    stored_payload: the payload already made storable (engine.storable), when many runs share
+    one payload (a webhook that changed many incidents) so it is redacted once, not per run.
+    """
     if orchestrator is None:
         if definition is None:
             orchestrator = DefinitionBasedOrchestrator(standard_definition())
@@ -59,6 +64,7 @@ def create_run(
         environment=environment,
         status=RunStatus.PENDING,
         incident=incident,
+        stored_payload=stored_payload,
     )
     run.save()
     return run

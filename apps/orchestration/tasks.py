@@ -3,6 +3,7 @@
 import socket
 
 from celery import shared_task
+from django.conf import settings
 
 from .services import RunError, execute_run, resume_run, sweep_runs
 
@@ -11,9 +12,20 @@ def worker_name() -> str:
     return f"celery@{socket.gethostname()}"
 
 
-@shared_task(name="orchestration.execute_run", acks_late=True, reject_on_worker_lost=True)
-def execute_run_task(run_id: int) -> str:
-    return execute_run(run_id, worker=worker_name())["status"]
+@shared_task(
+    bind=True,
+    name="orchestration.execute_run",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,
+)
+def execute_run_task(self, run_id: int) -> str:
+    status = execute_run(run_id, worker=worker_name())["status"]
+    if status == "RUNNING":
+        # Another worker holds the run with a fresh heartbeat (or died a moment ago). Look again
+        # once its heartbeat could have gone stale: then it finished, or this worker takes over.
+        raise self.retry(countdown=settings.PIPELINE_STALE_AFTER_S)
+    return status
 
 
 @shared_task(name="orchestration.resume_run", acks_late=True, reject_on_worker_lost=True)
