@@ -39,17 +39,20 @@ def dry_run_text(plan: Plan, header: str, source: str, environment: str, payload
     return "\n".join(lines)
 
 
-def previews_text(previews: list[tuple[str, list[dict]]]) -> str:
+def previews_text(previews: list[dict]) -> str:
+    """The messages notify nodes would send (from dryrun.notification_previews)."""
     if not previews:
         return ""
     lines = ["", "Notifications that would be sent:"]
-    for node_id, messages in previews:
-        for message in messages:
-            target = message.get("channel") or message.get("driver")
-            lines.append(f"  [{node_id}] {target} -> {message.get('destination', '')}")
-            lines.append(f"    Title: {message.get('title', '')}")
-            lines.append("    Message:")
-            lines += [f"      {line}" for line in str(message.get("text", "")).splitlines()]
+    for message in previews:
+        target = message.get("channel") or message.get("driver")
+        lines.append(f"  [{message.get('node')}] {target} -> {message.get('destination', '')}")
+        if message.get("error"):
+            lines.append(f"    Error: {message['error']}")
+            continue
+        lines.append(f"    Title: {message.get('title', '')}")
+        lines.append("    Message:")
+        lines += [f"      {line}" for line in str(message.get("text", "")).splitlines()]
     return "\n".join(lines)
 
 

@@ -329,3 +329,27 @@ def test_exit_codes_and_no_traceback(subprocess_env, tmp_path):
     )
     assert json.loads(failed.stdout)["status"] == "FAILED"  # stdout holds only the JSON document
     assert "CommandError: Pipeline failed: " in failed.stderr
+
+
+def test_dry_run_preview_reads_vendor_alerts_and_message_templates(run_cmd, config_file, db):
+    from apps.alerts.models import Alert
+
+    config = {
+        "nodes": [
+            {
+                "id": "page",
+                "type": "notify",
+                "config": {
+                    "driver": "console",
+                    "title": "{{ message.severity | upper }}: {{ message.title }}",
+                },
+            }
+        ]
+    }
+    ran = run_cmd(
+        "--config", config_file(config), "--sample", "--source", "alertmanager", "--dry-run"
+    )
+    extra = ran.out.partition("Use without --dry-run to execute\n")[2]
+    assert "Title: CRITICAL: HighCpuUsage" in extra
+    assert "Host:     web-01" in extra
+    assert Alert.objects.count() == 0 and PipelineRun.objects.count() == 0

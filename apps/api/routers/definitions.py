@@ -8,7 +8,6 @@ from ninja import Query, Router, Status
 
 from apps.alerts.routing import match_problems
 from apps.api.auth import EXECUTE, READ, WRITE
-from apps.api.dryrun import dry_run
 from apps.api.errors import ApiError, not_found
 from apps.api.schemas import (
     AcceptedOut,
@@ -27,6 +26,7 @@ from apps.orchestration.definition_orchestrator import (
     DefinitionBasedOrchestrator,
     DefinitionInactive,
 )
+from apps.orchestration.dryrun import dry_run
 from apps.orchestration.models import PipelineDefinition
 from apps.orchestration.services import create_run, dispatch
 

@@ -83,6 +83,35 @@ class NotifyNode(NodeHandler):
         return output
 
     def preview(self, ctx: NodeContext, config: dict) -> list[dict]:
+        """The messages a dry-run would send; alerts are parsed from the payload, not stored."""
         from apps.notify.services import preview
 
-        return preview(config, message_context(ctx))
+        context = message_context(ctx)
+        if not context["alerts"]:
+            context["alerts"] = parsed_alerts(ctx.payload, ctx.source)
+        return preview(config, context)
+
+
+def parsed_alerts(payload: Any, source: str) -> list[dict[str, Any]]:
+    from apps.alerts import vendors
+
+    vendor = source if source in vendors.vendor_names() else vendors.detect(payload)
+    if vendor is None:
+        return []
+    try:
+        alerts = vendors.parse(payload, vendor)
+    except vendors.PayloadError:
+        return []
+    return [
+        {
+            "name": a.name,
+            "status": a.status,
+            "severity": a.severity,
+            "host": a.host,
+            "description": a.description,
+            "labels": a.labels,
+            "source": vendor,
+            "started_at": a.started_at.isoformat() if a.started_at else None,
+        }
+        for a in alerts[:50]
+    ]

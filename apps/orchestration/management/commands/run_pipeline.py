@@ -13,6 +13,7 @@ from apps.orchestration.definition_orchestrator import (
     DefinitionBasedOrchestrator,
     DefinitionInactive,
 )
+from apps.orchestration.dryrun import notification_previews
 from apps.orchestration.engine import stored_result
 from apps.orchestration.models import PipelineDefinition
 from apps.orchestration.orchestrator import PipelineOrchestrator
@@ -249,51 +250,15 @@ class Command(BaseCommand):
         self.stdout.write(
             rendering.dry_run_text(plan, header, options["source"], options["environment"], payload)
         )
-        previews = self._previews(orchestrator, payload, options)
+        previews = notification_previews(
+            orchestrator,
+            payload,
+            source=options["source"],
+            environment=options["environment"],
+            trace_id=options["trace_id"],
+        )
         if previews:
             self.stdout.write(rendering.previews_text(previews))
-
-    def _previews(
-        self, orchestrator: DefinitionBasedOrchestrator, payload: Any, options: dict
-    ) -> list[tuple[str, list[dict]]]:
-        from apps.common import templating
-        from apps.orchestration.nodes import get_handler
-        from apps.orchestration.nodes.base import NodeContext
-        from apps.orchestration.nodes.transform import template_scope
-
-        previews = []
-        plan = orchestrator.plan
-        for node_id in plan.order:
-            node = plan.nodes[node_id]
-            if node.type != "notify":
-                continue
-            ctx = NodeContext(
-                node_id=node_id,
-                node_type="notify",
-                payload=payload,
-                run=None,
-                trace_id=options["trace_id"] or "(dry-run)",
-                source=options["source"],
-                environment=options["environment"],
-                definition_label=orchestrator.label,
-                outputs={},
-                statuses={},
-                node_types={},
-            )
-            try:
-                config = templating.render_value(node.config, template_scope(ctx))
-                messages = get_handler("notify").preview(ctx, config)
-            except Exception as exc:  # a preview must never break the dry-run
-                messages = [
-                    {
-                        "driver": node.config.get("driver", ""),
-                        "destination": "",
-                        "title": "(cannot render)",
-                        "text": str(exc),
-                    }
-                ]
-            previews.append((node_id, messages))
-        return previews
 
     # -- main -------------------------------------------------------------------------------
     def handle(self, *args, **options):

@@ -1,4 +1,6 @@
-"""Dry-run of a definition: its plan and the notifications it would send; nothing is stored."""
+"""Dry-run of a definition: its plan and the notifications it would send; nothing is stored.
+
+Shared by `run_pipeline --dry-run` and the API's dry-run endpoint."""
 
 from typing import Any
 
@@ -64,9 +66,14 @@ def notification_previews(
             statuses={},
             node_types={},
         )
+        handler = get_handler("notify")
         try:
-            config = templating.render_value(node.config, template_scope(ctx))
-            messages = get_handler("notify").preview(ctx, config)
+            config = (
+                node.config
+                if handler.renders_own_templates
+                else templating.render_value(node.config, template_scope(ctx))
+            )
+            messages = handler.preview(ctx, config)
         except Exception as exc:  # a preview that cannot render is reported, not raised
             messages = [
                 {
