@@ -176,7 +176,8 @@ def run_mode(mode: str, args) -> dict:
     server = subprocess.Popen(
         [gunicorn, "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2",
          "--timeout", "120", "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        stderr=open(os.path.join(env.get("DATA_DIR", tempfile.gettempdir()), "gunicorn.log"), "w"),  # noqa: SIM115
     )  # fmt: skip
     try:
         wait_for(port)
