@@ -231,6 +231,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A RUNNING run whose heartbeat is older than this is taken to have lost its worker.
 PIPELINE_HEARTBEAT_S = env_float("PIPELINE_HEARTBEAT_S", 5.0)
 PIPELINE_STALE_AFTER_S = env_float("PIPELINE_STALE_AFTER_S", 30.0)
+# A run whose worker died this many times is left FAILED instead of being recovered again.
+PIPELINE_MAX_RECOVERIES = env_int("PIPELINE_MAX_RECOVERIES", 3)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-runs": {
         "task": "orchestration.sweep_runs",

@@ -105,6 +105,9 @@ class PipelineRun(models.Model):
     duration_ms = models.FloatField(null=True, blank=True)
     claimed_by = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    recoveries = models.PositiveIntegerField(
+        default=0, help_text="Times the run was taken over or resumed after its worker died."
+    )
 
     class Meta:
         ordering = ["-id"]

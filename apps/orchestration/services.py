@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
-from django.db.models import Q
+from django.db.models import Case, F, PositiveIntegerField, Q, When
 from django.utils import timezone
 
 from .definition_orchestrator import DefinitionBasedOrchestrator, new_trace_id
@@ -79,11 +79,20 @@ def claim_run(run_id: int, worker: str = "") -> bool:
 
     False when another live worker has it or it has finished: the caller must not run it.
     """
-    claimable = Q(status=RunStatus.PENDING) | Q(
-        status=RunStatus.RUNNING, heartbeat_at__lt=stale_cutoff()
+    takeover = Q(
+        status=RunStatus.RUNNING,
+        heartbeat_at__lt=stale_cutoff(),
+        recoveries__lt=settings.PIPELINE_MAX_RECOVERIES,
     )
-    claimed = PipelineRun.objects.filter(claimable, pk=run_id).update(
-        status=RunStatus.RUNNING, claimed_by=worker[:200], heartbeat_at=timezone.now()
+    claimed = PipelineRun.objects.filter(Q(status=RunStatus.PENDING) | takeover, pk=run_id).update(
+        recoveries=Case(
+            When(status=RunStatus.RUNNING, then=F("recoveries") + 1),
+            default=F("recoveries"),
+            output_field=PositiveIntegerField(),
+        ),
+        status=RunStatus.RUNNING,
+        claimed_by=worker[:200],
+        heartbeat_at=timezone.now(),
     )
     if claimed:
         release_interrupted_work(run_id)
@@ -221,32 +230,38 @@ def sweep_runs(*, requeue: bool = False, dry_run: bool = False) -> dict[str, lis
     stuck = list(
         PipelineRun.objects.filter(status=RunStatus.RUNNING)
         .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff))
-        .values_list("pk", "claimed_by", "heartbeat_at")
+        .values_list("pk", "claimed_by", "heartbeat_at", "recoveries")
     )
     waiting = list(
         PipelineRun.objects.filter(status=RunStatus.PENDING, created_at__lt=cutoff).values_list(
             "pk", flat=True
         )
     )
-    failed = []
+    failed, recoverable = [], []
+    limit = settings.PIPELINE_MAX_RECOVERIES
     if not dry_run:
-        for run_id, worker, beat in stuck:
+        for run_id, worker, beat, recoveries in stuck:
             error = (
                 f"worker lost: no heartbeat since {beat.isoformat() if beat else 'start'}"
                 f" from {worker or 'unknown worker'}"
             )
+            if recoveries >= limit:
+                error += f"; not recovered again (it already was {recoveries} times)"
             updated = PipelineRun.objects.filter(
                 pk=run_id, status=RunStatus.RUNNING, heartbeat_at=beat
             ).update(status=RunStatus.FAILED, error=error, finished_at=timezone.now())
             if updated:
                 failed.append(run_id)
+                if recoveries < limit:
+                    recoverable.append(run_id)
         if requeue:
-            for run_id in failed:
+            PipelineRun.objects.filter(pk__in=recoverable).update(recoveries=F("recoveries") + 1)
+            for run_id in recoverable:
                 _enqueue_resume(run_id)
             dispatch(waiting)
     return {
         "failed": failed if not dry_run else [r[0] for r in stuck],
-        "requeued": (failed if requeue else []),
+        "requeued": (recoverable if requeue else []),
         "pending_redispatched": waiting if requeue else [],
     }
 
