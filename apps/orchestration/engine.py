@@ -156,6 +156,8 @@ class Engine:
             state["incident"] = run.incident
         nodes = self._initial_states(run)
         started = time.perf_counter()
+        # A resumed run has finished before: its duration adds up its executions, not the gap.
+        self._earlier_ms = run.duration_ms if run.finished_at is not None else None
         self._mark_running(run)
         with run_context(run.trace_id, run.pk), Heartbeat(run):
             failure = self._run_nodes(run, payload, nodes, state)
@@ -360,7 +362,10 @@ class Engine:
             failed = nodes[failure]
             run.error = f"node '{failure}' ({failed.node_type}) failed: {failed.error}"[:5000]
         run.finished_at = timezone.now()
-        run.duration_ms = round((run.finished_at - run.started_at).total_seconds() * 1000, 2)
+        if self._earlier_ms is not None:
+            run.duration_ms = round(self._earlier_ms + ms_since(started), 2)
+        else:
+            run.duration_ms = round((run.finished_at - run.started_at).total_seconds() * 1000, 2)
         incident = state.get("incident")
         if incident is not None:
             run.incident = incident

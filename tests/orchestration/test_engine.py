@@ -231,9 +231,18 @@ def test_resume_reruns_from_failed_node_reusing_outputs():
         }
     )
     assert first["status"] == "FAILED" and CALLS == ["b"]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    an_hour_ago = timezone.now() - timedelta(hours=1)  # resumed an hour after it failed
+    PipelineRun.objects.filter(pk=first["run_id"]).update(
+        started_at=an_hour_ago, finished_at=an_hour_ago + timedelta(seconds=1)
+    )
     resumed = resume_run(first["run_id"])
     assert resumed["run_id"] == first["run_id"] and resumed["status"] == "COMPLETED"
     assert CALLS == ["b", "b", "c"]
+    assert resumed["duration_ms"] < 60_000  # the executions add up, not the hour between
     nodes = by_id(resumed)
     assert nodes["a"]["attempts"] == 1 and nodes["b"]["attempts"] == 2
     assert PipelineRun.objects.count() == 1
