@@ -3,8 +3,11 @@
 import importlib.util
 import os
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -20,14 +23,22 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _number(name: str, value: str, kind: type) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ImproperlyConfigured(f"{name} must be {what}, got {value!r}") from None
+
+
 def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "")
-    return int(value) if value.strip() else default
+    value = os.environ.get(name, "").strip()
+    return _number(name, value, int) if value else default
 
 
 def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name, "")
-    return float(value) if value.strip() else default
+    value = os.environ.get(name, "").strip()
+    return _number(name, value, float) if value else default
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -38,7 +49,7 @@ def env_optional_float(name: str) -> float | None:
     value = os.environ.get(name, "").strip()
     if not value or value.lower() == "none":
         return None
-    return float(value)
+    return _number(name, value, float)
 
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-dev-key-change-me-in-production")
@@ -160,6 +171,26 @@ CHECK_NETWORK_TARGETS = env_list("CHECK_NETWORK_TARGETS", "")
 CHECK_PROCESS_NAMES = env_list("CHECK_PROCESS_NAMES", "")
 CHECK_DISK_PATHS = env_list("CHECK_DISK_PATHS", "/")
 
+# --- Cache (analyses are cached here: it must be shared by CLI, web and workers) ----------
+# CACHE_URL: unset = files under DATA_DIR/cache (one machine), redis://host:6379/2 for a fleet,
+# locmem:// for one process only.
+CACHE_URL = env_str("CACHE_URL")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+elif CACHE_URL.startswith("locmem://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif CACHE_URL:
+    raise ImproperlyConfigured("CACHE_URL must start with redis://, rediss:// or locmem://")
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+
 # --- Intelligence ---------------------------------------------------------------------------
 INTELLIGENCE_DEFAULT_PROVIDER = env_str("INTELLIGENCE_PROVIDER", "local")
 INTELLIGENCE_TIMEOUT_S = env_float("INTELLIGENCE_TIMEOUT_S", 20.0)
@@ -192,12 +223,26 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
 
 EMAIL_URL = env_str("EMAIL_URL")
 if EMAIL_URL:
-    _email = dj_database_url.parse(EMAIL_URL.replace("smtp://", "postgres://", 1))
-    EMAIL_HOST = _email.get("HOST") or "localhost"
-    EMAIL_PORT = int(_email.get("PORT") or 25)
-    EMAIL_HOST_USER = _email.get("USER") or ""
-    EMAIL_HOST_PASSWORD = _email.get("PASSWORD") or ""
-    EMAIL_USE_TLS = EMAIL_URL.startswith("smtp+tls://") or "tls=1" in EMAIL_URL
+    # smtp://user:pass@host:port (plain or STARTTLS with ?tls=1), smtp+tls:// (STARTTLS),
+    # smtps:// (TLS from the start).
+    _email = urlsplit(EMAIL_URL)
+    if _email.scheme not in ("smtp", "smtp+tls", "smtps") or not _email.hostname:
+        raise ImproperlyConfigured(
+            "EMAIL_URL must look like smtp://user:password@host:port (or smtp+tls://, smtps://)"
+        )
+    try:
+        _email_port = _email.port
+    except ValueError:
+        raise ImproperlyConfigured("EMAIL_URL has an invalid port") from None
+    _email_query = parse_qs(_email.query)
+    EMAIL_HOST = _email.hostname
+    EMAIL_PORT = _email_port or (
+        465 if _email.scheme == "smtps" else 587 if "tls" in _email.scheme else 25
+    )
+    EMAIL_HOST_USER = unquote(_email.username or "")
+    EMAIL_HOST_PASSWORD = unquote(_email.password or "")
+    EMAIL_USE_TLS = _email.scheme == "smtp+tls" or _email_query.get("tls") == ["1"]
+    EMAIL_USE_SSL = _email.scheme == "smtps"
 else:
     EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
     EMAIL_PORT = env_int("EMAIL_PORT", 25)

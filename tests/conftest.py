@@ -54,6 +54,19 @@ def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def isolated_cache(settings):
+    """Each test gets an empty in-process cache (the default is a file cache shared by runs)."""
+    from uuid import uuid4
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": uuid4().hex,
+        }
+    }
+
+
 @pytest.fixture
 def http_sink(settings) -> Iterator[HttpSink]:
     settings.OUTBOUND_ALLOW_PRIVATE = True

@@ -189,3 +189,11 @@ def test_multiprocess_mode_sums_every_process(tmp_path, monkeypatch):
     )
     # Scrape-time gauges are still there in multiprocess mode.
     assert ("pipeline_queue_depth", (("queue", "pending_runs"),)) in samples
+
+
+@pytest.mark.django_db
+def test_metrics_without_token_is_for_loopback_clients_only(client, settings):
+    settings.METRICS_TOKEN = ""
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200
+    far = client.get("/metrics", REMOTE_ADDR="203.0.113.9")
+    assert far.status_code == 403 and b"METRICS_TOKEN" in far.content

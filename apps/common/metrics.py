@@ -7,6 +7,7 @@ Queue depth is not recorded by anyone: it is counted at scrape time.
 """
 
 import hmac
+import ipaddress
 import logging
 import os
 from collections.abc import Iterable, Iterator
@@ -213,10 +214,24 @@ def token_ok(request: HttpRequest) -> bool:
     )
 
 
+def from_loopback(request: HttpRequest) -> bool:
+    try:
+        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+    except ValueError:
+        return False
+
+
 @csrf_exempt  # a scraper has no CSRF cookie: a POST should be a plain 405, not the HTML page
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """GET /metrics; with METRICS_TOKEN set, only with `Authorization: Bearer <token>`."""
+    """GET /metrics: open to loopback clients; with METRICS_TOKEN set, to anyone holding it."""
+    if not settings.METRICS_TOKEN and not from_loopback(request):
+        return HttpResponse(
+            "403 Forbidden: /metrics is open to loopback clients only; set METRICS_TOKEN to "
+            "scrape it from elsewhere\n",
+            status=403,
+            content_type="text/plain; charset=utf-8",
+        )
     if not token_ok(request):
         response = HttpResponse(
             "401 Unauthorized: send 'Authorization: Bearer <METRICS_TOKEN>'\n",

@@ -4,6 +4,7 @@ Importing this module is cheap (no SDKs, no pydantic): the CLI loads it at start
 """
 
 import hashlib
+import importlib
 import json
 import logging
 import time
@@ -23,6 +24,7 @@ logger = logging.getLogger("apps.intelligence")
 BACKOFF_S = 0.5  # first wait between attempts; doubles per attempt
 MAX_WAIT_S = 10.0  # a server's Retry-After beyond this is not honoured
 MIN_CALL_S = 0.05  # less time than this left before the deadline: do not start a call
+FALLBACK_RESERVE_S = 1.0  # at most this much of a node's time is kept for the local fallback
 DEFAULT_TEMPERATURE = 0.2
 DEFAULT_MAX_TOKENS = 1024
 CACHE_PREFIX = "intelligence:v1:"
@@ -130,6 +132,8 @@ def _call_with_retries(
 ):
     """One completion with bounded retries on 429/5xx/connection errors, within the deadline."""
     attempts = max(0, settings.INTELLIGENCE_MAX_RETRIES) + 1
+    if getattr(module, "SDK", None):
+        importlib.import_module(module.SDK)  # seconds on first use; not part of the call's timeout
     for attempt in range(attempts):
         timeout = settings.INTELLIGENCE_TIMEOUT_S
         if deadline is not None:
@@ -260,6 +264,15 @@ def _record(
     )
 
 
+def _llm_deadline(deadline: float | None, options: Options) -> float | None:
+    """The LLM must give up early enough for the local fallback to finish inside the node's
+    deadline: a timeout then leads to the fallback, not to a failed node."""
+    if deadline is None or not options.fallback:
+        return deadline
+    remaining = deadline - time.monotonic()
+    return deadline - min(FALLBACK_RESERVE_S, max(0.25, 0.15 * remaining))
+
+
 def _local_answer(facts: facts_module.Facts, options: Options, deadline: float | None) -> dict:
     from .schema import Answer, fit_limits
 
@@ -322,7 +335,7 @@ def analyze(
     try:
         if module is None:
             raise ProviderError("unknown provider (check INTELLIGENCE_PROVIDER)")
-        answer, reply = _ask_llm(module, options, facts, deadline)
+        answer, reply = _ask_llm(module, options, facts, _llm_deadline(deadline, options))
     except ProviderError as exc:
         reason = f"{requested}: {exc}"
         spent = (exc.input_tokens, exc.output_tokens)

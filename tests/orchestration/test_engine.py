@@ -352,3 +352,30 @@ def test_two_workers_claiming_one_run_run_it_once():
     for thread in threads:
         thread.join()
     assert sorted(results) == [False, True]
+
+
+def test_context_metrics_are_reachable_from_templates():
+    result = execute(
+        {
+            "nodes": [
+                {
+                    "id": "metrics",
+                    "type": "context",
+                    "config": {"include": ["cpu", "memory"]},
+                    "next": "t",
+                },
+                {
+                    "id": "t",
+                    "type": "transform",
+                    "config": {
+                        "mapping": {
+                            "cpu": "{{ nodes.metrics.output.cpu.percent }}",
+                            "checks": "nodes.metrics.output.checks_run",
+                        }
+                    },
+                },
+            ]
+        }
+    )
+    output = by_id(result)["t"]["output"]
+    assert output["checks"] == 2 and float(output["cpu"]) >= 0

@@ -6,6 +6,7 @@ from ..errors import ProviderError
 from .base import Reply, one_line, status_error
 
 NAME = "openai"
+SDK = "openai"  # imported before the call's timeout is computed: importing it is slow
 
 
 def default_model() -> str:

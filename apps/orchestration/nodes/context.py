@@ -16,7 +16,7 @@ class ContextNode(NodeHandler):
         from apps.checkers.services import CheckerError, run_checks
 
         try:
-            return run_checks(
+            output = run_checks(
                 config.get("include"),
                 config.get("options"),
                 trace_id=ctx.trace_id,
@@ -25,3 +25,7 @@ class ContextNode(NodeHandler):
             )
         except CheckerError as exc:
             raise NodeFailed(str(exc)) from exc
+        # Each check's metrics also at the top, so templates can say nodes.<id>.output.cpu.percent
+        for name, result in output.get("checks", {}).items():
+            output.setdefault(name, result.get("metrics", {}))
+        return output
