@@ -96,8 +96,7 @@ def _node_label(raw: Any, index: int) -> str:
 def _field_problems(raw: dict, label: str, index: int) -> list[Problem]:
     """Types and ranges of node-level keys, via the pydantic model."""
     candidate = {k: v for k, v in raw.items() if k in NODE_KEYS}
-    candidate.setdefault("id", label)
-    candidate.setdefault("type", "?")
+    candidate["id"], candidate["type"] = label, "?"  # both are checked on their own
     try:
         NodeSpec.model_validate(candidate)
     except ValidationError as exc:
@@ -172,9 +171,18 @@ def _node_problems(nodes: list, registry: dict[str, Any]) -> tuple[list[Problem]
             )
             continue
         node_id = raw.get("id")
-        if not isinstance(node_id, str) or not node_id:
+        if node_id is None or node_id == "":
             problems.append(
                 Problem("missing_field", f"Node {label} is missing 'id'", None, f"{path}/id")
+            )
+        elif not isinstance(node_id, str):
+            problems.append(
+                Problem(
+                    "invalid_field",
+                    f"Node {label} has an invalid 'id': it must be a string",
+                    None,
+                    f"{path}/id",
+                )
             )
         elif not NODE_ID_RE.match(node_id):
             problems.append(
