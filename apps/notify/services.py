@@ -327,6 +327,16 @@ def scrub(text: str, secrets: list[str]) -> str:
     return redact_text(text)
 
 
+def channel_key(target: Target) -> str:
+    """The channel part of a delivery's idempotency key: the named channel, or the inline
+    config as written (env: references unresolved), so a destination configured only later
+    keeps the same key and a run+node+channel is never sent twice."""
+    if target.channel is not None:
+        return f"channel:{target.channel.pk}"
+    written = json.dumps([target.driver, target.config], sort_keys=True, default=str)
+    return f"{target.driver}:{hashlib.sha256(written.encode()).hexdigest()[:16]}"
+
+
 def target_identity(target: Target, resolved: dict[str, Any]) -> str:
     """Driver + a digest of the destination: the same channel whether named or inline."""
     values = [resolved.get(key) for key in sorted(target.module.DEFAULTS)]
@@ -568,7 +578,7 @@ def deliver(
         "node_id": node_id[:100],
         "severity": message.severity[:20],
     }
-    key = f"{run_key}:node:{node_id}:{kind}:{identity}"[:300]
+    key = f"{run_key}:node:{node_id}:{kind}:{channel_key(target)}"[:300]
     throttled = throttle_reason(incident, identity, kind, message.severity) if not problem else ""
     initial = Status.THROTTLED if throttled else Status.FAILED if problem else Status.SENDING
     row, created = Delivery.objects.get_or_create(
