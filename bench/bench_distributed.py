@@ -31,28 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "bench_distributed"
 WARM_UP_RUNS = 10
 
-DEFINITION = {
-    "version": "1",
-    "nodes": [
-        {
-            "id": "pick",
-            "type": "transform",
-            "config": {"mapping": {"server": "payload.server"}},
-            "next": "enrich",
-        },
-        {
-            "id": "enrich",
-            "type": "transform",
-            "config": {"mapping": {"host": "nodes.pick.output.server", "env": "payload.env"}},
-            "next": "summarise",
-        },
-        {
-            "id": "summarise",
-            "type": "transform",
-            "config": {"mapping": {"line": "{{ nodes.enrich.output.host }} in {{ payload.env }}"}},
-        },
-    ],
-}
+from bench_engine import DEFINITION  # noqa: E402 - the same 3-node definition as the engine bench
 
 
 def parse_args() -> argparse.Namespace:
