@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-import psutil
 from django.conf import settings
 
 from apps.common.redact import redact_text
@@ -164,6 +163,8 @@ def _timed(check: Check) -> tuple[CheckResult, float]:
 
 def host_info() -> dict[str, Any]:
     """Who ran the checks; a failing psutil call leaves its field None rather than the run."""
+    import psutil
+
     try:
         boot: float | None = psutil.boot_time()
     except Exception:

@@ -11,52 +11,58 @@ import ipaddress
 import logging
 import os
 from collections.abc import Iterable, Iterator
-from typing import Any
+from functools import lru_cache
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.multiprocess import MultiProcessCollector
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.core import Metric
 
 logger = logging.getLogger(__name__)
 
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 
-PIPELINE_RUNS = Counter(
-    "pipeline_runs_total",
-    "Pipeline runs that finished, by definition and status.",
-    ["definition", "status"],
-)
-PIPELINE_RUN_DURATION = Histogram(
-    "pipeline_run_duration_seconds",
-    "Wall time of finished pipeline runs.",
-    ["definition"],
-    buckets=DURATION_BUCKETS,
-)
-NODE_DURATION = Histogram(
-    "pipeline_node_duration_seconds",
-    "Time a node took, all attempts included.",
-    ["node_type", "status"],
-    buckets=DURATION_BUCKETS,
-)
-ALERTS_INGESTED = Counter(
-    "alerts_ingested_total", "Alerts received and parsed, by source.", ["source"]
-)
-DELIVERIES = Counter(
-    "notify_deliveries_total",
-    "Notification deliveries, by driver and outcome.",
-    ["driver", "outcome"],
-)
+
+@lru_cache(maxsize=1)
+def instruments() -> SimpleNamespace:
+    """This process's counters and histograms, created (and prometheus_client imported) on first
+    use, so that commands that record nothing do not pay for it."""
+    from prometheus_client import Counter, Histogram
+
+    return SimpleNamespace(
+        runs=Counter(
+            "pipeline_runs_total",
+            "Pipeline runs that finished, by definition and status.",
+            ["definition", "status"],
+        ),
+        run_duration=Histogram(
+            "pipeline_run_duration_seconds",
+            "Wall time of finished pipeline runs.",
+            ["definition"],
+            buckets=DURATION_BUCKETS,
+        ),
+        node_duration=Histogram(
+            "pipeline_node_duration_seconds",
+            "Time a node took, all attempts included.",
+            ["node_type", "status"],
+            buckets=DURATION_BUCKETS,
+        ),
+        alerts=Counter(
+            "alerts_ingested_total", "Alerts received and parsed, by source.", ["source"]
+        ),
+        deliveries=Counter(
+            "notify_deliveries_total",
+            "Notification deliveries, by driver and outcome.",
+            ["driver", "outcome"],
+        ),
+    )
+
 
 QUEUE_DEPTH = "pipeline_queue_depth"
 
@@ -90,9 +96,9 @@ def record_run(run: Any) -> None:
 
     def action() -> None:
         label = run_label(run)
-        PIPELINE_RUNS.labels(definition=label, status=_label(run.status)).inc()
+        instruments().runs.labels(definition=label, status=_label(run.status)).inc()
         if run.duration_ms is not None:
-            PIPELINE_RUN_DURATION.labels(definition=label).observe(run.duration_ms / 1000)
+            instruments().run_duration.labels(definition=label).observe(run.duration_ms / 1000)
 
     _safely("run", action)
 
@@ -101,7 +107,8 @@ def record_node(node_type: str, status: str, seconds: float | None) -> None:
     """Observe one node's duration (SUCCEEDED, FAILED or SKIPPED)."""
 
     def action() -> None:
-        NODE_DURATION.labels(node_type=_label(node_type), status=_label(status)).observe(
+        histogram = instruments().node_duration
+        histogram.labels(node_type=_label(node_type), status=_label(status)).observe(
             max(0.0, float(seconds or 0.0))
         )
 
@@ -112,14 +119,16 @@ def record_alerts(source: str, count: int) -> None:
     """Count alerts parsed from one payload of `source`."""
     if count <= 0:
         return
-    _safely("alerts", lambda: ALERTS_INGESTED.labels(source=_label(source)).inc(count))
+    _safely("alerts", lambda: instruments().alerts.labels(source=_label(source)).inc(count))
 
 
 def record_delivery(driver: str, outcome: str) -> None:
     """Count one delivery's final outcome: succeeded, failed or throttled."""
     _safely(
         "delivery",
-        lambda: DELIVERIES.labels(driver=_label(driver), outcome=_label(outcome)).inc(),
+        lambda: (
+            instruments().deliveries.labels(driver=_label(driver), outcome=_label(outcome)).inc()
+        ),
     )
 
 
@@ -157,7 +166,9 @@ class QueueDepthCollector:
     """pipeline_queue_depth{queue}: PENDING runs in the database ("pending_runs") and, with a
     Redis broker, each Celery queue's length; pipeline_broker_up says if Redis answered."""
 
-    def collect(self) -> Iterator[Metric]:
+    def collect(self) -> Iterator["Metric"]:
+        from prometheus_client.core import GaugeMetricFamily
+
         from apps.orchestration.models import PipelineRun, RunStatus
 
         depth = GaugeMetricFamily(QUEUE_DEPTH, "Work waiting to be done.", labels=["queue"])
@@ -183,11 +194,17 @@ class QueueDepthCollector:
 class _DefaultRegistry:
     """This process's metrics (single-process mode), including process and GC collectors."""
 
-    def collect(self) -> Iterable[Metric]:
+    def collect(self) -> Iterable["Metric"]:
+        from prometheus_client import REGISTRY
+
         return REGISTRY.collect()
 
 
-def scrape_registry() -> CollectorRegistry:
+def scrape_registry() -> "CollectorRegistry":
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    instruments()  # the series exist (at zero) before anything was recorded
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         MultiProcessCollector(registry)
@@ -198,6 +215,8 @@ def scrape_registry() -> CollectorRegistry:
 
 
 def render_metrics() -> bytes:
+    from prometheus_client import generate_latest
+
     return generate_latest(scrape_registry())
 
 
@@ -240,4 +259,6 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         )
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
+    from prometheus_client import CONTENT_TYPE_LATEST
+
     return HttpResponse(render_metrics(), content_type=CONTENT_TYPE_LATEST)

@@ -1,10 +1,15 @@
-"""Jinja2 in a sandbox, for definition and channel templates only (never request bodies)."""
+"""Jinja2 in a sandbox, for definition and channel templates only (never request bodies).
 
+Jinja2 is imported on first use: most definitions hold no template, and the CLI starts faster.
+"""
+
+import hashlib
 from functools import lru_cache
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
 
 
 class TemplateError(Exception):
@@ -12,13 +17,49 @@ class TemplateError(Exception):
 
 
 @lru_cache(maxsize=1)
-def environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+def environment() -> "SandboxedEnvironment":
+    return _sandbox(autoescape=False)
 
 
 @lru_cache(maxsize=1)
-def html_environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+def html_environment() -> "SandboxedEnvironment":
+    return _sandbox(autoescape=True)
+
+
+def _sandbox(*, autoescape: bool) -> "SandboxedEnvironment":
+    from jinja2 import BaseLoader, StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    class SourceLoader(BaseLoader):
+        """Hands Jinja the source registered under a name (a digest of the source), so that
+        templates given as strings take Jinja's loader path and with it the bytecode cache."""
+
+        def __init__(self) -> None:
+            self.pending: dict[str, str] = {}
+
+        def get_source(self, environment: Any, template: str) -> tuple[str, None, Any]:
+            return self.pending.pop(template), None, lambda: True
+
+    return SandboxedEnvironment(
+        undefined=StrictUndefined,
+        autoescape=autoescape,
+        loader=SourceLoader(),
+        bytecode_cache=_bytecode_cache(),
+    )
+
+
+def _bytecode_cache() -> Any:
+    """Compiled templates kept under DATA_DIR/cache/jinja2, so that a new process (a CLI run, a
+    worker) does not compile the shipped message templates again. None if it cannot be written."""
+    from django.conf import settings
+    from jinja2 import FileSystemBytecodeCache
+
+    directory = Path(settings.DATA_DIR) / "cache" / "jinja2"
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return FileSystemBytecodeCache(str(directory))
 
 
 def has_template(value: Any) -> bool:
@@ -27,6 +68,8 @@ def has_template(value: Any) -> bool:
 
 def check_syntax(source: str) -> str | None:
     """Return a one-line error for a template that does not compile, else None."""
+    from jinja2 import TemplateSyntaxError
+
     try:
         environment().parse(source)
     except TemplateSyntaxError as exc:
@@ -35,6 +78,8 @@ def check_syntax(source: str) -> str | None:
 
 
 def check_expression(source: str) -> str | None:
+    from jinja2 import TemplateSyntaxError
+
     try:
         environment().compile_expression(source)
     except TemplateSyntaxError as exc:
@@ -45,10 +90,18 @@ def check_expression(source: str) -> str | None:
 @lru_cache(maxsize=512)
 def _compiled(source: str, html: bool):
     env = html_environment() if html else environment()
-    return env.from_string(source)
+    name = ("html:" if html else "text:") + hashlib.sha256(source.encode()).hexdigest()
+    loader: Any = env.loader
+    loader.pending[name] = source
+    try:
+        return env.get_template(name)
+    finally:
+        loader.pending.pop(name, None)
 
 
 def render(source: str, context: dict[str, Any], *, html: bool = False) -> str:
+    from jinja2 import TemplateSyntaxError, UndefinedError
+
     try:
         return _compiled(source, html).render(**context)
     except UndefinedError as exc:
@@ -65,6 +118,8 @@ def _compiled_expression(source: str):
 
 
 def evaluate(expression: str, context: dict[str, Any]) -> Any:
+    from jinja2 import TemplateSyntaxError, UndefinedError
+
     try:
         return _compiled_expression(expression)(**context)
     except UndefinedError as exc:

@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
-from jinja2 import TemplateSyntaxError, meta
 
 from apps.common import metrics, templating
 from apps.common.redact import REDACTED, redact, redact_text
@@ -67,6 +66,8 @@ def not_configured_hint(driver: str) -> str:
 def template_problems(key: str, source: Any) -> list[str]:
     if not isinstance(source, str):
         return [f"'{key}' must be a template string, got {type(source).__name__}"]
+    from jinja2 import TemplateSyntaxError, meta
+
     try:
         parsed = templating.environment().parse(source)
     except TemplateSyntaxError as exc:

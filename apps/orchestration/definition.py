@@ -1,13 +1,14 @@
-"""The definition format: pydantic models (also the JSON Schema) plus graph validation.
+"""The definition format: its fields (also the JSON Schema) plus graph validation.
 
-`validate_definition()` returns every problem it finds and never raises.
+`validate_definition()` returns every problem it finds and never raises. The field rules below are
+the single source for both validation and `schema()`; plain code, so that validating a definition
+costs no heavy import (the CLI's `--dry-run` start-up time depends on it).
 """
 
+import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any
 
 from apps.common import templating
 
@@ -15,47 +16,170 @@ NODE_ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 NODE_REF_RE = re.compile(
     r"\bnodes\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)|\bnodes\s*\[\s*['\"]([^'\"]+)['\"]\s*\]"
 )
+SCHEMA_URI = "https://json-schema.org/draft/2020-12/schema"
 
 
-class Defaults(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    retries: int = Field(0, ge=0, le=10)
-    retry_backoff_s: float = Field(1.0, ge=0, le=300)
-    timeout_s: float = Field(30.0, gt=0, le=3600)
+@dataclass(frozen=True)
+class Rule:
+    """What one field accepts: a JSON type, an optional range, whether null is allowed."""
+
+    kind: str  # "integer", "number", "boolean", "string" or "next"
+    description: str
+    default: Any = None
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    nullable: bool = False
+
+    def problem(self, value: Any) -> str | None:
+        """Why value is not acceptable, or None."""
+        if value is None:
+            return None if self.nullable else f"must be {self._expected()}, not null"
+        if self.kind == "next":
+            if isinstance(value, str) or (
+                isinstance(value, list) and all(isinstance(v, str) for v in value)
+            ):
+                return None
+            return "must be a node id, a list of node ids, or null"
+        if not _has_kind(value, self.kind):
+            return f"must be {self._expected()}, not {_json_type(value)}"
+        numeric = self.kind in ("integer", "number")
+        if numeric and (not math.isfinite(value) or not self._in_range(value)):
+            return f"must be {self._expected()}, got {value}"
+        return None
+
+    def _in_range(self, value: float) -> bool:
+        below = self.minimum is not None and (
+            value < self.minimum or (self.exclusive_minimum and value == self.minimum)
+        )
+        if below:
+            return False
+        return self.maximum is None or value <= self.maximum
+
+    def _expected(self) -> str:
+        noun = {"integer": "an integer", "number": "a number", "boolean": "true or false"}
+        text = noun.get(self.kind, "a string")
+        if self.minimum is None:
+            return text
+        if self.exclusive_minimum:
+            return f"{text} greater than {self.minimum:g} and at most {self.maximum:g}"
+        return f"{text} from {self.minimum:g} to {self.maximum:g}"
+
+    def json_schema(self) -> dict[str, Any]:
+        if self.kind == "next":
+            one = {"type": "string"}
+            schema: dict[str, Any] = {"anyOf": [one, {"type": "array", "items": one}]}
+        else:
+            schema = {"type": self.kind}
+            if self.minimum is not None:
+                key = "exclusiveMinimum" if self.exclusive_minimum else "minimum"
+                schema[key] = self.minimum
+            if self.maximum is not None:
+                schema["maximum"] = self.maximum
+        if self.nullable:
+            schema = {"anyOf": [*schema.get("anyOf", [schema]), {"type": "null"}]}
+        schema["description"] = self.description
+        if self.default is not None or self.nullable:
+            schema["default"] = self.default
+        return schema
 
 
-class NodeSpec(BaseModel):
+def _has_kind(value: Any, kind: str) -> bool:
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "string":
+        return isinstance(value, str)
+    if isinstance(value, bool):  # JSON true is not a number
+        return False
+    if kind == "integer":
+        return isinstance(value, int)
+    return isinstance(value, (int, float))
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object" if isinstance(value, dict) else type(value).__name__
+
+
+RETRIES = "Retries after a failed attempt."
+BACKOFF = "Seconds before the first retry; doubles each retry."
+TIMEOUT = "Seconds one attempt may take."
+DEFAULT_RULES = {
+    "retries": Rule("integer", RETRIES, 0, 0, 10),
+    "retry_backoff_s": Rule("number", BACKOFF, 1.0, 0, 300),
+    "timeout_s": Rule("number", TIMEOUT, 30.0, 0, 3600, exclusive_minimum=True),
+}
+NODE_RULES = {
+    "next": Rule("next", "Next node id(s); absent or null = end.", nullable=True),
+    "required": Rule("boolean", "A failed required node fails the run.", True),
+    "when": Rule("string", "Jinja2 expression; false skips the node.", nullable=True),
+    "retries": Rule("integer", RETRIES, None, 0, 10, nullable=True),
+    "retry_backoff_s": Rule("number", BACKOFF, None, 0, 300, nullable=True),
+    "timeout_s": Rule("number", TIMEOUT, None, 0, 3600, exclusive_minimum=True, nullable=True),
+}
+TOP_LEVEL_KEYS = {"version", "description", "defaults", "nodes"}
+NODE_KEYS = {"id", "type", "config", *NODE_RULES}
+
+
+@dataclass(frozen=True)
+class Defaults:
+    retries: int = 0
+    retry_backoff_s: float = 1.0
+    timeout_s: float = 30.0
+
+
+@dataclass
+class NodeSpec:
     """One node of a definition."""
 
-    model_config = ConfigDict(extra="forbid")
-    id: str = Field(description="Unique node id.")
-    type: str = Field(description="Node type: context, intelligence, notify, ingest, transform.")
-    config: dict[str, Any] = Field(default_factory=dict)
-    next: str | list[str] | None = Field(None, description="Next node id(s); absent = end.")
-    required: bool = Field(True, description="A failed required node fails the run.")
-    when: str | None = Field(None, description="Jinja2 expression; false skips the node.")
-    retries: int | None = Field(None, ge=0, le=10)
-    retry_backoff_s: float | None = Field(None, ge=0, le=300)
-    timeout_s: float | None = Field(None, gt=0, le=3600)
+    id: str
+    type: str
+    config: dict[str, Any] = field(default_factory=dict)
+    next: str | list[str] | None = None
+    required: bool = True
+    when: str | None = None
+    retries: int | None = None
+    retry_backoff_s: float | None = None
+    timeout_s: float | None = None
 
     def next_ids(self) -> list[str]:
         if self.next is None:
             return []
         return [self.next] if isinstance(self.next, str) else list(self.next)
 
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "NodeSpec":
+        fields = {key: raw[key] for key in NODE_RULES if key in raw}
+        if isinstance(fields.get("next"), list):
+            fields["next"] = list(fields["next"])
+        return cls(id=raw["id"], type=raw["type"], config=raw.get("config") or {}, **fields)
 
-class DefinitionSpec(BaseModel):
+
+@dataclass
+class DefinitionSpec:
     """A pipeline definition: a graph of nodes; the first node is the entry node."""
 
-    model_config = ConfigDict(extra="forbid", title="Pipeline definition")
-    version: Literal["1"] = "1"
+    nodes: list[NodeSpec]
+    version: str = "1"
     description: str = ""
-    defaults: Defaults = Field(default_factory=lambda: Defaults())
-    nodes: list[NodeSpec] = Field(min_length=1)
+    defaults: Defaults = field(default_factory=Defaults)
 
-
-TOP_LEVEL_KEYS = set(DefinitionSpec.model_fields)
-NODE_KEYS = set(NodeSpec.model_fields)
+    @classmethod
+    def from_dict(cls, config: dict[str, Any]) -> "DefinitionSpec":
+        defaults = {k: v for k, v in (config.get("defaults") or {}).items() if v is not None}
+        return cls(
+            nodes=[NodeSpec.from_dict(raw) for raw in config["nodes"]],
+            version=str(config.get("version", "1")),
+            description=config.get("description") or "",
+            defaults=Defaults(**defaults),
+        )
 
 
 @dataclass
@@ -83,8 +207,47 @@ class Plan:
         return self.spec.nodes[0].id
 
 
+def _object_schema(title: str, description: str, properties: dict, required: list) -> dict:
+    return {
+        "type": "object",
+        "title": title,
+        "description": description,
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
 def schema() -> dict[str, Any]:
-    return DefinitionSpec.model_json_schema()
+    """The JSON Schema (draft 2020-12) of a definition, built from the same rules."""
+    defaults = _object_schema(
+        "Defaults",
+        "Values for nodes that do not set their own.",
+        {key: rule.json_schema() for key, rule in DEFAULT_RULES.items()},
+        [],
+    )
+    node_properties = {
+        "id": {"type": "string", "pattern": NODE_ID_RE.pattern, "description": "Unique node id."},
+        "type": {
+            "type": "string",
+            "description": "Node type: context, intelligence, notify, ingest, transform.",
+        },
+        "config": {"type": "object", "description": "Settings of the node type.", "default": {}},
+        **{key: rule.json_schema() for key, rule in NODE_RULES.items()},
+    }
+    node = _object_schema("NodeSpec", "One node of a definition.", node_properties, ["id", "type"])
+    top = _object_schema(
+        "Pipeline definition",
+        "A pipeline definition: a graph of nodes; the first node is the entry node.",
+        {
+            "version": {"enum": ["1", 1], "default": "1", "description": "Format version."},
+            "description": {"type": "string", "default": ""},
+            "defaults": {"$ref": "#/$defs/Defaults"},
+            "nodes": {"type": "array", "items": {"$ref": "#/$defs/NodeSpec"}, "minItems": 1},
+        },
+        ["nodes"],
+    )
+    return {"$schema": SCHEMA_URI, **top, "$defs": {"Defaults": defaults, "NodeSpec": node}}
 
 
 def _node_label(raw: Any, index: int) -> str:
@@ -94,25 +257,39 @@ def _node_label(raw: Any, index: int) -> str:
 
 
 def _field_problems(raw: dict, label: str, index: int) -> list[Problem]:
-    """Types and ranges of node-level keys, via the pydantic model."""
-    candidate = {k: v for k, v in raw.items() if k in NODE_KEYS}
-    candidate["id"], candidate["type"] = label, "?"  # both are checked on their own
-    try:
-        NodeSpec.model_validate(candidate)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = str(err["loc"][0]) if err["loc"] else "?"
+    """Types and ranges of node-level keys."""
+    problems = []
+    for key, rule in NODE_RULES.items():
+        message = rule.problem(raw[key]) if key in raw else None
+        if message:
             problems.append(
                 Problem(
                     "invalid_field",
-                    f"Node '{label}' has invalid '{key}': {err['msg']}",
+                    f"Node '{label}' has invalid '{key}': {message}",
                     label,
                     f"/nodes/{index}/{key}",
                 )
             )
-        return problems
-    return []
+    return problems
+
+
+def _defaults_problems(defaults: Any) -> list[Problem]:
+    if not isinstance(defaults, dict):
+        return [Problem("invalid_field", "'defaults' must be a JSON object", None, "/defaults")]
+    problems = []
+    for key, value in defaults.items():
+        rule = DEFAULT_RULES.get(key)
+        if rule is None:
+            message: str | None = "unknown key"
+        else:
+            message = rule.problem(value) if value is not None else None
+        if message:
+            problems.append(
+                Problem(
+                    "invalid_field", f"Invalid defaults.{key}: {message}", None, f"/defaults/{key}"
+                )
+            )
+    return problems
 
 
 def _structure_problems(config: Any) -> tuple[list[Problem], list[dict]]:
@@ -139,16 +316,7 @@ def _structure_problems(config: Any) -> tuple[list[Problem], list[dict]]:
             Problem("invalid_field", "'description' must be a string", None, "/description")
         )
     if "defaults" in config:
-        try:
-            Defaults.model_validate(config["defaults"])
-        except ValidationError as exc:
-            for err in exc.errors():
-                key = ".".join(str(p) for p in err["loc"]) or "defaults"
-                problems.append(
-                    Problem(
-                        "invalid_field", f"Invalid defaults.{key}: {err['msg']}", None, "/defaults"
-                    )
-                )
+        problems.extend(_defaults_problems(config["defaults"]))
     nodes = config.get("nodes")
     if nodes is None or nodes == []:
         problems.append(Problem("no_nodes", "Definition has no nodes", None, "/nodes"))
@@ -489,9 +657,9 @@ def validate_definition(config: Any, registry: dict[str, Any] | None = None) -> 
 
 def build_plan(config: dict) -> Plan:
     """Build the execution plan of a definition that validate_definition() accepted."""
-    spec = DefinitionSpec.model_validate(config)
+    spec = DefinitionSpec.from_dict(config)
     index_of = {node.id: i for i, node in enumerate(spec.nodes)}
-    raw_nodes = [node.model_dump() for node in spec.nodes]
+    raw_nodes = [{"next": node.next} for node in spec.nodes]
     succ = _successors(raw_nodes, index_of)
     order = topological_order(succ, index_of)
     predecessors: dict[str, list[str]] = {node_id: [] for node_id in index_of}

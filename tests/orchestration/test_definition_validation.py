@@ -1,10 +1,16 @@
 """validate() reports every problem, one clear line each, and never raises."""
 
+import json
+from pathlib import Path
+
+import jsonschema
 import pytest
 
 from apps.orchestration.definition import schema, validate_definition
 from apps.orchestration.definition_orchestrator import DefinitionBasedOrchestrator
 from apps.orchestration.models import PipelineDefinition
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def problems(config):
@@ -42,7 +48,7 @@ def test_valid_definition_has_no_problems():
         ({"nodes": [node("a"), node("b")]}, "Node 'b' is unreachable from entry node 'a'"),
         (
             {"nodes": [node("a", retries=-1)]},
-            "Node 'a' has invalid 'retries': Input should be greater than or equal to 0",
+            "Node 'a' has invalid 'retries': must be an integer from 0 to 10, got -1",
         ),
         ({"nodes": [node("a", when="payload.x ==")]}, "Node 'a' has invalid when"),
         (
@@ -136,10 +142,39 @@ def test_problem_has_code_node_and_json_pointer():
     }
 
 
-def test_json_schema_comes_from_the_models():
+def test_json_schema_comes_from_the_field_rules():
     generated = schema()
     assert generated["title"] == "Pipeline definition"
     node_props = generated["$defs"]["NodeSpec"]["properties"]
     assert {"id", "type", "config", "next", "required", "when", "retries", "timeout_s"} <= set(
         node_props
     )
+    assert node_props["retries"]["anyOf"][0] == {"type": "integer", "minimum": 0, "maximum": 10}
+    timeout = generated["$defs"]["Defaults"]["properties"]["timeout_s"]
+    assert (timeout["exclusiveMinimum"], timeout["maximum"], timeout["default"]) == (0, 3600, 30.0)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "pipelines").glob("*.json")), ids=lambda p: p.name)
+def test_shipped_definitions_conform_to_the_json_schema(path):
+    jsonschema.validate(json.loads(path.read_text()), schema())
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"nodes": []},
+        {"nodes": [{"id": "a"}]},
+        {"nodes": [{"id": "a", "type": "transform", "retries": -1}]},
+        {"nodes": [{"id": "a", "type": "transform", "retries": 2.5}]},
+        {"nodes": [{"id": "a", "type": "transform", "timeout_s": 0}]},
+        {"nodes": [{"id": "a", "type": "transform", "next": 3}]},
+        {"nodes": [{"id": "a", "type": "transform", "required": "yes"}]},
+        {"nodes": [{"id": "a", "type": "transform", "colour": "red"}]},
+        {"nodes": [{"id": "a", "type": "transform"}], "defaults": {"retries": 11}},
+        {"nodes": [{"id": "a", "type": "transform"}], "extra": 1},
+    ],
+)
+def test_json_schema_and_validation_refuse_the_same_fields(bad):
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema())
+    assert validate_definition(bad)

@@ -3,8 +3,6 @@
 import time
 from dataclasses import dataclass
 
-import psutil
-
 from .base import Check, CheckResult
 
 
@@ -29,6 +27,8 @@ class CpuCheck(Check):
         return problems
 
     def collect(self) -> CheckResult:
+        import psutil
+
         before = psutil.cpu_times()
         time.sleep(self.interval_s)
         after = psutil.cpu_times()

@@ -4,7 +4,6 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-import psutil
 from django.conf import settings
 
 from .base import Check, CheckResult, worst_status
@@ -36,6 +35,8 @@ class DiskCheck(Check):
         return CheckResult(status, f"disk {summary}", metrics)
 
     def _measure(self, path: str) -> dict[str, Any]:
+        import psutil
+
         try:
             usage = psutil.disk_usage(path)
             inodes = os.statvfs(path)

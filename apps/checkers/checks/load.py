@@ -2,8 +2,6 @@
 
 from dataclasses import dataclass
 
-import psutil
-
 from .base import Check, CheckResult
 
 PERIODS = (1, 5, 15)
@@ -27,6 +25,8 @@ class LoadCheck(Check):
         return problems
 
     def collect(self) -> CheckResult:
+        import psutil
+
         cores = psutil.cpu_count() or 1
         averages = dict(zip(PERIODS, psutil.getloadavg(), strict=True))
         per_core = {p: round(averages[p] / cores, 2) for p in PERIODS}

@@ -2,8 +2,6 @@
 
 from dataclasses import dataclass
 
-import psutil
-
 from .base import Check, CheckResult
 
 
@@ -16,6 +14,8 @@ class MemoryCheck(Check):
     critical: float | None = 95.0
 
     def collect(self) -> CheckResult:
+        import psutil
+
         memory = psutil.virtual_memory()
         percent = round(float(memory.percent), 1)
         metrics = {

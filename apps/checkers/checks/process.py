@@ -3,7 +3,6 @@
 import re
 from dataclasses import dataclass, field
 
-import psutil
 from django.conf import settings
 
 from .base import Check, CheckResult
@@ -37,6 +36,8 @@ class ProcessCheck(Check):
         return problems
 
     def collect(self) -> CheckResult:
+        import psutil
+
         if not self.names:
             return CheckResult("ok", "no processes configured", {"processes": {}, "missing": 0})
         running = [proc.info["name"] or "" for proc in psutil.process_iter(["name"])]

@@ -2,8 +2,6 @@
 
 from dataclasses import dataclass
 
-import psutil
-
 from .base import Check, CheckResult
 
 
@@ -16,6 +14,8 @@ class SwapCheck(Check):
     critical: float | None = 80.0
 
     def collect(self) -> CheckResult:
+        import psutil
+
         swap = psutil.swap_memory()
         metrics = {
             "percent": round(float(swap.percent), 1),

@@ -4,8 +4,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import psutil
-
 from .base import Check, CheckResult
 
 
@@ -19,6 +17,8 @@ class UptimeCheck(Check):
     critical: float | None = None
 
     def collect(self) -> CheckResult:
+        import psutil
+
         boot = psutil.boot_time()
         minutes = round(max(0.0, time.time() - boot) / 60, 1)
         metrics = {
