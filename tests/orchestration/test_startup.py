@@ -1,0 +1,101 @@
+"""What keeps a command's start-up short: no heavy import for a dry-run, the collector back on
+after start-up, and compiled templates cached on disk."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+
+from apps.common import templating
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = {
+    "pydantic",
+    "prometheus_client",
+    "psutil",
+    "celery",
+    "kombu",
+    "redis",
+    "httpx",
+    "openai",
+    "anthropic",
+    "ollama",
+    "ninja",
+}
+PROBE = """
+import gc, json, runpy, sys
+sys.argv = ["manage.py", *sys.argv[1:]]
+runpy.run_path("manage.py", run_name="__main__")
+loaded = sorted({name.split(".")[0] for name in sys.modules} & set(json.loads(%r)))
+sys.stderr.write(json.dumps({"heavy": loaded, "gc": gc.isenabled()}) + "\\n")
+"""
+
+
+@pytest.fixture
+def probe_env(tmp_path):
+    env = dict(
+        os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", DATA_DIR=str(tmp_path)
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"], env=env, check=True, cwd=ROOT
+    )
+    return env
+
+
+def probe(env: dict, *args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE % json.dumps(sorted(HEAVY)), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("config", ["health-check.json", "alert-triage.json"])
+def test_dry_run_imports_no_heavy_package_and_resumes_gc(probe_env, config):
+    found = probe(
+        probe_env, "run_pipeline", "--config", f"pipelines/{config}", "--dry-run", "--json"
+    )
+    assert found == {"heavy": [], "gc": True}
+
+
+def test_a_real_run_has_the_collector_on(probe_env):
+    found = probe(
+        probe_env,
+        "run_pipeline",
+        "--config",
+        "pipelines/health-check.json",
+        "--payload",
+        '{"server": "web-01"}',
+        "--json",
+    )
+    assert found["gc"] is True
+    assert "psutil" in found["heavy"]  # the context node really ran its checks
+
+
+def test_compiled_templates_are_cached_under_data_dir(tmp_path):
+    with override_settings(DATA_DIR=tmp_path):
+        templating.environment.cache_clear()
+        templating._compiled.cache_clear()
+        try:
+            assert templating.render("host {{ h }}", {"h": "web-01"}) == "host web-01"
+            cached = list((tmp_path / "cache" / "jinja2").iterdir())
+            assert len(cached) == 1
+            # a changed template is a new entry, never the old code
+            assert templating.render("node {{ h }}!", {"h": "web-01"}) == "node web-01!"
+            assert len(list((tmp_path / "cache" / "jinja2").iterdir())) == 2
+            # a new process (cleared memory caches) reads the compiled code back
+            templating.environment.cache_clear()
+            templating._compiled.cache_clear()
+            assert templating.render("host {{ h }}", {"h": "db-02"}) == "host db-02"
+        finally:
+            templating.environment.cache_clear()
+            templating._compiled.cache_clear()
