@@ -278,6 +278,17 @@ def test_generic_format(payload, expected):
         assert getattr(alert, key) == value, key
 
 
+@pytest.mark.parametrize("fingerprint", [{"id": 1}, ["disk", "/var"]])
+def test_generic_fingerprint_must_be_a_scalar(fingerprint):
+    payload = {"name": "Disk full", "host": "h", "fingerprint": fingerprint}
+    with pytest.raises(PayloadError, match="alert.fingerprint must be a string or a number"):
+        vendors.parse(payload, "generic")
+
+
+def test_generic_long_name_is_kept_whole_by_the_parser():
+    assert first({"name": "n" * 5000, "status": "firing"}, "generic").name == "n" * 5000
+
+
 def test_generic_list_under_alerts():
     payload = {
         "alerts": [
