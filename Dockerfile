@@ -16,7 +16,8 @@ COPY pyproject.toml README.md manage.py ./
 COPY config ./config
 COPY apps ./apps
 COPY pipelines ./pipelines
-RUN pip install ".${EXTRAS:+[$EXTRAS]}"
+RUN pip install ".${EXTRAS:+[$EXTRAS]}" \
+    && python -m compileall -q /app/apps /app/config
 
 # Run from the source tree in /app (pipelines/ and manage.py live there); PYTHONPATH makes every
 # process (gunicorn, celery, manage.py) import the same copy of the code.

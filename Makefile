@@ -13,11 +13,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# Bytecode is compiled up front so commands start fast even where PYTHONDONTWRITEBYTECODE is set.
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	$(PY) -m compileall -q apps config
 
 install-dev: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
+	$(PY) -m compileall -q apps config
 
 setup: install
 	$(MANAGE) migrate --noinput -v 0
