@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 
 from apps.api.api import api_urls
 from apps.api.errors import unknown_path
+from apps.common.health import health_view
 from apps.common.metrics import metrics_view
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     # Last: any other /api/ path is a JSON 404, never Django's HTML page.
     re_path(r"^api/", unknown_path),
     path("metrics", metrics_view, name="metrics"),
+    path("healthz", health_view, name="healthz"),
 ]
 
 # Errors Django raises outside any view's own handling are JSON under /api/ too.

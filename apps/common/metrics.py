@@ -240,14 +240,13 @@ def from_loopback(request: HttpRequest) -> bool:
         return False
 
 
-@csrf_exempt  # a scraper has no CSRF cookie: a POST should be a plain 405, not the HTML page
-@require_GET
-def metrics_view(request: HttpRequest) -> HttpResponse:
-    """GET /metrics: open to loopback clients; with METRICS_TOKEN set, to anyone holding it."""
+def access_denied(request: HttpRequest, what: str) -> HttpResponse | None:
+    """The operations endpoints' policy (/metrics, /healthz): loopback clients, or with
+    METRICS_TOKEN set, anyone holding it. None when the request may go on."""
     if not settings.METRICS_TOKEN and not from_loopback(request):
         return HttpResponse(
-            "403 Forbidden: /metrics is open to loopback clients only; set METRICS_TOKEN to "
-            "scrape it from elsewhere\n",
+            f"403 Forbidden: {what} is open to loopback clients only; set METRICS_TOKEN to "
+            "reach it from elsewhere\n",
             status=403,
             content_type="text/plain; charset=utf-8",
         )
@@ -259,6 +258,16 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         )
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
+    return None
+
+
+@csrf_exempt  # a scraper has no CSRF cookie: a POST should be a plain 405, not the HTML page
+@require_GET
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """GET /metrics: open to loopback clients; with METRICS_TOKEN set, to anyone holding it."""
+    denied = access_denied(request, "/metrics")
+    if denied is not None:
+        return denied
     from prometheus_client import CONTENT_TYPE_LATEST
 
     return HttpResponse(render_metrics(), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,89 @@
+"""/healthz over real HTTP (database, Redis and RabbitMQ brokers on this machine), and HEAD
+answered like GET without a body."""
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from django.db import OperationalError, connection
+
+from apps.common.models import SCOPES, ApiKey
+
+
+def call(url: str, method: str = "GET", headers: dict | None = None) -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(url, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (test server)
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.fixture
+def no_broker(settings):
+    settings.CELERY_BROKER_URL = ""
+    settings.METRICS_TOKEN = ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthy_database(live_server, no_broker):
+    status, headers, body = call(f"{live_server.url}/healthz")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"status": "ok", "checks": {"database": "ok"}}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "broker", ["redis://127.0.0.1:6379/14", "amqp://guest:guest@127.0.0.1:5672//"]
+)
+def test_reachable_broker(live_server, no_broker, settings, broker):
+    settings.CELERY_BROKER_URL = broker
+    status, _, body = call(f"{live_server.url}/healthz")
+    assert (status, json.loads(body)["checks"]["broker"]) == (200, "ok")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("broker", ["redis://127.0.0.1:1/0", "amqp://guest:guest@127.0.0.1:1//"])
+def test_unreachable_broker_is_503(live_server, no_broker, settings, broker):
+    settings.CELERY_BROKER_URL = broker
+    status, _, body = call(f"{live_server.url}/healthz")
+    answer = json.loads(body)
+    assert status == 503 and answer["status"] == "unavailable"
+    assert answer["checks"]["database"] == "ok" and answer["checks"]["broker"] != "ok"
+    assert "\n" not in answer["checks"]["broker"]
+
+
+@pytest.mark.django_db
+def test_database_failure_is_503(client, no_broker, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OperationalError("unable to open database file")
+
+    monkeypatch.setattr(connection, "cursor", broken)
+    response = client.get("/healthz", REMOTE_ADDR="127.0.0.1")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == "OperationalError: unable to open database file"
+
+
+@pytest.mark.django_db
+def test_same_access_policy_as_metrics(client, settings):
+    settings.CELERY_BROKER_URL, settings.METRICS_TOKEN = "", ""
+    far = client.get("/healthz", REMOTE_ADDR="203.0.113.9")
+    assert far.status_code == 403 and b"/healthz" in far.content
+    settings.METRICS_TOKEN = "s3cret"
+    assert client.get("/healthz", REMOTE_ADDR="203.0.113.9").status_code == 401
+    allowed = client.get("/healthz", REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer s3cret")
+    assert allowed.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_head_is_get_without_a_body(live_server, no_broker):
+    _, raw = ApiKey.create_key("head", list(SCOPES))
+    auth = {"Authorization": f"Bearer {raw}"}
+    get_status, get_headers, get_body = call(f"{live_server.url}/api/runs/", headers=auth)
+    status, headers, body = call(f"{live_server.url}/api/runs/", "HEAD", auth)
+    assert (get_status, status, body) == (200, 200, b"")
+    assert headers["Content-Length"] == str(len(get_body)) != "0"
+    assert call(f"{live_server.url}/healthz", "HEAD")[:1] == (200,)
+    assert call(f"{live_server.url}/api/runs/", "HEAD")[0] == 401  # still needs its key
+    assert call(f"{live_server.url}/api/alerts/", "HEAD", auth)[0] == 405  # POST-only webhook
