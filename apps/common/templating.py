@@ -3,6 +3,7 @@
 Jinja2 is imported on first use: most definitions hold no template, and the CLI starts faster.
 """
 
+import contextlib
 import hashlib
 from functools import lru_cache
 from pathlib import Path
@@ -50,16 +51,26 @@ def _sandbox(*, autoescape: bool) -> "SandboxedEnvironment":
 
 def _bytecode_cache() -> Any:
     """Compiled templates kept under DATA_DIR/cache/jinja2, so that a new process (a CLI run, a
-    worker) does not compile the shipped message templates again. None if it cannot be written."""
+    worker) does not compile the shipped message templates again. A cache that cannot be read
+    or written (another user's files, a read-only disk) is skipped, never an error."""
     from django.conf import settings
     from jinja2 import FileSystemBytecodeCache
+
+    class BestEffortCache(FileSystemBytecodeCache):
+        def load_bytecode(self, bucket: Any) -> None:
+            with contextlib.suppress(OSError):
+                super().load_bytecode(bucket)
+
+        def dump_bytecode(self, bucket: Any) -> None:
+            with contextlib.suppress(OSError):
+                super().dump_bytecode(bucket)
 
     directory = Path(settings.DATA_DIR) / "cache" / "jinja2"
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError:
         return None
-    return FileSystemBytecodeCache(str(directory))
+    return BestEffortCache(str(directory))
 
 
 def has_template(value: Any) -> bool:

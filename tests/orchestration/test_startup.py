@@ -99,3 +99,36 @@ def test_compiled_templates_are_cached_under_data_dir(tmp_path):
         finally:
             templating.environment.cache_clear()
             templating._compiled.cache_clear()
+
+
+def _make_unwritable(directory: Path) -> None:
+    directory.chmod(0o500)
+    if os.geteuid() == 0:  # root ignores modes; the immutable flag stops root too (ext4)
+        subprocess.run(["chattr", "+i", str(directory)], check=False, capture_output=True)
+
+
+def _make_writable(directory: Path) -> None:
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(directory)], check=False, capture_output=True)
+    directory.chmod(0o700)
+
+
+def test_an_unwritable_template_cache_is_skipped(tmp_path):
+    cache = tmp_path / "cache" / "jinja2"
+    cache.mkdir(parents=True)
+    _make_unwritable(cache)
+    try:
+        try:
+            (cache / "probe").write_text("")
+        except OSError:
+            pass
+        else:
+            pytest.skip("cannot make a directory unwritable here")
+        with override_settings(DATA_DIR=tmp_path):
+            templating.environment.cache_clear()
+            templating._compiled.cache_clear()
+            assert templating.render("host {{ h }}", {"h": "web-01"}) == "host web-01"
+    finally:
+        _make_writable(cache)
+        templating.environment.cache_clear()
+        templating._compiled.cache_clear()
