@@ -6,6 +6,8 @@ from apps.api.errors import unknown_path
 from apps.common.health import health_view
 from apps.common.metrics import metrics_view
 
+admin.autodiscover()  # the admin app is SimpleAdminConfig: see INSTALLED_APPS
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     # Before the ninja API so the webhooks own /api/alerts/.
