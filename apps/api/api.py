@@ -19,6 +19,7 @@ from ninja.openapi.docs import Swagger
 
 from apps.api.errors import STATUS_CODES, ApiError, error_response, unknown_path
 from apps.api.routers import definitions, runs
+from apps.api.webhooks_openapi import webhook_paths
 from apps.common.auth import AuthError
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,16 @@ class LocalSwagger(Swagger):
         return render(request, self.template, context)
 
 
-api = NinjaAPI(
+class IncidentApi(NinjaAPI):
+    """The API, whose OpenAPI document also describes the webhooks (plain Django views)."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema["paths"].update(webhook_paths())
+        return schema
+
+
+api = IncidentApi(
     docs=LocalSwagger(),
     title="Incident pipeline API",
     version="1",

@@ -1,0 +1,110 @@
+"""The webhook endpoints in the OpenAPI document.
+
+The webhooks (`apps.alerts.views`) are plain Django views, kept off django-ninja for speed, so
+ninja does not see them; this describes them for the same document and Swagger page.
+"""
+
+from typing import Any
+
+ERROR = {"$ref": "#/components/schemas/ErrorOut"}
+ERRORS = {
+    "400": "Not JSON, or a payload no vendor parser accepts (`invalid_json`, `rejected_payload`)",
+    "401": "No or unknown API key",
+    "403": "The key lacks the `ingest` scope",
+    "404": "Unknown vendor in the path (`unknown_source`)",
+    "405": "Not a POST",
+    "411": "A chunked body without Content-Length",
+    "413": "A body over INGEST_MAX_BODY_BYTES",
+    "503": "The database is busy; retry (a `Retry-After` header says when)",
+}
+ACCEPTED = {
+    "type": "object",
+    "title": "WebhookAccepted",
+    "required": ["trace_id", "source", "alerts", "incidents", "runs"],
+    "properties": {
+        "trace_id": {"type": "string"},
+        "source": {"type": "string", "description": "The vendor that parsed the payload."},
+        "alerts": {
+            "type": "object",
+            "description": "How many alerts were created, updated, resolved or unchanged.",
+            "properties": {
+                key: {"type": "integer"} for key in ("created", "updated", "resolved", "unchanged")
+            },
+        },
+        "incidents": {"type": "array", "items": {"type": "integer"}},
+        "runs": {
+            "type": "array",
+            "items": {"type": "integer"},
+            "description": "Pipeline runs started for the incidents that changed.",
+        },
+        "run_errors": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Incidents that got no run, and why (the alerts are stored).",
+        },
+    },
+}
+
+
+def _operation(summary: str, description: str, vendors: list[str] | None) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "tags": ["alerts"],
+        "summary": summary,
+        "description": description,
+        "operationId": "alerts_receive_" + ("vendor" if vendors else "detect"),
+        "security": [{"ScopedApiKey": []}],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "description": "The vendor's webhook body."}
+                }
+            },
+        },
+        "responses": {
+            "202": {
+                "description": "Stored; runs start after the answer",
+                "content": {"application/json": {"schema": ACCEPTED}},
+            },
+            **{
+                code: {"description": text, "content": {"application/json": {"schema": ERROR}}}
+                for code, text in ERRORS.items()
+            },
+        },
+    }
+    if vendors:
+        operation["parameters"] = [
+            {
+                "name": "source",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "enum": vendors},
+            }
+        ]
+    return operation
+
+
+def webhook_paths() -> dict[str, Any]:
+    from django.urls import reverse
+
+    from apps.alerts.services import CHECKS_SOURCE
+    from apps.alerts.vendors import vendor_names
+
+    base = reverse("alerts:webhook")
+    return {
+        base: {
+            "post": _operation(
+                "Receive alerts (vendor detected)",
+                "Any supported vendor's webhook body; the vendor is detected from its shape. "
+                "Needs a key with the `ingest` scope.",
+                None,
+            )
+        },
+        base + "{source}/": {
+            "post": _operation(
+                "Receive alerts from a named vendor",
+                "The body must be that vendor's format. Needs a key with the `ingest` scope.",
+                [*vendor_names(), CHECKS_SOURCE],
+            )
+        },
+    }
