@@ -131,6 +131,9 @@ def start_runs(result: IngestResult, payload: Any, trace_id: str) -> tuple[list[
 
     definitions = routing.routable_definitions()
     stored_payload = storable(payload)  # once for all runs of this webhook
+    slices: dict[int, Any] = {}
+    if is_truncated(stored_payload):  # too large to keep whole: give each run its own alerts
+        slices = per_incident_payloads(payload, result.source, [i for i, _ in result.changed])
     run_ids, errors = [], []
     for incident, reason in result.changed:
         trigger = result.triggers.get(incident.pk)
@@ -139,10 +142,11 @@ def start_runs(result: IngestResult, payload: Any, trace_id: str) -> tuple[list[
         route = routing.choose(result.source, severity, labels, definitions)
         try:
             with transaction.atomic():
+                own = slices.get(incident.pk)
                 run = create_run(
                     route.definition, payload, source=result.source,
                     environment="production", trace_id=trace_id, incident=incident,
-                    stored_payload=stored_payload,
+                    stored_payload=stored_payload if own is None else storable(own),
                 )  # fmt: skip
         except (DatabaseError, ValueError) as exc:
             # The alerts stay stored; the sender sees which incident got no run and why.
@@ -151,6 +155,32 @@ def start_runs(result: IngestResult, payload: Any, trace_id: str) -> tuple[list[
             continue
         run_ids.append(run.pk)
     return run_ids, errors
+
+
+def is_truncated(stored: Any) -> bool:
+    return isinstance(stored, dict) and stored.get("truncated") is True and "preview" in stored
+
+
+def per_incident_payloads(payload: Any, source: str, incidents: list[Any]) -> dict[int, Any]:
+    """The payload with its `alerts` list narrowed to each incident's own alerts, by incident id.
+
+    For a webhook too large to store whole with every run (PIPELINE_OUTPUT_MAX_BYTES): each run
+    then still gets real alerts, not a truncated preview. Formats without an `alerts` list carry
+    one alert and are never that large; they get nothing here.
+    """
+    if not (isinstance(payload, dict) and isinstance(payload.get("alerts"), list)):
+        return {}
+    incident_of = {incident.group_key: incident.pk for incident in incidents}
+    slices: dict[int, list[Any]] = {}
+    for item in payload["alerts"]:
+        try:
+            _, prepared = prepare({**payload, "alerts": [item]}, source)
+        except IngestError:
+            continue  # an alert the whole payload's parse skipped or merged
+        for key in {alert.group_key for alert in prepared}:
+            if key in incident_of:
+                slices.setdefault(incident_of[key], []).append(item)
+    return {pk: {**payload, "alerts": items} for pk, items in slices.items()}
 
 
 def dispatch_runs(run_ids: list[int]) -> None:

@@ -1,0 +1,69 @@
+"""A webhook too large to store whole with each run gives every run its own incident's alerts."""
+
+import copy
+import json
+
+import pytest
+
+from apps.orchestration.models import PipelineRun
+from tests.conftest import load_payload
+
+pytestmark = pytest.mark.django_db
+
+
+def fleet_payload(hosts: int, mounts: int) -> dict:
+    """A real Alertmanager body repeated over many hosts: one incident per host (name + host),
+    `mounts` alerts in each."""
+    payload = load_payload("alertmanager/v4_firing_two_alerts.json")
+    template = payload["alerts"][0]
+    alerts = []
+    for h in range(hosts):
+        for m in range(mounts):
+            alert = copy.deepcopy(template)
+            alert["labels"].update(host=f"web-{h:03d}", mount=f"/data{m}")
+            alert["annotations"]["description"] = "disk almost full " + "." * 200
+            alert["fingerprint"] = f"{h:04x}{m:04x}"
+            alerts.append(alert)
+    payload["alerts"] = alerts
+    return payload
+
+
+def post(client, key: str, payload: dict):
+    return client.post(
+        "/api/alerts/alertmanager/",
+        data=json.dumps(payload),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+
+
+def test_each_run_stores_its_own_alerts_not_a_preview(client, ingest_key, settings):
+    settings.INGEST_START_RUNS = True
+    settings.PIPELINE_OUTPUT_MAX_BYTES = 16 * 1024
+    payload = fleet_payload(hosts=20, mounts=3)
+    assert len(json.dumps(payload)) > settings.PIPELINE_OUTPUT_MAX_BYTES
+    body = post(client, ingest_key, payload).json()
+    runs = list(PipelineRun.objects.filter(pk__in=body["runs"]).select_related("incident"))
+    assert len(runs) == len(body["incidents"]) == 20
+    for run in runs:
+        assert "truncated" not in run.payload
+        hosts = {alert["labels"]["host"] for alert in run.payload["alerts"]}
+        assert hosts == {run.incident.host}
+        assert len(run.payload["alerts"]) == 3
+        assert run.payload["receiver"] == payload["receiver"]  # the envelope is kept
+
+
+def test_small_webhooks_keep_the_whole_payload(client, ingest_key, settings):
+    settings.INGEST_START_RUNS = True
+    payload = fleet_payload(hosts=2, mounts=2)
+    body = post(client, ingest_key, payload).json()
+    for run in PipelineRun.objects.filter(pk__in=body["runs"]):
+        assert run.payload == payload
+
+
+def test_an_incident_too_large_on_its_own_is_still_truncated(client, ingest_key, settings):
+    settings.INGEST_START_RUNS = True
+    settings.PIPELINE_OUTPUT_MAX_BYTES = 4 * 1024
+    body = post(client, ingest_key, fleet_payload(hosts=1, mounts=40)).json()
+    (run,) = PipelineRun.objects.filter(pk__in=body["runs"])
+    assert run.payload["truncated"] is True
