@@ -119,6 +119,9 @@ DEFAULT_RULES = {
 NODE_RULES = {
     "next": Rule("next", "Next node id(s); absent or null = end.", nullable=True),
     "required": Rule("boolean", "A failed required node fails the run.", True),
+    "enabled": Rule(
+        "boolean", "false: the node is skipped; its successors run as if it were absent.", True
+    ),
     "when": Rule("string", "Jinja2 expression; false skips the node.", nullable=True),
     "retries": Rule("integer", RETRIES, None, 0, 10, nullable=True),
     "retry_backoff_s": Rule("number", BACKOFF, None, 0, 300, nullable=True),
@@ -144,6 +147,7 @@ class NodeSpec:
     config: dict[str, Any] = field(default_factory=dict)
     next: str | list[str] | None = None
     required: bool = True
+    enabled: bool = True
     when: str | None = None
     retries: int | None = None
     retry_backoff_s: float | None = None

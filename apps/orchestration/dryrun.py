@@ -29,6 +29,7 @@ def plan_steps(plan: Plan) -> list[dict[str, Any]]:
                 "after": plan.predecessors.get(node_id, []),
                 "when": node.when,
                 "required": node.required,
+                "enabled": node.enabled,
             }
         )
     return steps
@@ -51,7 +52,7 @@ def notification_previews(
     previews: list[dict[str, Any]] = []
     for node_id in plan.order:
         node = plan.nodes[node_id]
-        if node.type != "notify":
+        if node.type != "notify" or not node.enabled:
             continue
         ctx = NodeContext(
             node_id=node_id,

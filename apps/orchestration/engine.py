@@ -243,7 +243,10 @@ class Engine:
 
     def _skip_reason(self, node: NodeState, nodes, ctx: NodeContext) -> str:
         spec = self.plan.nodes[node.node_id]
-        preds = self.plan.predecessors[node.node_id]
+        if not spec.enabled:
+            return DISABLED_REASON
+        # A disabled predecessor is as if absent: it neither holds a node back nor skips it.
+        preds = [p for p in self.plan.predecessors[node.node_id] if self.plan.nodes[p].enabled]
         if preds and all(nodes[p].status == NodeStatus.SKIPPED for p in preds):
             return "all predecessors were skipped: " + ", ".join(preds)
         if spec.when:
@@ -380,6 +383,9 @@ class Engine:
             return record.position if record is not None else 0
 
         return sorted(nodes, key=position)
+
+
+DISABLED_REASON = "disabled in the definition (enabled: false)"
 
 
 def failure_reason(failed_node: str) -> str:

@@ -18,6 +18,8 @@ def _node_settings(plan: Plan, node_id: str) -> list[str]:
         lines.append(f"when: {node.when}")
     if not node.required:
         lines.append("required: no")
+    if not node.enabled:
+        lines.append("enabled: no")
     for key in ("retries", "retry_backoff_s", "timeout_s"):
         value = getattr(node, key)
         if value is not None:
@@ -65,6 +67,7 @@ def mermaid(plan: Plan) -> str:
     for node_id in plan.order:
         node = plan.nodes[node_id]
         parts = [node.id, node.type] + ([] if node.required else ["(optional)"])
+        parts += [] if node.enabled else ["(disabled)"]
         label = "<br/>".join(_mermaid_label(part) for part in parts)
         shape = ('{{"', '"}}') if node.when else ('["', '"]')
         lines.append(f"    {alias[node_id]}{shape[0]}{label}{shape[1]}")
@@ -91,6 +94,8 @@ def dot(plan: Plan, name: str = "pipeline") -> str:
         attrs = [f"label={_dot_quote(node.id + chr(10) + node.type)}"]
         if not node.required:
             attrs.append("style=dashed")
+        if not node.enabled:
+            attrs.append("color=gray, fontcolor=gray")
         if node.when:
             attrs.append("shape=hexagon")
         lines.append(f"    {_dot_quote(node_id)} [{', '.join(attrs)}];")
@@ -154,7 +159,7 @@ def _short(value: str, limit: int = 22) -> str:
 
 def _svg_node(plan: Plan, box: Box) -> str:
     node = plan.nodes[box.node_id]
-    fill = TYPE_COLOURS.get(node.type, "#ffffff")
+    fill = TYPE_COLOURS.get(node.type, "#ffffff") if node.enabled else "#f5f5f5"
     dash = ' stroke-dasharray="5,3"' if not node.required else ""
     tooltip = "\n".join([f"{node.id} [{node.type}]", *_node_settings(plan, box.node_id)])
     cx = box.x + BOX_W // 2

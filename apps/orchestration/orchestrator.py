@@ -10,22 +10,24 @@ STAGE_TITLES = {"ingest": "INGEST", "check": "CHECK", "analyze": "ANALYZE", "not
 
 
 def standard_config(notify_driver: str = "console", checks_only: bool = False) -> dict[str, Any]:
-    check = {"id": "check", "type": "context", "config": {}}
-    if checks_only:
-        return {"version": "1", "description": "Built-in pipeline, checks only", "nodes": [check]}
+    """The four stages; with checks_only, all but `check` are disabled (recorded as SKIPPED)."""
+    off = {"enabled": False} if checks_only else {}
     return {
         "version": "1",
-        "description": "Built-in standard pipeline",
+        "description": "Built-in pipeline, checks only"
+        if checks_only
+        else "Built-in standard pipeline",
         "nodes": [
-            {"id": "ingest", "type": "ingest", "config": {}, "next": "check"},
-            {**check, "next": "analyze"},
+            {"id": "ingest", "type": "ingest", "config": {}, "next": "check", **off},
+            {"id": "check", "type": "context", "config": {}, "next": "analyze"},
             {
                 "id": "analyze",
                 "type": "intelligence",
                 "config": {"provider": "local"},
                 "next": "notify",
+                **off,
             },
-            {"id": "notify", "type": "notify", "config": {"driver": notify_driver}},
+            {"id": "notify", "type": "notify", "config": {"driver": notify_driver}, **off},
         ],
     }
 

@@ -31,6 +31,8 @@ def dry_run_text(plan: Plan, header: str, source: str, environment: str, payload
             lines.append(f"     When: {node.when}")
         if not node.required:
             lines.append("     Required: no")
+        if not node.enabled:
+            lines.append("     Enabled: no")
         targets = node.next_ids()
         lines.append(f"     → next: {', '.join(targets)}" if targets else "     → end")
         lines.append("")

@@ -169,6 +169,7 @@ def test_shipped_definitions_conform_to_the_json_schema(path):
         {"nodes": [{"id": "a", "type": "transform", "timeout_s": 0}]},
         {"nodes": [{"id": "a", "type": "transform", "next": 3}]},
         {"nodes": [{"id": "a", "type": "transform", "required": "yes"}]},
+        {"nodes": [{"id": "a", "type": "transform", "enabled": 0}]},
         {"nodes": [{"id": "a", "type": "transform", "colour": "red"}]},
         {"nodes": [{"id": "a", "type": "transform"}], "defaults": {"retries": 11}},
         {"nodes": [{"id": "a", "type": "transform"}], "extra": 1},

@@ -103,6 +103,43 @@ def test_when_false_skips_node_and_what_only_it_reaches():
     assert run.stages.get(node_id="page").reason
 
 
+def test_a_disabled_node_is_skipped_and_its_successors_run_as_if_it_were_absent():
+    result = execute(
+        {
+            "nodes": [
+                {"id": "start", "type": "flaky", "enabled": False, "next": ["left", "gate"]},
+                {"id": "left", "type": "flaky", "next": "join"},
+                {"id": "gate", "type": "flaky", "when": "false", "next": "join"},
+                {"id": "join", "type": "flaky", "enabled": False, "next": "end"},
+                {"id": "end", "type": "flaky"},
+            ]
+        }
+    )
+    nodes = by_id(result)
+    assert result["status"] == "COMPLETED"
+    assert CALLS == ["left", "end"]
+    assert nodes["start"]["status"] == nodes["join"]["status"] == "SKIPPED"
+    assert nodes["start"]["reason"] == "disabled in the definition (enabled: false)"
+    assert nodes["gate"]["status"] == "SKIPPED"  # its own when, not its disabled predecessor
+    run = PipelineRun.objects.get(pk=result["run_id"])
+    assert run.stages.count() == 5
+
+
+def test_a_node_after_only_skipped_and_disabled_nodes_is_skipped():
+    result = execute(
+        {
+            "nodes": [
+                {"id": "start", "type": "flaky", "next": ["off", "gate"]},
+                {"id": "off", "type": "flaky", "enabled": False, "next": "join"},
+                {"id": "gate", "type": "flaky", "when": "false", "next": "join"},
+                {"id": "join", "type": "flaky"},
+            ]
+        }
+    )
+    assert by_id(result)["join"]["status"] == "SKIPPED"
+    assert CALLS == ["start"]
+
+
 def test_when_can_read_earlier_node_outputs():
     result = execute(
         {

@@ -1,0 +1,107 @@
+"""The built-in pipeline (no --definition, no --config): ingest -> check -> analyze -> notify on
+the one engine, with its own sections, its --json shape, its dry-run and --checks-only."""
+
+import re
+
+import pytest
+from django.core.management import CommandError
+
+from apps.alerts.models import Incident
+from apps.orchestration.models import PipelineRun
+
+pytestmark = pytest.mark.django_db
+
+STAGES = ["ingest", "check", "analyze", "notify"]
+
+
+def sections(text: str) -> dict[str, str]:
+    found = re.findall(r"--- ([A-Z]+) ---\n((?:  .*\n)+)", text)
+    return dict(found)
+
+
+def test_result_has_the_four_sections_with_their_facts(run_cmd, capsys):
+    ran = run_cmd("--sample", "--source", "grafana")
+    assert ran.out.startswith(
+        "=" * 60 + "\nPIPELINE RESULT\n" + "=" * 60 + "\n\nStatus: COMPLETED\n"
+    )
+    assert "\nDefinition: standard (built-in)\n" in ran.out
+    run_id = int(re.search(r"\nRun ID: (\d+)\n", ran.out).group(1))
+    found = sections(ran.out)
+    assert list(found) == ["INGEST", "CHECK", "ANALYZE", "NOTIFY"]
+    incident = Incident.objects.get()
+    assert re.fullmatch(
+        rf"  Incident ID: {incident.pk}\n  Alerts created: 1\n  Severity: critical\n"
+        r"  Duration: \d+\.\d{2}ms\n",
+        found["INGEST"],
+    )
+    assert re.fullmatch(
+        r"  Checks run: 8\n  Passed: (\d)\n  Failed: (\d)\n  Duration: \d+\.\d{2}ms\n",
+        found["CHECK"],
+    )
+    analyze = found["ANALYZE"]
+    assert re.match(r"  Summary: .+\n  Probable cause: .+\n  Recommendations:\n", analyze)
+    assert re.fullmatch(
+        r"  Driver: console\n  Channels attempted: 1\n  Succeeded: 1\n  Failed: 0\n"
+        r"  Duration: \d+\.\d{2}ms\n",
+        found["NOTIFY"],
+    )
+    assert ran.out.rstrip().endswith("✓ Pipeline completed successfully")
+    assert "High CPU usage" in capsys.readouterr().err  # the console driver's message
+    run = PipelineRun.objects.get(pk=run_id)
+    assert (run.kind, run.status, run.incident_id) == ("fixed", "COMPLETED", incident.pk)
+    assert [s.node_id for s in run.stages.order_by("position")] == STAGES
+
+
+def test_json_uses_the_stage_ids(run_cmd):
+    result = run_cmd("--sample", "--source", "alertmanager", "--json").json()
+    assert [n["id"] for n in result["nodes"]] == STAGES
+    assert {n["status"] for n in result["nodes"]} == {"SUCCEEDED"}
+    assert result["definition"] == "standard" and result["config_path"] is None
+    assert result["incident_id"] == Incident.objects.get().pk
+
+
+def test_dry_run_lists_the_four_stages_and_stores_nothing(run_cmd):
+    out = run_cmd("--sample", "--source", "generic", "--dry-run").out
+    assert out.startswith("=== DRY RUN ===\n\nPipeline: standard (built-in)\nSource: generic\n")
+    assert re.findall(r"\n  \d\. \[(\w+)\] (\w+)\n", out) == [
+        ("ingest", "ingest"),
+        ("context", "check"),
+        ("intelligence", "analyze"),
+        ("notify", "notify"),
+    ]
+    assert PipelineRun.objects.count() == 0 and Incident.objects.count() == 0
+
+
+def test_checks_only_runs_the_checks_and_records_the_rest_as_skipped(run_cmd, capsys):
+    ran = run_cmd("--sample", "--checks-only", "--json")
+    result = ran.json()
+    statuses = [(n["id"], n["status"]) for n in result["nodes"]]
+    assert statuses == [
+        ("ingest", "SKIPPED"),
+        ("check", "SUCCEEDED"),
+        ("analyze", "SKIPPED"),
+        ("notify", "SKIPPED"),
+    ]
+    assert result["status"] == "COMPLETED" and result["incident_id"] is None
+    assert Incident.objects.count() == 0  # nothing ingested
+    assert ran.err == "" and capsys.readouterr().err == ""  # nothing notified
+    run = PipelineRun.objects.get(pk=result["run_id"])
+    assert run.stages.filter(status="SKIPPED").count() == 3
+
+
+def test_checks_only_text_shows_what_was_skipped(run_cmd):
+    found = sections(run_cmd("--checks-only").out)
+    assert list(found) == ["INGEST", "CHECK", "ANALYZE", "NOTIFY"]
+    assert found["NOTIFY"].startswith(
+        "  Status: SKIPPED\n  Reason: disabled in the definition (enabled: false)\n"
+    )
+    assert found["CHECK"].startswith("  Checks run: 8\n")
+
+
+def test_a_notify_driver_that_cannot_send_fails_the_run(run_cmd, settings, monkeypatch):
+    monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
+    with pytest.raises(CommandError, match=r"^Pipeline failed: node 'notify' \(notify\) failed"):
+        run_cmd("--sample", "--notify-driver", "slack")
+    run = PipelineRun.objects.get()
+    assert run.status == "FAILED"
+    assert run.stages.get(node_id="notify").status == "FAILED"
