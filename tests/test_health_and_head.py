@@ -55,6 +55,22 @@ def test_unreachable_broker_is_503(live_server, no_broker, settings, broker):
 
 
 @pytest.mark.django_db
+def test_broker_failure_never_shows_its_password(client, no_broker, settings):
+    settings.CELERY_BROKER_URL = "amqp://guest:wrong-s3cret@127.0.0.1:5672//"
+    response = client.get("/healthz", REMOTE_ADDR="127.0.0.1")
+    assert response.status_code == 503
+    assert "ACCESS_REFUSED" in response.json()["checks"]["broker"]  # RabbitMQ said why
+    assert b"wrong-s3cret" not in response.content
+
+
+def test_a_failure_message_with_a_url_is_redacted():
+    from apps.common.health import one_line
+
+    text = one_line(OSError("cannot reach amqp://ops:hunter2@10.0.0.5:5672// (timed out)"))
+    assert "hunter2" not in text and "10.0.0.5" in text and "\n" not in text
+
+
+@pytest.mark.django_db
 def test_database_failure_is_503(client, no_broker, monkeypatch):
     def broken(*args, **kwargs):
         raise OperationalError("unable to open database file")

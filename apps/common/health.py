@@ -11,12 +11,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from apps.common.metrics import access_denied
+from apps.common.redact import redact_text
 
 BROKER_TIMEOUT_S = 2
 
 
 def one_line(exc: BaseException) -> str:
-    return " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    """The failure in one line, with any password in a URL or secret value masked."""
+    return redact_text(" ".join(f"{type(exc).__name__}: {exc}".split()))[:200]
 
 
 def database_check() -> str:
