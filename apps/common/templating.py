@@ -5,6 +5,7 @@ Jinja2 is imported on first use: most definitions hold no template, and the CLI 
 
 import contextlib
 import hashlib
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,16 +99,20 @@ def check_expression(source: str) -> str | None:
     return None
 
 
+_COMPILE_LOCK = threading.Lock()  # the loader hands sources over through one shared dict
+
+
 @lru_cache(maxsize=512)
 def _compiled(source: str, html: bool):
     env = html_environment() if html else environment()
     name = ("html:" if html else "text:") + hashlib.sha256(source.encode()).hexdigest()
     loader: Any = env.loader
-    loader.pending[name] = source
-    try:
-        return env.get_template(name)
-    finally:
-        loader.pending.pop(name, None)
+    with _COMPILE_LOCK:
+        loader.pending[name] = source
+        try:
+            return env.get_template(name)
+        finally:
+            loader.pending.pop(name, None)
 
 
 def render(source: str, context: dict[str, Any], *, html: bool = False) -> str:

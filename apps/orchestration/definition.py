@@ -44,8 +44,10 @@ class Rule:
         if not _has_kind(value, self.kind):
             return f"must be {self._expected()}, not {_json_type(value)}"
         numeric = self.kind in ("integer", "number")
-        if numeric and (not math.isfinite(value) or not self._in_range(value)):
-            return f"must be {self._expected()}, got {value}"
+        infinite = isinstance(value, float) and not math.isfinite(value)
+        if numeric and (infinite or not self._in_range(value)):
+            shown = repr(value) if len(repr(value)) <= 20 else repr(value)[:17] + "..."
+            return f"must be {self._expected()}, got {shown}"
         return None
 
     def _in_range(self, value: float) -> bool:
@@ -91,8 +93,8 @@ def _has_kind(value: Any, kind: str) -> bool:
         return isinstance(value, str)
     if isinstance(value, bool):  # JSON true is not a number
         return False
-    if kind == "integer":
-        return isinstance(value, int)
+    if kind == "integer":  # 2.0 is an integer in JSON (and in the JSON Schema)
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
     return isinstance(value, (int, float))
 
 
@@ -120,7 +122,7 @@ NODE_RULES = {
     "next": Rule("next", "Next node id(s); absent or null = end.", nullable=True),
     "required": Rule("boolean", "A failed required node fails the run.", True),
     "enabled": Rule(
-        "boolean", "false: the node is skipped; its successors run as if it were absent.", True
+        "boolean", "false: the node is skipped; edges pass through it to its successors.", True
     ),
     "when": Rule("string", "Jinja2 expression; false skips the node.", nullable=True),
     "retries": Rule("integer", RETRIES, None, 0, 10, nullable=True),
@@ -163,6 +165,8 @@ class NodeSpec:
         fields = {key: raw[key] for key in NODE_RULES if key in raw}
         if isinstance(fields.get("next"), list):
             fields["next"] = list(fields["next"])
+        if fields.get("retries") is not None:
+            fields["retries"] = int(fields["retries"])  # 2.0 is valid JSON for 2
         return cls(id=raw["id"], type=raw["type"], config=raw.get("config") or {}, **fields)
 
 
@@ -177,7 +181,9 @@ class DefinitionSpec:
 
     @classmethod
     def from_dict(cls, config: dict[str, Any]) -> "DefinitionSpec":
-        defaults = {k: v for k, v in (config.get("defaults") or {}).items() if v is not None}
+        defaults = dict(config.get("defaults") or {})
+        if "retries" in defaults:
+            defaults["retries"] = int(defaults["retries"])
         return cls(
             nodes=[NodeSpec.from_dict(raw) for raw in config["nodes"]],
             version=str(config.get("version", "1")),
@@ -236,7 +242,11 @@ def schema() -> dict[str, Any]:
             "type": "string",
             "description": "Node type: context, intelligence, notify, ingest, transform.",
         },
-        "config": {"type": "object", "description": "Settings of the node type.", "default": {}},
+        "config": {
+            "type": ["object", "null"],
+            "description": "Settings of the node type (null: none).",
+            "default": {},
+        },
         **{key: rule.json_schema() for key, rule in NODE_RULES.items()},
     }
     node = _object_schema("NodeSpec", "One node of a definition.", node_properties, ["id", "type"])
@@ -283,10 +293,7 @@ def _defaults_problems(defaults: Any) -> list[Problem]:
     problems = []
     for key, value in defaults.items():
         rule = DEFAULT_RULES.get(key)
-        if rule is None:
-            message: str | None = "unknown key"
-        else:
-            message = rule.problem(value) if value is not None else None
+        message = "unknown key" if rule is None else rule.problem(value)
         if message:
             problems.append(
                 Problem(
@@ -356,7 +363,7 @@ def _node_problems(nodes: list, registry: dict[str, Any]) -> tuple[list[Problem]
                     f"{path}/id",
                 )
             )
-        elif not NODE_ID_RE.match(node_id):
+        elif not NODE_ID_RE.fullmatch(node_id):
             problems.append(
                 Problem(
                     "invalid_field",

@@ -245,8 +245,7 @@ class Engine:
         spec = self.plan.nodes[node.node_id]
         if not spec.enabled:
             return DISABLED_REASON
-        # A disabled predecessor is as if absent: it neither holds a node back nor skips it.
-        preds = [p for p in self.plan.predecessors[node.node_id] if self.plan.nodes[p].enabled]
+        preds = self._live_predecessors(node.node_id)
         if preds and all(nodes[p].status == NodeStatus.SKIPPED for p in preds):
             return "all predecessors were skipped: " + ", ".join(preds)
         if spec.when:
@@ -254,6 +253,15 @@ class Engine:
             if not value:
                 return f"condition is false: {spec.when}"
         return ""
+
+    def _live_predecessors(self, node_id: str) -> list[str]:
+        """Predecessors, with the edges passing through disabled nodes: a node behind a disabled
+        one waits on (and is skipped with) what comes before it."""
+        live: list[str] = []
+        for pred in self.plan.predecessors[node_id]:
+            through = [pred] if self.plan.nodes[pred].enabled else self._live_predecessors(pred)
+            live += [p for p in through if p not in live]
+        return live
 
     def _run_one(self, run, payload, node: NodeState, nodes, state) -> None:
         spec = self.plan.nodes[node.node_id]

@@ -6,7 +6,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from apps.orchestration.definition import schema, validate_definition
+from apps.orchestration.definition import build_plan, schema, validate_definition
 from apps.orchestration.definition_orchestrator import DefinitionBasedOrchestrator
 from apps.orchestration.models import PipelineDefinition
 
@@ -157,6 +157,46 @@ def test_json_schema_comes_from_the_field_rules():
 @pytest.mark.parametrize("path", sorted((ROOT / "pipelines").glob("*.json")), ids=lambda p: p.name)
 def test_shipped_definitions_conform_to_the_json_schema(path):
     jsonschema.validate(json.loads(path.read_text()), schema())
+
+
+@pytest.mark.parametrize(
+    "good",
+    [
+        {"version": 1, "nodes": [{"id": "a", "type": "transform", "config": {"mapping": {"x": "payload.x"}}}]},
+        {"nodes": [{"id": "a", "type": "context", "config": None, "next": None, "retries": None}]},
+        {"nodes": [{"id": "a", "type": "context", "retries": 2.0, "timeout_s": 5}]},
+        {"nodes": [{"id": "a", "type": "context", "enabled": False, "required": False}],
+         "defaults": {"retries": 1.0, "retry_backoff_s": 0, "timeout_s": 0.5}},
+    ],
+)  # fmt: skip
+def test_json_schema_and_validation_accept_the_same_definitions(good):
+    jsonschema.validate(good, schema())
+    assert validate_definition(good) == []
+    plan = build_plan(good)  # and the engine can take it
+    node = plan.nodes["a"]
+    assert node.retries is None or isinstance(node.retries, int)
+    assert isinstance(plan.spec.defaults.retries, int)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"nodes": [{"id": "a", "type": "context", "retries": 10**400}]},
+         "Node 'a' has invalid 'retries': must be an integer from 0 to 10, got 10000000000000000..."),
+        ({"nodes": [{"id": "a", "type": "context", "timeout_s": "5"}]},
+         "Node 'a' has invalid 'timeout_s': must be a number greater than 0 and at most 3600, "
+         "not a string"),
+        ({"nodes": [{"id": "a\n", "type": "context"}]},
+         "Node 'a\n' has an invalid id (use letters, digits, _ . -)"),
+        ({"nodes": [{"id": "a", "type": "context"}], "defaults": {"retries": None}},
+         "Invalid defaults.retries: must be an integer from 0 to 10, not null"),
+    ],
+)  # fmt: skip
+def test_field_problems_are_one_line_each_and_do_not_hide_others(config, message):
+    config["nodes"][0]["enabled"] = "no"  # a second problem, reported too
+    messages = [problem.message for problem in validate_definition(config)]
+    assert message in messages
+    assert any("'enabled'" in m for m in messages)
 
 
 @pytest.mark.parametrize(

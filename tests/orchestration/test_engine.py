@@ -125,7 +125,27 @@ def test_a_disabled_node_is_skipped_and_its_successors_run_as_if_it_were_absent(
     assert run.stages.count() == 5
 
 
-def test_a_node_after_only_skipped_and_disabled_nodes_is_skipped():
+def test_edges_pass_through_a_disabled_node():
+    """A branch closed by `when` stays closed behind a disabled node: no page goes out."""
+    result = execute(
+        {
+            "nodes": [
+                {"id": "start", "type": "flaky", "next": "gate"},
+                {"id": "gate", "type": "flaky", "when": "payload.severity == 'critical'",
+                 "next": "off"},
+                {"id": "off", "type": "flaky", "enabled": False, "next": "page"},
+                {"id": "page", "type": "flaky"},
+            ]
+        },
+        {"severity": "info"},
+    )  # fmt: skip
+    nodes = by_id(result)
+    assert CALLS == ["start"]
+    assert nodes["page"]["status"] == "SKIPPED"
+    assert nodes["page"]["reason"] == "all predecessors were skipped: gate"
+
+
+def test_a_fan_in_behind_a_disabled_node_waits_on_what_came_before_it():
     result = execute(
         {
             "nodes": [
@@ -136,8 +156,8 @@ def test_a_node_after_only_skipped_and_disabled_nodes_is_skipped():
             ]
         }
     )
-    assert by_id(result)["join"]["status"] == "SKIPPED"
-    assert CALLS == ["start"]
+    assert by_id(result)["join"]["status"] == "SUCCEEDED"  # start ran, through 'off'
+    assert CALLS == ["start", "join"]
 
 
 def test_when_can_read_earlier_node_outputs():

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -92,10 +93,15 @@ def test_compiled_templates_are_cached_under_data_dir(tmp_path):
             # a changed template is a new entry, never the old code
             assert templating.render("node {{ h }}!", {"h": "web-01"}) == "node web-01!"
             assert len(list((tmp_path / "cache" / "jinja2").iterdir())) == 2
-            # a new process (cleared memory caches) reads the compiled code back
+            # a new process (cleared memory caches) reads the compiled code back, compiling nothing
             templating.environment.cache_clear()
             templating._compiled.cache_clear()
+            env = templating.environment()
+            compiled = []
+            original = env.compile
+            env.compile = lambda *a, **k: compiled.append(a) or original(*a, **k)
             assert templating.render("host {{ h }}", {"h": "db-02"}) == "host db-02"
+            assert compiled == []
         finally:
             templating.environment.cache_clear()
             templating._compiled.cache_clear()
@@ -111,6 +117,40 @@ def _make_writable(directory: Path) -> None:
     if os.geteuid() == 0:
         subprocess.run(["chattr", "-i", str(directory)], check=False, capture_output=True)
     directory.chmod(0o700)
+
+
+def test_threads_compiling_the_same_new_template_all_succeed(tmp_path):
+    errors: list[BaseException] = []
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show up
+    try:
+        with override_settings(DATA_DIR=tmp_path):
+            _render_together(errors)
+    finally:
+        sys.setswitchinterval(switch)
+    assert errors == []
+
+
+def _render_together(errors: list[BaseException], rounds: int = 100, threads: int = 6) -> None:
+    """Each round, `threads` threads render one new template at the same moment."""
+    templating.environment.cache_clear()
+    for round_ in range(rounds):
+        source = f"round {round_}: {{{{ x }}}}"
+        barrier = threading.Barrier(threads)
+
+        def render(source: str = source, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            try:
+                assert templating.render(source, {"x": 1}).endswith(": 1")
+            except BaseException as exc:  # collected: a thread's failure fails the test
+                errors.append(exc)
+
+        started = [threading.Thread(target=render) for _ in range(threads)]
+        for thread in started:
+            thread.start()
+        for thread in started:
+            thread.join()
+    templating.environment.cache_clear()
 
 
 def test_an_unwritable_template_cache_is_skipped(tmp_path):
