@@ -2,11 +2,14 @@
 answered like GET without a body."""
 
 import json
+import socket
+import time
 import urllib.error
 import urllib.request
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from apps.common.models import SCOPES, ApiKey
 
@@ -75,10 +78,40 @@ def test_database_failure_is_503(client, no_broker, monkeypatch):
     def broken(*args, **kwargs):
         raise OperationalError("unable to open database file")
 
-    monkeypatch.setattr(connection, "cursor", broken)
+    # class-wide: the check runs in its own thread, with that thread's own connection
+    monkeypatch.setattr(BaseDatabaseWrapper, "cursor", broken)
     response = client.get("/healthz", REMOTE_ADDR="127.0.0.1")
     assert response.status_code == 503
     assert response.json()["checks"]["database"] == "OperationalError: unable to open database file"
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP server that accepts connections and never says a word."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scheme", ["redis://", "amqp://guest:guest@"])
+def test_a_broker_that_never_answers_fails_within_the_bound(
+    client, no_broker, settings, silent_server, scheme
+):
+    settings.CELERY_BROKER_URL = f"{scheme}127.0.0.1:{silent_server}/0"
+    started = time.monotonic()
+    response = client.get("/healthz", REMOTE_ADDR="127.0.0.1")
+    assert time.monotonic() - started < 3.5
+    assert response.status_code == 503 and response.json()["checks"]["broker"] != "ok"
+
+
+def test_a_password_that_breaks_url_parsing_is_still_masked():
+    from apps.common.health import broker_check
+
+    answer = broker_check("redis://:Zx9/Qm2kLp@127.0.0.1:6379/0")
+    assert answer != "ok" and "Zx9" not in answer and "Qm2kLp" not in answer
 
 
 @pytest.mark.django_db

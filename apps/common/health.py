@@ -4,6 +4,10 @@ For load balancers, orchestrators and `docker compose`: 200 with every check "ok
 what failed. Same access policy as /metrics (loopback, or METRICS_TOKEN).
 """
 
+import re
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -11,14 +15,27 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from apps.common.metrics import access_denied
-from apps.common.redact import redact_text
+from apps.common.redact import REDACTED, redact_text
 
-BROKER_TIMEOUT_S = 2
+CHECK_TIMEOUT_S = 2.0
+_checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="healthz")
 
 
-def one_line(exc: BaseException) -> str:
-    """The failure in one line, with any password in a URL or secret value masked."""
-    return redact_text(" ".join(f"{type(exc).__name__}: {exc}".split()))[:200]
+def one_line(exc: BaseException, url: str = "") -> str:
+    """The failure in one line, with any password (in a URL, or taken from `url`) masked."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    for secret in url_secrets(url):
+        text = text.replace(secret, REDACTED)
+    return redact_text(text)[:200]
+
+
+def url_secrets(url: str) -> list[str]:
+    """The userinfo of a URL and its pieces, longest first: an error about a URL that does not
+    parse (a password holding '/') can quote any of them."""
+    rest = url.partition("://")[2]
+    userinfo = rest.rpartition("@")[0]
+    pieces = {userinfo, *re.split(r"[:/@]", userinfo)} if userinfo else set()
+    return sorted((piece for piece in pieces if len(piece) >= 3), key=len, reverse=True)
 
 
 def database_check() -> str:
@@ -28,6 +45,8 @@ def database_check() -> str:
             cursor.fetchone()
     except Exception as exc:  # any failure is the answer, not an error of this view
         return one_line(exc)
+    finally:
+        connection.close()  # the check thread's own connection is never left open
     return "ok"
 
 
@@ -37,7 +56,7 @@ def broker_check(url: str) -> str:
             import redis
 
             client = redis.Redis.from_url(
-                url, socket_timeout=BROKER_TIMEOUT_S, socket_connect_timeout=BROKER_TIMEOUT_S
+                url, socket_timeout=CHECK_TIMEOUT_S, socket_connect_timeout=CHECK_TIMEOUT_S
             )
             try:
                 client.ping()
@@ -46,11 +65,26 @@ def broker_check(url: str) -> str:
         else:
             from kombu import Connection
 
-            with Connection(url, connect_timeout=BROKER_TIMEOUT_S) as broker:
-                broker.ensure_connection(max_retries=1)
+            with Connection(url, connect_timeout=CHECK_TIMEOUT_S) as broker:
+                broker.ensure_connection(max_retries=1, interval_start=0, timeout=CHECK_TIMEOUT_S)
     except Exception as exc:
-        return one_line(exc)
+        return one_line(exc, url)
     return "ok"
+
+
+def run_checks() -> dict[str, str]:
+    """Every check at once, each given CHECK_TIMEOUT_S: a server that accepts the connection and
+    never answers fails its check instead of hanging the request."""
+    pending = {"database": _checks.submit(database_check)}
+    if settings.CELERY_BROKER_URL:
+        pending["broker"] = _checks.submit(broker_check, settings.CELERY_BROKER_URL)
+    results = {}
+    for name, future in pending.items():
+        try:
+            results[name] = future.result(timeout=CHECK_TIMEOUT_S + 0.5)
+        except FutureTimeout:
+            results[name] = f"no answer within {CHECK_TIMEOUT_S:g} s"
+    return results
 
 
 @csrf_exempt
@@ -59,9 +93,7 @@ def health_view(request: HttpRequest) -> HttpResponse:
     denied = access_denied(request, "/healthz")
     if denied is not None:
         return denied
-    checks = {"database": database_check()}
-    if settings.CELERY_BROKER_URL:
-        checks["broker"] = broker_check(settings.CELERY_BROKER_URL)
+    checks = run_checks()
     healthy = all(result == "ok" for result in checks.values())
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", "checks": checks},

@@ -45,7 +45,7 @@ SECRET_VALUE_PATTERNS = [
 # The scheme is bounded: unbounded, every letter of a long word started a scan to its end
 # (quadratic: a 1 MB description took minutes).
 URL_USERINFO_RE = re.compile(
-    r"(?P<scheme>\b[a-z][a-z0-9+.-]{0,31}://)(?P<user>[^:/@\s]+):[^@/\s]+@", re.I
+    r"(?P<scheme>\b[a-z][a-z0-9+.-]{0,31}://)(?P<user>[^:/@\s]*):[^@/\s]+@", re.I
 )
 
 
