@@ -172,3 +172,22 @@ def test_an_unwritable_template_cache_is_skipped(tmp_path):
         _make_writable(cache)
         templating.environment.cache_clear()
         templating._compiled.cache_clear()
+
+
+def test_check_with_the_admin_tag_sees_the_registered_admin_classes(probe_env):
+    code = (
+        "import django; django.setup()\n"
+        "from django.contrib import admin\n"
+        "from django.core.management import call_command\n"
+        "before = len(admin.site._registry)\n"
+        "call_command('check', '--tag', 'admin', verbosity=0)\n"
+        "print(before, len(admin.site._registry))\n"
+    )
+    env = dict(probe_env, DJANGO_SETTINGS_MODULE="config.settings")
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    before, after = map(int, done.stdout.split())
+    assert before == 0  # start-up no longer imports the admin modules
+    assert after >= 10  # the check loaded them, so admin.E* errors are found

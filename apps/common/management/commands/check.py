@@ -1,0 +1,17 @@
+"""Django's `check`, with the admin modules loaded first.
+
+The admin is SimpleAdminConfig (see config/settings.py): admin modules are imported by the
+URLconf, not at start-up. `check --tag admin` skips the URL checks that would load them, so load
+them here, or the admin checks would look at an empty site.
+"""
+
+from typing import Any
+
+from django.contrib import admin
+from django.core.management.commands.check import Command as DjangoCheck
+
+
+class Command(DjangoCheck):
+    def handle(self, *app_labels: str, **options: Any) -> None:
+        admin.autodiscover()
+        super().handle(*app_labels, **options)
