@@ -278,7 +278,7 @@ def test_generic_format(payload, expected):
         assert getattr(alert, key) == value, key
 
 
-@pytest.mark.parametrize("fingerprint", [{"id": 1}, ["disk", "/var"]])
+@pytest.mark.parametrize("fingerprint", [{"id": 1}, ["disk", "/var"], True])
 def test_generic_fingerprint_must_be_a_scalar(fingerprint):
     payload = {"name": "Disk full", "host": "h", "fingerprint": fingerprint}
     with pytest.raises(PayloadError, match="alert.fingerprint must be a string or a number"):

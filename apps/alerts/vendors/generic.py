@@ -106,7 +106,7 @@ def parse_object(item: Any, where: str) -> NormalizedAlert:
         status = normalize_status(status_word, f"{where}.status")
     host = text(alert.get("host"))
     labels = string_labels(alert.get("labels"), f"{where}.labels")
-    if isinstance(alert.get("fingerprint"), dict | list):
+    if isinstance(alert.get("fingerprint"), dict | list | bool):
         raise PayloadError(f"generic {where}.fingerprint must be a string or a number")
     if text(alert.get("fingerprint")):
         fingerprint, fields = id_fingerprint(alert["fingerprint"]), ["fingerprint"]
