@@ -101,10 +101,12 @@ def dry_run(
     definition = orchestrator.definition
     return {
         "definition": definition.name,
+        "config_path": orchestrator.config_path or None,
         "version": definition.version,
         "is_active": definition.is_active,
         "source": source,
         "environment": environment,
+        "payload": payload,
         "plan": plan_steps(orchestrator.plan),
         "notifications": notification_previews(
             orchestrator, payload, source=source, environment=environment, trace_id=trace_id

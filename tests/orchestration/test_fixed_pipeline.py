@@ -105,3 +105,13 @@ def test_a_notify_driver_that_cannot_send_fails_the_run(run_cmd, settings, monke
     run = PipelineRun.objects.get()
     assert run.status == "FAILED"
     assert run.stages.get(node_id="notify").status == "FAILED"
+
+
+def test_dry_run_json_is_one_document_with_plan_and_previews(run_cmd):
+    document = run_cmd("--sample", "--source", "grafana", "--dry-run", "--json").json()
+    assert [step["id"] for step in document["plan"]] == STAGES
+    assert document["definition"] == "standard" and document["config_path"] is None
+    assert document["payload"]["alerts"][0]["labels"]["alertname"] == "High CPU usage"
+    (preview,) = document["notifications"]
+    assert preview["driver"] == "console" and "High CPU usage" in preview["title"]
+    assert PipelineRun.objects.count() == 0

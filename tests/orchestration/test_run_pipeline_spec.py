@@ -51,6 +51,18 @@ def test_dry_run_block_is_the_spec_block(run_cmd, spec_definition):
     assert PipelineRun.objects.count() == 0
 
 
+def test_dry_run_json_of_a_config_file(run_cmd, config_file):
+    path = config_file(TRANSFORM_CONFIG)
+    document = run_cmd(
+        "--config", path, "--payload", '{"server": "a"}', "--dry-run", "--json"
+    ).json()
+    assert document["config_path"] == path
+    assert document["payload"] == {"server": "a"}
+    assert [step["id"] for step in document["plan"]] == ["a", "b", "c"]
+    assert document["notifications"] == []
+    assert PipelineRun.objects.count() == 0
+
+
 def test_dry_run_of_config_file_names_the_file(run_cmd, config_file):
     from .conftest import SPEC_CONFIG
 
