@@ -18,6 +18,13 @@ class TemplateError(Exception):
     """A template that does not compile or does not render; the message names the template."""
 
 
+MAX_BUILT_ITEMS = 1_000_000  # characters or items a `*` may produce
+MAX_EXPONENT = 10_000
+# Part of each template's cache name: bump it when the generated code changes (a new intercepted
+# operator), so no process loads code compiled under the old rules.
+CODE_VERSION = "2"
+
+
 @lru_cache(maxsize=1)
 def environment() -> "SandboxedEnvironment":
     return _sandbox(autoescape=False)
@@ -42,12 +49,38 @@ def _sandbox(*, autoescape: bool) -> "SandboxedEnvironment":
         def get_source(self, environment: Any, template: str) -> tuple[str, None, Any]:
             return self.pending.pop(template), None, lambda: True
 
-    return SandboxedEnvironment(
+    class BoundedSandbox(SandboxedEnvironment):
+        """The sandbox, plus a cap on what `*` and `**` may build: `'a' * 10**10` would take
+        the process's memory, `9 ** 9 ** 9` its CPU."""
+
+        intercepted_binops = frozenset(["*", "**"])
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "*":
+                for sized, times in ((left, right), (right, left)):
+                    too_big = _is_int(times) and times * _length(sized) > MAX_BUILT_ITEMS
+                    if isinstance(sized, str | list | tuple) and too_big:
+                        raise SecurityError(f"the result would exceed {MAX_BUILT_ITEMS} items")
+            if operator == "**" and _is_int(left) and _is_int(right) and abs(right) > MAX_EXPONENT:
+                raise SecurityError(f"exponents above {MAX_EXPONENT} are not allowed")
+            return super().call_binop(context, operator, left, right)
+
+    from jinja2.exceptions import SecurityError
+
+    return BoundedSandbox(
         undefined=StrictUndefined,
         autoescape=autoescape,
         loader=SourceLoader(),
         bytecode_cache=_bytecode_cache(),
     )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _length(value: Any) -> int:
+    return len(value) if isinstance(value, str | list | tuple) else 0
 
 
 def _bytecode_cache() -> Any:
@@ -105,7 +138,8 @@ _COMPILE_LOCK = threading.Lock()  # the loader hands sources over through one sh
 @lru_cache(maxsize=512)
 def _compiled(source: str, html: bool):
     env = html_environment() if html else environment()
-    name = ("html:" if html else "text:") + hashlib.sha256(source.encode()).hexdigest()
+    kind = "html" if html else "text"
+    name = f"{kind}:{CODE_VERSION}:{hashlib.sha256(source.encode()).hexdigest()}"
     loader: Any = env.loader
     with _COMPILE_LOCK:
         loader.pending[name] = source
