@@ -185,7 +185,22 @@ def to_incoming(alert: Any, source: str, fields: list[str]) -> Incoming:
     return item
 
 
+@dataclass
+class Prepared:
+    """A parsed payload, ready to store: its items (one per fingerprint) and, in payload order,
+    the group key of every alert the vendor parser produced."""
+
+    source: str
+    items: list[Incoming]
+    group_keys: list[str]
+
+
 def prepare(payload: Any, source: str | None) -> tuple[str, list[Incoming]]:
+    prepared = prepare_payload(payload, source)
+    return prepared.source, prepared.items
+
+
+def prepare_payload(payload: Any, source: str | None) -> Prepared:
     vendor, stored_source = resolve_source(payload, source)
     parsed = parse_payload(payload, vendor)
     try:
@@ -193,10 +208,12 @@ def prepare(payload: Any, source: str | None) -> tuple[str, list[Incoming]]:
     except GroupingError as exc:
         raise IngestError(str(exc)) from exc
     by_fingerprint: dict[str, Incoming] = {}
+    group_keys = []
     for alert in parsed:
         item = to_incoming(alert, stored_source, fields)
         by_fingerprint[item.fingerprint] = item  # the same alert twice in one body: last wins
-    return stored_source, list(by_fingerprint.values())
+        group_keys.append(item.group_key)
+    return Prepared(stored_source, list(by_fingerprint.values()), group_keys)
 
 
 # --- the entry point --------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from typing import Any
@@ -16,7 +17,7 @@ from apps.alerts.services import (
     CHECKS_SOURCE,
     IngestError,
     IngestResult,
-    prepare,
+    prepare_payload,
     store,
     write_turn,
 )
@@ -105,11 +106,11 @@ def read_json(request: HttpRequest) -> Any:
 def accept(payload: Any, source: str | None, trace_id: str) -> JsonResponse:
     run_ids: list[int] = []
     run_errors: list[str] = []
-    stored_source, items = prepare(payload, source)  # parse before taking the write lock
+    prepared = prepare_payload(payload, source)  # parse before taking the write lock
     with write_turn(), transaction.atomic():
-        result = store(stored_source, items, trace_id=trace_id)
+        result = store(prepared.source, prepared.items, trace_id=trace_id)
         if settings.INGEST_START_RUNS and result.changed:
-            run_ids, run_errors = start_runs(result, payload, trace_id)
+            run_ids, run_errors = start_runs(result, payload, trace_id, prepared.group_keys)
         if run_ids:
             transaction.on_commit(lambda: dispatch_runs(run_ids))
     body: dict[str, Any] = {
@@ -124,16 +125,18 @@ def accept(payload: Any, source: str | None, trace_id: str) -> JsonResponse:
     return JsonResponse(body, status=202)
 
 
-def start_runs(result: IngestResult, payload: Any, trace_id: str) -> tuple[list[int], list[str]]:
+def start_runs(
+    result: IngestResult, payload: Any, trace_id: str, group_keys: list[str]
+) -> tuple[list[int], list[str]]:
     """Create one PENDING run per changed incident; they execute after the response."""
     from apps.orchestration.engine import storable
     from apps.orchestration.services import create_run
 
     definitions = routing.routable_definitions()
     stored_payload = storable(payload)  # once for all runs of this webhook
-    slices: dict[int, Any] = {}
+    slices: dict[str, Any] = {}
     if is_truncated(stored_payload):  # too large to keep whole: give each run its own alerts
-        slices = per_incident_payloads(payload, result.source, [i for i, _ in result.changed])
+        slices = RunPayloads(payload, group_keys).by_group_key()
     run_ids, errors = [], []
     for incident, reason in result.changed:
         trigger = result.triggers.get(incident.pk)
@@ -142,11 +145,10 @@ def start_runs(result: IngestResult, payload: Any, trace_id: str) -> tuple[list[
         route = routing.choose(result.source, severity, labels, definitions)
         try:
             with transaction.atomic():
-                own = slices.get(incident.pk)
                 run = create_run(
                     route.definition, payload, source=result.source,
                     environment="production", trace_id=trace_id, incident=incident,
-                    stored_payload=stored_payload if own is None else storable(own),
+                    stored_payload=slices.get(incident.group_key, stored_payload),
                 )  # fmt: skip
         except (DatabaseError, ValueError) as exc:
             # The alerts stay stored; the sender sees which incident got no run and why.
@@ -161,26 +163,62 @@ def is_truncated(stored: Any) -> bool:
     return isinstance(stored, dict) and stored.get("truncated") is True and "preview" in stored
 
 
-def per_incident_payloads(payload: Any, source: str, incidents: list[Any]) -> dict[int, Any]:
-    """The payload with its `alerts` list narrowed to each incident's own alerts, by incident id.
+class RunPayloads:
+    """Per-incident copies of a webhook body too large to store whole with every run.
 
-    For a webhook too large to store whole with every run (PIPELINE_OUTPUT_MAX_BYTES): each run
-    then still gets real alerts, not a truncated preview. Formats without an `alerts` list carry
-    one alert and are never that large; they get nothing here.
+    A body with an `alerts` list (Alertmanager, Grafana, the generic list) is cut into one copy
+    per group key: the envelope (every other key, within ENVELOPE_BUDGET bytes) plus that
+    incident's own alerts. Each part is redacted once, however many runs share it.
     """
-    if not (isinstance(payload, dict) and isinstance(payload.get("alerts"), list)):
-        return {}
-    incident_of = {incident.group_key: incident.pk for incident in incidents}
-    slices: dict[int, list[Any]] = {}
-    for item in payload["alerts"]:
-        try:
-            _, prepared = prepare({**payload, "alerts": [item]}, source)
-        except IngestError:
-            continue  # an alert the whole payload's parse skipped or merged
-        for key in {alert.group_key for alert in prepared}:
-            if key in incident_of:
-                slices.setdefault(incident_of[key], []).append(item)
-    return {pk: {**payload, "alerts": items} for pk, items in slices.items()}
+
+    ENVELOPE_BUDGET = 4096
+
+    def __init__(self, payload: Any, group_keys: list[str]) -> None:
+        self.payload = payload
+        self.group_keys = group_keys
+
+    def by_group_key(self) -> dict[str, Any]:
+        from django.conf import settings as django_settings
+
+        from apps.common.redact import redact
+        from apps.orchestration.engine import storable
+
+        alerts = self.payload.get("alerts") if isinstance(self.payload, dict) else None
+        if not isinstance(alerts, list) or len(alerts) != len(self.group_keys):
+            return {}  # no list to cut, or alerts the parser merged or skipped: keep the preview
+        envelope, envelope_size = self._envelope(redact)
+        parts: dict[str, list[Any]] = {}
+        sizes: dict[str, int] = {}
+        for key, alert in zip(self.group_keys, alerts, strict=True):
+            safe = redact(alert)
+            parts.setdefault(key, []).append(safe)
+            sizes[key] = sizes.get(key, envelope_size) + len(json.dumps(safe)) + 2
+        limit = django_settings.PIPELINE_OUTPUT_MAX_BYTES
+        return {
+            key: {**envelope, "alerts": own} if sizes[key] <= limit else storable(own)
+            for key, own in parts.items()
+        }
+
+    def _envelope(self, redact: Any) -> tuple[dict[str, Any], int]:
+        """The other top-level keys, smallest first, within the budget; the rest are named in
+        `omitted_keys` so a template author can tell why a key is missing."""
+        sized = sorted(
+            ((len(json.dumps(value, default=str)), key)
+             for key, value in self.payload.items() if key != "alerts"),
+            key=lambda entry: entry[0],
+        )  # fmt: skip
+        kept, omitted, used = set(), [], 0
+        for size, key in sized:
+            if used + size <= self.ENVELOPE_BUDGET:
+                kept.add(key)
+                used += size
+            else:
+                omitted.append(key)
+        envelope = {key: value for key, value in self.payload.items() if key in kept}
+        if omitted:
+            envelope["omitted_keys"] = omitted
+        safe = redact(envelope)
+        return safe, len(json.dumps(safe, default=str))
 
 
 def dispatch_runs(run_ids: list[int]) -> None:

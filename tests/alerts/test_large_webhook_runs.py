@@ -67,3 +67,29 @@ def test_an_incident_too_large_on_its_own_is_still_truncated(client, ingest_key,
     body = post(client, ingest_key, fleet_payload(hosts=1, mounts=40)).json()
     (run,) = PipelineRun.objects.filter(pk__in=body["runs"])
     assert run.payload["truncated"] is True
+
+
+def test_a_large_envelope_key_is_left_out_and_named(client, ingest_key, settings):
+    settings.INGEST_START_RUNS = True
+    settings.PIPELINE_OUTPUT_MAX_BYTES = 16 * 1024
+    payload = fleet_payload(hosts=10, mounts=2)
+    payload["commonAnnotations"]["summary"] = "s" * 20_000  # like Grafana's rendered `message`
+    body = post(client, ingest_key, payload).json()
+    for run in PipelineRun.objects.filter(pk__in=body["runs"]).select_related("incident"):
+        assert run.payload["omitted_keys"] == ["commonAnnotations"]
+        assert run.payload["receiver"] == payload["receiver"]
+        assert {a["labels"]["host"] for a in run.payload["alerts"]} == {run.incident.host}
+
+
+def test_secrets_in_a_large_body_are_redacted_in_every_run(client, ingest_key, settings):
+    settings.INGEST_START_RUNS = True
+    settings.PIPELINE_OUTPUT_MAX_BYTES = 16 * 1024
+    payload = fleet_payload(hosts=10, mounts=3)
+    payload["externalURL"] = "https://admin:hunter2@am.example.com"
+    for alert in payload["alerts"]:
+        alert["annotations"]["token"] = "xoxb-123456789012-abcdefabcdef"
+    body = post(client, ingest_key, payload).json()
+    for run in PipelineRun.objects.filter(pk__in=body["runs"]):
+        stored = json.dumps(run.payload)
+        assert "hunter2" not in stored and "abcdefabcdef" not in stored
+        assert len(run.payload["alerts"]) == 3
