@@ -126,9 +126,12 @@ def accept(payload: Any, source: str | None, trace_id: str) -> JsonResponse:
 
 
 def start_runs(
-    result: IngestResult, payload: Any, trace_id: str, group_keys: list[str]
+    result: IngestResult, payload: Any, trace_id: str, group_keys: list[str] | None = None
 ) -> tuple[list[int], list[str]]:
-    """Create one PENDING run per changed incident; they execute after the response."""
+    """Create one PENDING run per changed incident; they execute after the response.
+
+    group_keys: the group key of each alert of the payload, in order (Prepared.group_keys);
+    they let a payload too large to store whole give every run its own alerts."""
     from apps.orchestration.engine import storable
     from apps.orchestration.services import create_run
 
@@ -136,7 +139,7 @@ def start_runs(
     stored_payload = storable(payload)  # once for all runs of this webhook
     slices: dict[str, Any] = {}
     if is_truncated(stored_payload):  # too large to keep whole: give each run its own alerts
-        slices = RunPayloads(payload, group_keys).by_group_key()
+        slices = RunPayloads(payload, group_keys or []).by_group_key()
     run_ids, errors = [], []
     for incident, reason in result.changed:
         trigger = result.triggers.get(incident.pk)
