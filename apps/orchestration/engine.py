@@ -147,6 +147,7 @@ class Engine:
     def __init__(self, plan: Plan, definition_label: str):
         self.plan = plan
         self.definition_label = definition_label
+        self.live_predecessors, self.after_start = through_disabled(plan)
 
     # -- public -----------------------------------------------------------------------------
     def execute(self, run: PipelineRun, payload: Any, *, state: dict | None = None) -> dict:
@@ -245,23 +246,15 @@ class Engine:
         spec = self.plan.nodes[node.node_id]
         if not spec.enabled:
             return DISABLED_REASON
-        preds = self._live_predecessors(node.node_id)
-        if preds and all(nodes[p].status == NodeStatus.SKIPPED for p in preds):
+        preds = self.live_predecessors[node.node_id]
+        held = preds and node.node_id not in self.after_start
+        if held and all(nodes[p].status == NodeStatus.SKIPPED for p in preds):
             return "all predecessors were skipped: " + ", ".join(preds)
         if spec.when:
             value = templating.evaluate(spec.when, template_scope(ctx))
             if not value:
                 return f"condition is false: {spec.when}"
         return ""
-
-    def _live_predecessors(self, node_id: str) -> list[str]:
-        """Predecessors, with the edges passing through disabled nodes: a node behind a disabled
-        one waits on (and is skipped with) what comes before it."""
-        live: list[str] = []
-        for pred in self.plan.predecessors[node_id]:
-            through = [pred] if self.plan.nodes[pred].enabled else self._live_predecessors(pred)
-            live += [p for p in through if p not in live]
-        return live
 
     def _run_one(self, run, payload, node: NodeState, nodes, state) -> None:
         spec = self.plan.nodes[node.node_id]
@@ -394,6 +387,28 @@ class Engine:
 
 
 DISABLED_REASON = "disabled in the definition (enabled: false)"
+
+
+def through_disabled(plan: Plan) -> tuple[dict[str, list[str]], set[str]]:
+    """Each node's predecessors with the edges passing through disabled nodes, and the nodes
+    that a path of disabled nodes joins to the start (they run as if they followed the start).
+
+    One pass in execution order (predecessors come first), so chains of any length and
+    diamonds of disabled nodes cost O(nodes x edges), without recursion.
+    """
+    live: dict[str, list[str]] = {}
+    after_start: set[str] = set()
+    for node_id in plan.order:
+        found: dict[str, None] = {}  # ordered set
+        for pred in plan.predecessors[node_id]:
+            if plan.nodes[pred].enabled:
+                found[pred] = None
+                continue
+            found.update(dict.fromkeys(live[pred]))
+            if not plan.predecessors[pred] or pred in after_start:
+                after_start.add(node_id)
+        live[node_id] = list(found)
+    return live, after_start
 
 
 def failure_reason(failed_node: str) -> str:

@@ -160,6 +160,43 @@ def test_a_fan_in_behind_a_disabled_node_waits_on_what_came_before_it():
     assert CALLS == ["start", "join"]
 
 
+def test_a_disabled_start_counts_as_a_predecessor_that_ran():
+    result = execute(
+        {
+            "nodes": [
+                {"id": "ingest", "type": "flaky", "enabled": False, "next": ["enrich", "notify"]},
+                {"id": "enrich", "type": "flaky", "when": "false", "next": "notify"},
+                {"id": "notify", "type": "flaky"},
+            ]
+        }
+    )
+    assert by_id(result)["notify"]["status"] == "SUCCEEDED"  # as with 'ingest' enabled
+    assert CALLS == ["notify"]
+
+
+def test_long_chains_and_diamonds_of_disabled_nodes_are_cheap():
+    chain = [{"id": "start", "type": "flaky", "next": "d0"}]
+    chain += [
+        {"id": f"d{i}", "type": "flaky", "enabled": False, "next": f"d{i + 1}"} for i in range(1200)
+    ]
+    chain.append({"id": "d1200", "type": "flaky"})
+    started = time.monotonic()
+    result = execute({"nodes": chain}, name="chain")
+    assert result["status"] == "COMPLETED" and CALLS == ["start", "d1200"]
+    layers = [["start"]] + [[f"l{k}a", f"l{k}b"] for k in range(25)] + [["end"]]
+    nodes = []
+    for depth, layer in enumerate(layers):
+        following = layers[depth + 1] if depth + 1 < len(layers) else None
+        for node_id in layer:
+            node = {"id": node_id, "type": "flaky", "next": following}
+            node["enabled"] = node_id in ("start", "end")
+            nodes.append(node)
+    CALLS.clear()
+    result = execute({"nodes": nodes}, name="diamonds")
+    assert CALLS == ["start", "end"]
+    assert time.monotonic() - started < 20
+
+
 def test_when_can_read_earlier_node_outputs():
     result = execute(
         {
