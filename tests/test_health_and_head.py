@@ -3,6 +3,7 @@ answered like GET without a body."""
 
 import json
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -10,6 +11,7 @@ import urllib.request
 import pytest
 from django.db import OperationalError
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.test import Client
 
 from apps.common.models import SCOPES, ApiKey
 
@@ -107,11 +109,56 @@ def test_a_broker_that_never_answers_fails_within_the_bound(
     assert response.status_code == 503 and response.json()["checks"]["broker"] != "ok"
 
 
+@pytest.mark.django_db
+def test_a_database_that_never_answers_fails_in_time_and_the_endpoint_recovers(
+    client, no_broker, silent_server, monkeypatch
+):
+    from django.db import connections
+    from django.db.backends.postgresql.base import DatabaseWrapper as PostgresWrapper
+
+    real_create = connections.create_connection
+
+    def silent_postgres(alias):
+        settings_dict = {
+            **real_create(alias).settings_dict,
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": "127.0.0.1",
+            "PORT": str(silent_server),
+            "NAME": "nothing",
+            "USER": "nobody",
+            "PASSWORD": "",
+            "OPTIONS": {},
+        }
+        return PostgresWrapper(settings_dict, alias)
+
+    monkeypatch.setattr(connections, "create_connection", silent_postgres)
+    started = time.monotonic()
+    answers = []
+    workers = [
+        threading.Thread(
+            target=lambda: answers.append(Client().get("/healthz", REMOTE_ADDR="127.0.0.1"))
+        )
+        for _ in range(12)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert time.monotonic() - started < 6
+    assert [a.status_code for a in answers] == [503] * 12
+    monkeypatch.setattr(connections, "create_connection", real_create)  # the database is back
+    time.sleep(2.5)  # the hung checks end at their own connect timeout
+    assert client.get("/healthz", REMOTE_ADDR="127.0.0.1").status_code == 200
+
+
 def test_a_password_that_breaks_url_parsing_is_still_masked():
     from apps.common.health import broker_check
 
     answer = broker_check("redis://:Zx9/Qm2kLp@127.0.0.1:6379/0")
     assert answer != "ok" and "Zx9" not in answer and "Qm2kLp" not in answer
+    for url in ("redis://:Hunter2Pass#xyz@127.0.0.1:6379/0", "amqp://guest:Hunter2Pass?q@h:1//"):
+        answer = broker_check(url)
+        assert answer != "ok" and "Hunter2Pass" not in answer
 
 
 @pytest.mark.django_db

@@ -5,11 +5,15 @@ what failed. Same access policy as /metrics (loopback, or METRICS_TOKEN).
 """
 
 import re
+import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from functools import partial
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -18,7 +22,9 @@ from apps.common.metrics import access_denied
 from apps.common.redact import REDACTED, redact_text
 
 CHECK_TIMEOUT_S = 2.0
+MAX_CHECKS_IN_FLIGHT = 8
 _checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="healthz")
+_in_flight = threading.BoundedSemaphore(MAX_CHECKS_IN_FLIGHT)
 
 
 def one_line(exc: BaseException, url: str = "") -> str:
@@ -34,19 +40,27 @@ def url_secrets(url: str) -> list[str]:
     parse (a password holding '/') can quote any of them."""
     rest = url.partition("://")[2]
     userinfo = rest.rpartition("@")[0]
-    pieces = {userinfo, *re.split(r"[:/@]", userinfo)} if userinfo else set()
+    pieces = {userinfo, *re.split(r"[:/@#?\[\]]", userinfo)} if userinfo else set()
     return sorted((piece for piece in pieces if len(piece) >= 3), key=len, reverse=True)
 
 
 def database_check() -> str:
+    """SELECT 1 on a connection of its own, opened with a connect timeout, always closed."""
+    database = connections.create_connection(DEFAULT_DB_ALIAS)
+    options = dict(database.settings_dict.get("OPTIONS") or {})
+    if database.vendor in ("postgresql", "mysql"):
+        options["connect_timeout"] = int(CHECK_TIMEOUT_S)
+    elif database.vendor == "sqlite":
+        options["timeout"] = CHECK_TIMEOUT_S
+    database.settings_dict = {**database.settings_dict, "OPTIONS": options}
     try:
-        with connection.cursor() as cursor:
+        with database.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # any failure is the answer, not an error of this view
         return one_line(exc)
     finally:
-        connection.close()  # the check thread's own connection is never left open
+        database.close()
     return "ok"
 
 
@@ -73,18 +87,28 @@ def broker_check(url: str) -> str:
 
 
 def run_checks() -> dict[str, str]:
-    """Every check at once, each given CHECK_TIMEOUT_S: a server that accepts the connection and
-    never answers fails its check instead of hanging the request."""
-    pending = {"database": _checks.submit(database_check)}
+    """Every check at once, all within one deadline: a server that accepts the connection and
+    never answers fails its check instead of hanging the request. At most MAX_CHECKS_IN_FLIGHT
+    checks run at a time, so probes against a hung backend cannot pile up threads."""
+    wanted: dict[str, Callable[[], str]] = {"database": database_check}
     if settings.CELERY_BROKER_URL:
-        pending["broker"] = _checks.submit(broker_check, settings.CELERY_BROKER_URL)
-    results = {}
+        wanted["broker"] = partial(broker_check, settings.CELERY_BROKER_URL)
+    deadline = time.monotonic() + CHECK_TIMEOUT_S + 0.5
+    pending, results = {}, {}
+    for name, check in wanted.items():
+        if not _in_flight.acquire(blocking=False):
+            results[name] = "not checked: earlier checks are still waiting for an answer"
+            continue
+        future = _checks.submit(check)
+        future.add_done_callback(lambda _: _in_flight.release())
+        pending[name] = future
     for name, future in pending.items():
         try:
-            results[name] = future.result(timeout=CHECK_TIMEOUT_S + 0.5)
+            results[name] = future.result(timeout=max(0.0, deadline - time.monotonic()))
         except FutureTimeout:
+            future.cancel()
             results[name] = f"no answer within {CHECK_TIMEOUT_S:g} s"
-    return results
+    return {name: results[name] for name in wanted}
 
 
 @csrf_exempt
