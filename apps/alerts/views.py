@@ -189,20 +189,25 @@ class RunPayloads:
         alerts = self.payload.get("alerts") if isinstance(self.payload, dict) else None
         if not isinstance(alerts, list) or len(alerts) != len(self.group_keys):
             return {}  # no list to cut, or alerts the parser merged or skipped: keep the preview
-        envelope, envelope_size = self._envelope(redact)
+        envelope = self._envelope(redact)
         parts: dict[str, list[Any]] = {}
-        sizes: dict[str, int] = {}
         for key, alert in zip(self.group_keys, alerts, strict=True):
-            safe = redact(alert)
-            parts.setdefault(key, []).append(safe)
-            sizes[key] = sizes.get(key, envelope_size) + len(json.dumps(safe)) + 2
+            parts.setdefault(key, []).append(redact(alert))
         limit = django_settings.PIPELINE_OUTPUT_MAX_BYTES
-        return {
-            key: {**envelope, "alerts": own} if sizes[key] <= limit else storable(own)
-            for key, own in parts.items()
-        }
+        slices = {}
+        for key, own in parts.items():
+            whole = {**envelope, "alerts": own}
+            if len(json.dumps(whole, default=str)) <= limit:
+                slices[key] = whole
+            else:  # the alerts alone, else the truncated preview: still a dict, never a list
+                bare = {"alerts": own, "omitted_keys": self._envelope_keys()}
+                slices[key] = storable(bare)
+        return slices
 
-    def _envelope(self, redact: Any) -> tuple[dict[str, Any], int]:
+    def _envelope_keys(self) -> list[str]:
+        return [key for key in self.payload if key != "alerts"]
+
+    def _envelope(self, redact: Any) -> dict[str, Any]:
         """The other top-level keys, smallest first, within the budget; the rest are named in
         `omitted_keys` so a template author can tell why a key is missing."""
         sized = sorted(
@@ -220,8 +225,7 @@ class RunPayloads:
         envelope = {key: value for key, value in self.payload.items() if key in kept}
         if omitted:
             envelope["omitted_keys"] = omitted
-        safe = redact(envelope)
-        return safe, len(json.dumps(safe, default=str))
+        return redact(envelope)
 
 
 def dispatch_runs(run_ids: list[int]) -> None:

@@ -93,3 +93,18 @@ def test_secrets_in_a_large_body_are_redacted_in_every_run(client, ingest_key, s
         stored = json.dumps(run.payload)
         assert "hunter2" not in stored and "abcdefabcdef" not in stored
         assert len(run.payload["alerts"]) == 3
+
+
+def test_alerts_that_fit_only_without_the_envelope_are_kept_as_a_dict(client, ingest_key, settings):
+    settings.INGEST_START_RUNS = True
+    settings.PIPELINE_OUTPUT_MAX_BYTES = 16 * 1024
+    payload = fleet_payload(hosts=4, mounts=20)
+    payload["commonAnnotations"]["summary"] = "s" * 3500
+    body = post(client, ingest_key, payload).json()
+    for run in PipelineRun.objects.filter(pk__in=body["runs"]).select_related("incident"):
+        assert isinstance(run.payload, dict)
+        if "truncated" not in run.payload:
+            assert len(run.payload["alerts"]) == 20
+            assert "receiver" in run.payload["omitted_keys"]
+        if "truncated" not in run.payload:
+            assert len(json.dumps(run.payload)) <= settings.PIPELINE_OUTPUT_MAX_BYTES
