@@ -46,8 +46,7 @@ class Rule:
         numeric = self.kind in ("integer", "number")
         infinite = isinstance(value, float) and not math.isfinite(value)
         if numeric and (infinite or not self._in_range(value)):
-            shown = repr(value) if len(repr(value)) <= 20 else repr(value)[:17] + "..."
-            return f"must be {self._expected()}, got {shown}"
+            return f"must be {self._expected()}, got {shown(value, 20)}"
         return None
 
     def _in_range(self, value: float) -> bool:
@@ -84,6 +83,25 @@ class Rule:
         if self.default is not None or self.nullable:
             schema["default"] = self.default
         return schema
+
+
+def shown(value: Any, limit: int = 120) -> str:
+    """A value from the definition as it may appear in a one-line message: ordinary text as it
+    is, control characters escaped, long text cut, and anything else as a bounded repr."""
+    if isinstance(value, str):
+        text = value if value.isprintable() else repr(value)[1:-1]
+    else:
+        try:
+            text = repr(value)
+        except ValueError:  # an int beyond Python's digit limit for printing
+            return "a number too large to show"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """A message made of other messages (a node type's own check, a template error) on one line."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _has_kind(value: Any, kind: str) -> bool:
@@ -186,7 +204,7 @@ class DefinitionSpec:
             defaults["retries"] = int(defaults["retries"])
         return cls(
             nodes=[NodeSpec.from_dict(raw) for raw in config["nodes"]],
-            version=str(config.get("version", "1")),
+            version="1",  # the only version; validation refused any other
             description=config.get("description") or "",
             defaults=Defaults(**defaults),
         )
@@ -266,7 +284,7 @@ def schema() -> dict[str, Any]:
 
 def _node_label(raw: Any, index: int) -> str:
     if isinstance(raw, dict) and isinstance(raw.get("id"), str) and raw["id"]:
-        return raw["id"]
+        return shown(raw["id"])
     return f"#{index + 1}"
 
 
@@ -297,7 +315,10 @@ def _defaults_problems(defaults: Any) -> list[Problem]:
         if message:
             problems.append(
                 Problem(
-                    "invalid_field", f"Invalid defaults.{key}: {message}", None, f"/defaults/{key}"
+                    "invalid_field",
+                    f"Invalid defaults.{shown(key)}: {message}",
+                    None,
+                    f"/defaults/{key}",
                 )
             )
     return problems
@@ -310,14 +331,15 @@ def _structure_problems(config: Any) -> tuple[list[Problem], list[dict]]:
     for key in config:
         if key not in TOP_LEVEL_KEYS:
             problems.append(
-                Problem("unknown_key", f"Unknown top-level key: '{key}'", None, f"/{key}")
+                Problem("unknown_key", f"Unknown top-level key: '{shown(key)}'", None, f"/{key}")
             )
     version = config.get("version", "1")
-    if str(version) != "1":
+    number = isinstance(version, int | float) and not isinstance(version, bool)
+    if version != "1" and not (number and version == 1):
         problems.append(
             Problem(
                 "invalid_field",
-                f"Unsupported version: '{version}' (supported: 1)",
+                f"Unsupported version: '{shown(version)}' (supported: 1)",
                 None,
                 "/version",
             )
@@ -367,7 +389,7 @@ def _node_problems(nodes: list, registry: dict[str, Any]) -> tuple[list[Problem]
             problems.append(
                 Problem(
                     "invalid_field",
-                    f"Node '{node_id}' has an invalid id (use letters, digits, _ . -)",
+                    f"Node '{shown(node_id)}' has an invalid id (use letters, digits, _ . -)",
                     node_id,
                     f"{path}/id",
                 )
@@ -383,7 +405,7 @@ def _node_problems(nodes: list, registry: dict[str, Any]) -> tuple[list[Problem]
                 problems.append(
                     Problem(
                         "unknown_key",
-                        f"Node '{label}' has unknown key: '{key}'",
+                        f"Node '{label}' has unknown key: '{shown(key)}'",
                         label,
                         f"{path}/{key}",
                     )
@@ -397,7 +419,7 @@ def _node_problems(nodes: list, registry: dict[str, Any]) -> tuple[list[Problem]
             problems.append(
                 Problem(
                     "unknown_type",
-                    f"Node '{label}' has unknown type: {node_type}",
+                    f"Node '{label}' has unknown type: {shown(node_type)}",
                     label,
                     f"{path}/type",
                 )
@@ -416,7 +438,7 @@ def _edge_problems(nodes: list, index_of: dict[str, int]) -> list[Problem]:
                 problems.append(
                     Problem(
                         "missing_next",
-                        f"Node '{node_id}' references non-existent next: '{target}'",
+                        f"Node '{node_id}' references non-existent next: '{shown(target)}'",
                         node_id,
                         f"/nodes/{index}/next",
                     )
@@ -564,7 +586,10 @@ def _template_problems(value: Any, label: str, path: str) -> list[Problem]:
             if error:
                 problems.append(
                     Problem(
-                        "invalid_template", f"Node '{label}' config {path}: {error}", label, path
+                        "invalid_template",
+                        one_line(f"Node '{label}' config {path}: {error}"),
+                        label,
+                        path,
                     )
                 )
     elif isinstance(value, dict):
@@ -638,7 +663,7 @@ def _config_problems(
             problems.append(
                 Problem(
                     "invalid_config",
-                    f"Node '{node_id}' config: {message}",
+                    f"Node '{node_id}' config: {one_line(message)}",
                     node_id,
                     f"{path}/config",
                 )
@@ -663,7 +688,8 @@ def validate_definition(config: Any, registry: dict[str, Any] | None = None) -> 
         problems += _config_problems(nodes, index_of, registry)
         return problems
     except Exception as exc:  # never raise: report it as a problem
-        return [Problem("invalid_definition", f"Definition could not be validated: {exc}")]
+        message = one_line(f"Definition could not be validated: {exc}")
+        return [Problem("invalid_definition", message)]
 
 
 def build_plan(config: dict) -> Plan:

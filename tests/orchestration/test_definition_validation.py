@@ -187,7 +187,14 @@ def test_json_schema_and_validation_accept_the_same_definitions(good):
          "Node 'a' has invalid 'timeout_s': must be a number greater than 0 and at most 3600, "
          "not a string"),
         ({"nodes": [{"id": "a\n", "type": "context"}]},
-         "Node 'a\n' has an invalid id (use letters, digits, _ . -)"),
+         "Node 'a\\n' has an invalid id (use letters, digits, _ . -)"),
+        ({"nodes": [{"id": "a", "type": "x\ny"}]}, "Node 'a' has unknown type: x\\ny"),
+        ({"nodes": [{"id": "a", "type": "t" * 100_000}]},
+         "Node 'a' has unknown type: " + "t" * 117 + "..."),
+        ({"nodes": [{"id": "a", "type": "context", "next": "m\u2028"}]},
+         "Node 'a' references non-existent next: 'm\\u2028'"),
+        ({"nodes": [{"id": "a", "type": "context", "retries": 10**5000}]},
+         "Node 'a' has invalid 'retries': must be an integer from 0 to 10, got a number too large to show"),
         ({"nodes": [{"id": "a", "type": "context"}], "defaults": {"retries": None}},
          "Invalid defaults.retries: must be an integer from 0 to 10, not null"),
     ],
@@ -197,6 +204,14 @@ def test_field_problems_are_one_line_each_and_do_not_hide_others(config, message
     messages = [problem.message for problem in validate_definition(config)]
     assert message in messages
     assert any("'enabled'" in m for m in messages)
+    assert all("\n" not in m and len(m) < 300 for m in messages)
+
+
+def test_version_one_as_a_number_is_version_one():
+    config = {"version": 1.0, "nodes": [{"id": "a", "type": "context"}]}
+    assert validate_definition(config) == []
+    jsonschema.validate(config, schema())
+    assert build_plan(config).spec.version == "1"
 
 
 @pytest.mark.parametrize(
