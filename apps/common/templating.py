@@ -5,6 +5,7 @@ Jinja2 is imported on first use: most definitions hold no template, and the CLI 
 
 import contextlib
 import hashlib
+import re
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -20,9 +21,11 @@ class TemplateError(Exception):
 
 MAX_BUILT_ITEMS = 1_000_000  # characters or items a `*` may produce
 MAX_EXPONENT = 10_000
+MAX_INT_BITS = 1_000_000  # about 300,000 digits
+MAX_WIDTH = 10_000  # of a %-format, str.format, center or indent
 # Part of each template's cache name: bump it when the generated code changes (a new intercepted
 # operator), so no process loads code compiled under the old rules.
-CODE_VERSION = "2"
+CODE_VERSION = "3"
 
 
 @lru_cache(maxsize=1)
@@ -50,37 +53,89 @@ def _sandbox(*, autoescape: bool) -> "SandboxedEnvironment":
             return self.pending.pop(template), None, lambda: True
 
     class BoundedSandbox(SandboxedEnvironment):
-        """The sandbox, plus a cap on what `*` and `**` may build: `'a' * 10**10` would take
-        the process's memory, `9 ** 9 ** 9` its CPU."""
+        """The sandbox, plus caps on what one operation may build: `'a' * 10**10`,
+        `(10**10000) ** 10000` or `'%09999999999d' % 1` would otherwise take the process's
+        memory or CPU. Loops can still take long: templates come only from definitions and
+        channels, written by holders of the `write` scope."""
 
-        intercepted_binops = frozenset(["*", "**"])
+        intercepted_binops = frozenset(["*", "**", "%"])
 
         def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            if operator == "*":
-                for sized, times in ((left, right), (right, left)):
-                    too_big = _is_int(times) and times * _length(sized) > MAX_BUILT_ITEMS
-                    if isinstance(sized, str | list | tuple) and too_big:
-                        raise SecurityError(f"the result would exceed {MAX_BUILT_ITEMS} items")
-            if operator == "**" and _is_int(left) and _is_int(right) and abs(right) > MAX_EXPONENT:
-                raise SecurityError(f"exponents above {MAX_EXPONENT} are not allowed")
+            _check_binop(operator, left, right)
             return super().call_binop(context, operator, left, right)
 
-    from jinja2.exceptions import SecurityError
+        def wrap_str_format(self, value: Any) -> Any:
+            wrapped = super().wrap_str_format(value)
+            if wrapped is None:
+                return None
+            _check_widths(str(value.__self__), FORMAT_WIDTH_RE)  # the string being formatted
+            return wrapped
 
-    return BoundedSandbox(
+    environment = BoundedSandbox(
         undefined=StrictUndefined,
         autoescape=autoescape,
         loader=SourceLoader(),
         bytecode_cache=_bytecode_cache(),
     )
+    for name in ("center", "indent"):  # their width argument sizes the output
+        environment.filters[name] = _bounded_width(environment.filters[name])
+    plain_format = environment.filters["format"]
+
+    def bounded_format(value: Any, *args: Any, **kwargs: Any) -> Any:
+        _check_binop("%", str(value), args)
+        return plain_format(value, *args, **kwargs)
+
+    environment.filters["format"] = bounded_format
+    return environment
+
+
+PERCENT_WIDTH_RE = re.compile(r"%[-#0 +]*(\d+|\*)?(?:\.(\d+|\*))?")
+FORMAT_WIDTH_RE = re.compile(r"\{[^{}]*?:[^{}]*?(\d+)(?:\.(\d+))?[^{}]*\}")
+
+
+def _refuse(reason: str) -> None:
+    from jinja2.exceptions import SecurityError
+
+    raise SecurityError(reason)
+
+
+def _check_binop(operator: str, left: Any, right: Any) -> None:
+    if operator == "*":
+        for sized, times in ((left, right), (right, left)):
+            sequence = isinstance(sized, str | list | tuple) and _is_int(times)
+            if sequence and times * len(sized) > MAX_BUILT_ITEMS:
+                _refuse(f"the result would exceed {MAX_BUILT_ITEMS} items")
+        numbers = _is_int(left) and _is_int(right)
+        if numbers and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+            _refuse("the number would be too large")
+    elif operator == "**" and _is_int(left) and _is_int(right):
+        if abs(right) > MAX_EXPONENT or left.bit_length() * abs(right) > MAX_INT_BITS:
+            _refuse("the number would be too large")
+    elif operator == "%" and isinstance(left, str):
+        _check_widths(left, PERCENT_WIDTH_RE)
+        values = right if isinstance(right, tuple | list) else (right,)
+        if "*" in left and any(_is_int(v) and abs(v) > MAX_WIDTH for v in values):
+            _refuse(f"widths above {MAX_WIDTH} are not allowed")
+
+
+def _check_widths(text: str, pattern: "re.Pattern[str]") -> None:
+    for match in pattern.finditer(text):
+        for number in match.groups():
+            if number and number.isdigit() and int(number) > MAX_WIDTH:
+                _refuse(f"widths above {MAX_WIDTH} are not allowed")
+
+
+def _bounded_width(plain: Any) -> Any:
+    def bounded(value: Any, width: Any = 80, *args: Any, **kwargs: Any) -> Any:
+        if _is_int(width) and width > MAX_WIDTH:
+            _refuse(f"widths above {MAX_WIDTH} are not allowed")
+        return plain(value, width, *args, **kwargs)
+
+    return bounded
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _length(value: Any) -> int:
-    return len(value) if isinstance(value, str | list | tuple) else 0
 
 
 def _bytecode_cache() -> Any:
