@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 MANAGE := $(PY) manage.py
 PAYLOAD ?= {"server": "web-01"}
+# A path entry instead of setuptools' import-hook finder: every command starts about 20 ms sooner.
+EDITABLE := --config-settings editable_mode=compat
 
 .PHONY: run install install-dev setup test test-sqlite test-postgres lint format bench clean
 
@@ -15,11 +17,11 @@ $(BIN)/python:
 
 # Bytecode is compiled up front so commands start fast even where PYTHONDONTWRITEBYTECODE is set.
 install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e . $(EDITABLE)
 	$(PY) -m compileall -q apps config
 
 install-dev: $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev]" $(EDITABLE)
 	$(PY) -m compileall -q apps config
 
 setup: install
