@@ -13,7 +13,7 @@ from apps.orchestration.definition_orchestrator import (
     DefinitionBasedOrchestrator,
     DefinitionInactive,
 )
-from apps.orchestration.dryrun import dry_run, notification_previews
+from apps.orchestration.dryrun import dry_run
 from apps.orchestration.engine import stored_result
 from apps.orchestration.models import PipelineDefinition
 from apps.orchestration.orchestrator import PipelineOrchestrator
@@ -246,29 +246,23 @@ class Command(BaseCommand):
     def _dry_run(
         self, orchestrator: DefinitionBasedOrchestrator, header: str, payload: Any, options: dict
     ) -> None:
-        if options["json"]:  # the API's dry-run document, and nothing else on stdout
-            document = dry_run(
-                orchestrator,
-                payload,
-                source=options["source"],
-                environment=options["environment"],
-                trace_id=options["trace_id"],
-            )
-            self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False, default=str))
-            return
-        plan = orchestrator.plan
-        self.stdout.write(
-            rendering.dry_run_text(plan, header, options["source"], options["environment"], payload)
-        )
-        previews = notification_previews(
+        document = dry_run(
             orchestrator,
             payload,
             source=options["source"],
             environment=options["environment"],
             trace_id=options["trace_id"],
         )
-        if previews:
-            self.stdout.write(rendering.previews_text(previews))
+        if options["json"]:  # the API's dry-run document, and nothing else on stdout
+            self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+            return
+        self.stdout.write(
+            rendering.dry_run_text(
+                orchestrator.plan, header, options["source"], options["environment"], payload
+            )
+        )
+        if document["notifications"]:
+            self.stdout.write(rendering.previews_text(document["notifications"]))
 
     # -- main -------------------------------------------------------------------------------
     def handle(self, *args, **options):
