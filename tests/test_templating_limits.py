@@ -63,6 +63,10 @@ def test_widths_and_big_numbers_are_refused(source):
         ("{{ 'x'|center(5) }}", "  x  "),
         ("{{ '%.1f'|format(2.25) }}", "2.2"),
         ("{{ 7 % 3 }}", "1"),
+        ("{{ 'a\nb'|indent }}", "a\n    b"),
+        ("{{ 'a\nb'|indent(2, first=true) }}", "  a\n  b"),
+        ("{{ 'x'|center }}", " " * 39 + "x" + " " * 40),
+        ("{{ 'a\nb'|indent(width=3) }}", "a\n   b"),
     ],
 )
 def test_ordinary_formatting_still_works(source, expected):

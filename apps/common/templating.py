@@ -126,10 +126,13 @@ def _check_widths(text: str, pattern: "re.Pattern[str]") -> None:
 
 
 def _bounded_width(plain: Any) -> Any:
-    def bounded(value: Any, width: Any = 80, *args: Any, **kwargs: Any) -> Any:
+    """The filter with its own defaults, refusing a width (first argument) above MAX_WIDTH."""
+
+    def bounded(value: Any, *args: Any, **kwargs: Any) -> Any:
+        width = args[0] if args else kwargs.get("width")
         if _is_int(width) and width > MAX_WIDTH:
             _refuse(f"widths above {MAX_WIDTH} are not allowed")
-        return plain(value, width, *args, **kwargs)
+        return plain(value, *args, **kwargs)
 
     return bounded
 
