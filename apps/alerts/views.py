@@ -139,7 +139,8 @@ def start_runs(
     stored_payload = storable(payload)  # once for all runs of this webhook
     slices: dict[str, Any] = {}
     if is_truncated(stored_payload):  # too large to keep whole: give each run its own alerts
-        slices = RunPayloads(payload, group_keys or []).by_group_key()
+        wanted = {incident.group_key for incident, _ in result.changed}
+        slices = RunPayloads(payload, group_keys or []).by_group_key(wanted)
     run_ids, errors = [], []
     for incident, reason in result.changed:
         trigger = result.triggers.get(incident.pk)
@@ -180,7 +181,8 @@ class RunPayloads:
         self.payload = payload
         self.group_keys = group_keys
 
-    def by_group_key(self) -> dict[str, Any]:
+    def by_group_key(self, wanted: set[str]) -> dict[str, Any]:
+        """A payload for each group key in `wanted` (the incidents that start runs)."""
         from django.conf import settings as django_settings
 
         from apps.common.redact import redact
@@ -192,7 +194,8 @@ class RunPayloads:
         envelope = self._envelope(redact)
         parts: dict[str, list[Any]] = {}
         for key, alert in zip(self.group_keys, alerts, strict=True):
-            parts.setdefault(key, []).append(redact(alert))
+            if key in wanted:
+                parts.setdefault(key, []).append(redact(alert))
         limit = django_settings.PIPELINE_OUTPUT_MAX_BYTES
         slices = {}
         for key, own in parts.items():

@@ -106,3 +106,16 @@ def test_alerts_that_fit_only_without_the_envelope_are_kept_as_a_dict(client, in
         assert len(run.payload["alerts"]) == 20
         assert "receiver" in run.payload["omitted_keys"]
         assert len(json.dumps(run.payload)) <= settings.PIPELINE_OUTPUT_MAX_BYTES
+
+
+def test_only_incidents_that_start_runs_get_a_slice(client, ingest_key, settings):
+    settings.INGEST_START_RUNS = True
+    settings.PIPELINE_OUTPUT_MAX_BYTES = 16 * 1024
+    first = fleet_payload(hosts=10, mounts=2)
+    post(client, ingest_key, first)
+    again = fleet_payload(hosts=12, mounts=2)  # hosts 0-9 unchanged, 10 and 11 new
+    body = post(client, ingest_key, again).json()
+    runs = list(PipelineRun.objects.filter(pk__in=body["runs"]).select_related("incident"))
+    assert sorted(run.incident.host for run in runs) == ["web-010", "web-011"]
+    for run in runs:
+        assert {a["labels"]["host"] for a in run.payload["alerts"]} == {run.incident.host}
