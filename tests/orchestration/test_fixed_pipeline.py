@@ -89,6 +89,13 @@ def test_checks_only_runs_the_checks_and_records_the_rest_as_skipped(run_cmd, ca
     assert run.stages.filter(status="SKIPPED").count() == 3
 
 
+def test_checks_only_dry_run_marks_the_disabled_stages(run_cmd):
+    out = run_cmd("--checks-only", "--dry-run").out
+    assert out.count("     Enabled: no\n") == 3
+    assert "  2. [context] check\n     Config: {}\n     → next: analyze\n" in out
+    assert "Notifications that would be sent" not in out  # notify is disabled
+
+
 def test_checks_only_text_shows_what_was_skipped(run_cmd):
     found = sections(run_cmd("--checks-only").out)
     assert list(found) == ["INGEST", "CHECK", "ANALYZE", "NOTIFY"]

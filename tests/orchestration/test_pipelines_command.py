@@ -166,6 +166,23 @@ def test_graph_mermaid_and_dot(stored):
 
 
 @pytest.mark.django_db
+def test_every_drawing_marks_a_disabled_node(tmp_path):
+    config = {
+        "nodes": [
+            {"id": "a", "type": "context", "next": "b"},
+            {"id": "b", "type": "context", "enabled": False},
+        ]
+    }
+    path = write(tmp_path, "off.json", config)
+    assert "     enabled: no" in pipelines("show", path)
+    assert '    n2["b<br/>context<br/>(disabled)"]' in pipelines("graph", path)
+    dot = pipelines("graph", path, "--format", "dot")
+    assert '"b" [label="b\\ncontext", color=gray, fontcolor=gray];' in dot
+    svg = pipelines("graph", path, "--format", "svg")
+    assert svg.count('fill="#f5f5f5"') == 1
+
+
+@pytest.mark.django_db
 def test_graph_of_an_invalid_or_unknown_definition_is_a_one_line_error(tmp_path):
     PipelineDefinition.objects.create(name="broken", config=INVALID)
     _, message = failing("graph", "broken")
