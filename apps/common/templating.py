@@ -129,7 +129,7 @@ def _bounded_width(plain: Any) -> Any:
     """The filter with its own defaults, refusing a width (first argument) above MAX_WIDTH."""
 
     def bounded(value: Any, *args: Any, **kwargs: Any) -> Any:
-        width = args[0] if args else kwargs.get("width")
+        width: Any = args[0] if args else kwargs.get("width")
         if _is_int(width) and width > MAX_WIDTH:
             _refuse(f"widths above {MAX_WIDTH} are not allowed")
         return plain(value, *args, **kwargs)
