@@ -42,6 +42,20 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.title} [{self.status}]"
 
+    def as_dict(self) -> dict:
+        """The one plain-data view of an incident: templates, analyses and run outputs."""
+        return {
+            "id": self.pk,
+            "title": self.title,
+            "status": self.status,
+            "severity": self.severity,
+            "host": self.host,
+            "source": self.source,
+            "group_key": self.group_key,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
+        }
+
 
 class Alert(models.Model):
     class Status(models.TextChoices):

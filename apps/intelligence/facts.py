@@ -55,18 +55,6 @@ class Facts:
         return bool(self.alerts) and not self.firing_alerts
 
 
-def incident_dict(incident: Any) -> dict[str, Any]:
-    return {
-        "id": incident.pk,
-        "title": incident.title,
-        "status": incident.status,
-        "severity": incident.severity,
-        "host": incident.host,
-        "source": incident.source,
-        "group_key": incident.group_key,
-    }
-
-
 def alert_dict(alert: Any) -> dict[str, Any]:
     if isinstance(alert, dict):
         row = {key: alert.get(key) for key in ALERT_FIELDS}
@@ -147,7 +135,7 @@ def gather(
             if pseudo:
                 alert_rows, total = [pseudo], 1
     return Facts(
-        incident=incident_dict(incident) if incident is not None else None,
+        incident=incident.as_dict() if incident is not None else None,
         alerts=alert_rows,
         alerts_total=max(total, len(alert_rows)),
         checks=checks,

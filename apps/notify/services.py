@@ -615,17 +615,6 @@ def deliver(
     return _report(row, target, **extra)
 
 
-def _incident_dict(incident: Any) -> dict[str, Any]:
-    return {
-        "id": incident.pk,
-        "title": incident.title,
-        "status": incident.status,
-        "severity": incident.severity,
-        "host": incident.host,
-        "created_at": incident.created_at.isoformat() if incident.created_at else "",
-    }
-
-
 def _incident_row(incident: Any, ctx: dict[str, Any]) -> Any:
     from apps.alerts.models import Incident
 
@@ -658,7 +647,7 @@ def notify(
     if trace_id and not ctx["trace_id"]:
         ctx["trace_id"] = trace_id
     if incident is not None and ctx["incident"] is None:
-        ctx["incident"] = _incident_dict(incident)
+        ctx["incident"] = incident.as_dict()
     incident_row = _incident_row(incident, ctx)
     kind = "resolve" if is_resolved(ctx) else "trigger"
     targets = _targets_for(config, incident_row, kind)

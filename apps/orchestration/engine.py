@@ -32,22 +32,6 @@ logger = logging.getLogger(__name__)
 REUSABLE = {NodeStatus.SUCCEEDED, NodeStatus.SKIPPED}
 
 
-def incident_dict(incident: Any) -> dict[str, Any] | None:
-    if incident is None:
-        return None
-    return {
-        "id": incident.pk,
-        "title": incident.title,
-        "status": incident.status,
-        "severity": incident.severity,
-        "host": incident.host,
-        "source": incident.source,
-        "group_key": incident.group_key,
-        "created_at": incident.created_at.isoformat() if incident.created_at else None,
-        "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
-    }
-
-
 def to_json_value(value: Any) -> Any:
     """A JSON-safe copy (datetimes and decimals become strings)."""
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str))

@@ -110,22 +110,11 @@ HOST_CONTEXT = {
 }
 
 
-def incident_dict(incident: Incident) -> dict[str, Any]:
-    return {
-        "id": incident.pk,
-        "title": incident.title,
-        "status": incident.status,
-        "severity": incident.severity,
-        "host": incident.host,
-        "created_at": incident.created_at.isoformat(),
-    }
-
-
 def make_context(incident: Incident | None = None, **overrides: Any) -> dict[str, Any]:
     payload = load_payload("alertmanager/v4_firing_two_alerts.json")
     context = {
         "payload": payload,
-        "incident": incident_dict(incident) if incident else None,
+        "incident": incident.as_dict() if incident else None,
         "alerts": [
             {
                 "name": "High CPU Temperature",

@@ -6,8 +6,6 @@ from .base import NodeContext, NodeFailed, NodeHandler
 
 
 def message_context(ctx: NodeContext) -> dict[str, Any]:
-    from apps.orchestration.engine import incident_dict
-
     from .transform import template_scope
 
     incident = ctx.incident
@@ -30,7 +28,7 @@ def message_context(ctx: NodeContext) -> dict[str, Any]:
         )
     return {
         "payload": ctx.payload,
-        "incident": incident_dict(incident),
+        "incident": incident.as_dict() if incident is not None else None,
         "alerts": alerts,
         "analysis": ctx.latest_output("intelligence"),
         "context": ctx.latest_output("context"),

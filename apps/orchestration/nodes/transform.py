@@ -69,11 +69,9 @@ class TransformNode(NodeHandler):
 
 
 def template_scope(ctx: NodeContext) -> dict[str, Any]:
-    from apps.orchestration.engine import incident_dict
-
     return {
         "payload": ctx.payload,
-        "incident": incident_dict(ctx.incident),
+        "incident": ctx.incident.as_dict() if ctx.incident is not None else None,
         "nodes": {
             node_id: {"output": ctx.outputs.get(node_id), "status": status}
             for node_id, status in ctx.statuses.items()
