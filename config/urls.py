@@ -11,7 +11,7 @@ admin.autodiscover()  # the admin app is SimpleAdminConfig: see INSTALLED_APPS
 urlpatterns = [
     path("admin/", admin.site.urls),
     # Before the ninja API so the webhooks own /api/alerts/.
-    path("api/alerts/", include("apps.alerts.urls")),
+    path("api/alerts/", include("apps.api.webhook_urls")),
     path("api/", api_urls()),
     # Last: any other /api/ path is a JSON 404, never Django's HTML page.
     re_path(r"^api/", unknown_path),

@@ -1,6 +1,6 @@
 """The webhook endpoints in the OpenAPI document.
 
-The webhooks (`apps.alerts.views`) are plain Django views, kept off django-ninja for speed, so
+The webhooks (`apps.api.webhooks`) are plain Django views, kept off django-ninja for speed, so
 ninja does not see them; this describes them for the same document and Swagger page.
 """
 

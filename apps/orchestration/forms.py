@@ -75,7 +75,7 @@ class PipelineDefinitionForm(forms.ModelForm):
         match = self.cleaned_data.get("match")
         if match in (None, {}):
             return None
-        from apps.alerts.routing import match_problems
+        from apps.orchestration.routing import match_problems
 
         problems = match_problems(match)
         if problems:

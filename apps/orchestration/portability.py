@@ -107,7 +107,7 @@ def _field_problems(data: dict) -> list[Problem]:
             Problem("invalid_field", "'is_active' must be true or false", None, "/is_active")
         )
     if data.get("match") is not None:
-        from apps.alerts.routing import match_problems
+        from apps.orchestration.routing import match_problems
 
         for message in match_problems(data["match"]):
             problems.append(Problem("invalid_match", message, None, "/match"))

@@ -120,7 +120,7 @@ def test_body_over_the_limit_is_413_by_content_length(client, ingest_key, settin
 
 
 def test_read_is_capped_even_when_content_length_understates(rf, ingest_key, settings):
-    from apps.alerts.views import receive
+    from apps.api.webhooks import receive
 
     settings.INGEST_MAX_BODY_BYTES = 100
     body = json.dumps(load_payload(AM_FIRING)).encode()

@@ -12,7 +12,6 @@ from django.core.management.base import CommandError
 from apps.checkers.checks import CHECKS
 from apps.checkers.checks.base import STATUS_RANK
 from apps.checkers.cli import parse_options
-from apps.checkers.management.commands.check_and_alert import alerts_payload
 from apps.checkers.models import CheckRun
 
 pytestmark = pytest.mark.django_db
@@ -134,20 +133,17 @@ def test_parse_options():
     assert parse_options(["warning=1=2"], check="cpu") == {"cpu": {"warning": "1=2"}}
 
 
-def test_alerts_payload_fires_non_ok_and_resolves_ok():
-    report = {
-        "host": {"hostname": "web-1"},
-        "checks": {
-            "cpu": {"status": "ok", "message": "CPU 3% busy"},
-            "disk": {"status": "critical", "message": "disk / 95% used"},
-            "load": {"status": "unknown", "message": "load check failed"},
-        },
+@pytest.mark.django_db
+def test_check_alerts_fire_non_ok_and_resolve_only_what_fired():
+    from apps.orchestration.triggers import check_alerts
+
+    checks = {
+        "cpu": {"status": "ok", "message": "CPU 3% busy"},
+        "disk": {"status": "critical", "message": "disk / 95% used"},
+        "load": {"status": "unknown", "message": "load check failed"},
     }
-    alerts = {a["labels"]["check"]: a for a in alerts_payload(report)["alerts"]}
-    assert (alerts["cpu"]["status"], alerts["cpu"]["description"]) == (
-        "resolved",
-        "cpu check is ok",
-    )
+    alerts = {a["labels"]["check"]: a for a in check_alerts("web-1", checks)["alerts"]}
+    assert "cpu" not in alerts  # never fired: nothing to store
     assert alerts["disk"] == {
         "name": "disk check",
         "status": "firing",
@@ -158,6 +154,18 @@ def test_alerts_payload_fires_non_ok_and_resolves_ok():
         "fingerprint": "check:disk:web-1",
     }
     assert (alerts["load"]["status"], alerts["load"]["severity"]) == ("firing", "warning")
+
+    from apps.alerts.services import ingest
+
+    ingest(check_alerts("web-1", checks), source="checks")
+    recovered = {**checks, "disk": {"status": "ok", "message": "disk / 10% used"}}
+    alerts = {a["labels"]["check"]: a for a in check_alerts("web-1", recovered)["alerts"]}
+    assert (alerts["disk"]["status"], alerts["disk"]["description"]) == (
+        "resolved",
+        "disk check is ok",
+    )
+    assert "cpu" not in alerts
+    assert check_alerts("web-2", recovered)["alerts"][0]["labels"]["check"] == "load"
 
 
 def _ingest_available() -> bool:
@@ -195,9 +203,9 @@ def test_check_and_alert_opens_resolves_and_reopens(fake, settings):
     assert alert.status == "resolved"
     assert incident.status == Incident.Status.RESOLVED
 
-    fake.disk(11)  # still ok with another value: the re-sent recovery changes nothing
+    fake.disk(11)  # still ok: nothing is sent, nothing is written
     events = AlertEvent.objects.count()
-    assert "0 updated, 0 resolved, 1 unchanged" in run("check_and_alert")[1]
+    assert "1 checks, 0 firing; alerts: none stored" in run("check_and_alert")[1]
     assert AlertEvent.objects.count() == events
 
     fake.disk(95)
@@ -227,10 +235,29 @@ def test_check_and_alert_starts_a_run_for_a_new_incident(fake, settings):
     assert run_row.status in FINAL_RUN_STATUSES  # executed before the command returned
     assert run_row.incident.title == f"disk check on {socket.gethostname()}"
     assert run_row.source == "checks"
+    # The run's context node used the command's measurement: one CheckRun per execution.
+    disk_rows = CheckRun.objects.filter(check_name="disk")
+    assert disk_rows.count() == 1
+    assert disk_rows.get().pipeline_run_id == run_row.pk
+    context = run_row.stages.get(node_type="context").output
+    assert context["reused"] == ["disk"]
 
     # still failing, nothing new: no second run; -v 0 prints nothing
     assert run("check_and_alert", "--verbosity", "0") == (0, "")
     assert PipelineRun.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_healthy_machine_stores_no_alerts(fake, settings):
+    from apps.alerts.models import Alert
+
+    settings.CHECKERS_SKIP = ["cpu", "network", "process", "uptime", "swap", "load", "memory"]
+    settings.INGEST_START_RUNS = True
+    fake.disk(10)
+    code, out = run("check_and_alert")
+    assert code == 0
+    assert "1 checks, 0 firing; alerts: none stored" in out
+    assert Alert.objects.count() == 0
 
 
 def test_usage_errors_exit_1_not_argparse_2_which_reads_as_critical():

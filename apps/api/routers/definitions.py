@@ -6,7 +6,6 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
-from apps.alerts.routing import match_problems
 from apps.api.auth import EXECUTE, READ, WRITE
 from apps.api.errors import ApiError, not_found
 from apps.api.schemas import (
@@ -28,6 +27,7 @@ from apps.orchestration.definition_orchestrator import (
 )
 from apps.orchestration.dryrun import dry_run
 from apps.orchestration.models import PipelineDefinition
+from apps.orchestration.routing import match_problems
 from apps.orchestration.services import create_run, dispatch
 
 router = Router(tags=["definitions"])

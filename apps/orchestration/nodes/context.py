@@ -22,6 +22,7 @@ class ContextNode(NodeHandler):
                 trace_id=ctx.trace_id,
                 pipeline_run=ctx.run,
                 deadline=ctx.deadline,
+                reuse=True,
             )
         except CheckerError as exc:
             raise NodeFailed(str(exc)) from exc

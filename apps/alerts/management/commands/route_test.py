@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.alerts import routing
 from apps.alerts.services import IngestError, prepare
 from apps.common import jsonio
+from apps.orchestration import routing
 
 
 class Command(BaseCommand):

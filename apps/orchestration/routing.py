@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from apps.orchestration.models import PipelineDefinition
+from .models import PipelineDefinition
 
 MATCH_KEYS = ("source", "severity", "labels", "labels_regex")
 

@@ -1,8 +1,8 @@
-"""apps.alerts.routing: match conditions, priority order, inactive and empty matches."""
+"""apps.orchestration.routing: match conditions, priority order, inactive and empty matches."""
 
 import pytest
 
-from apps.alerts import routing
+from apps.orchestration import routing
 from apps.orchestration.models import PipelineDefinition
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,208 @@
+"""The one way stored alerts start runs: webhooks, check_and_alert, agents and the API call it.
+
+`ingest_and_start` parses a payload (outside the write lock), stores its alerts, and creates one
+PENDING run per incident that opened, reopened, resolved or rose in severity, routed by the
+alert that changed it; the runs are dispatched after the transaction commits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+
+from apps.alerts.services import IngestResult, prepare_payload, store, write_turn
+
+from . import routing
+from .engine import storable
+from .services import create_run, dispatch
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Triggered:
+    result: IngestResult
+    run_ids: list[int] = field(default_factory=list)
+    run_errors: list[str] = field(default_factory=list)
+
+
+def ingest_and_start(
+    payload: Any,
+    source: str | None,
+    trace_id: str,
+    *,
+    start_runs: bool | None = None,
+    dispatch_runs: bool = True,
+) -> Triggered:
+    """Store the alerts of `payload` and start the runs it calls for, in one transaction.
+
+    start_runs: None follows INGEST_START_RUNS. dispatch_runs=False leaves the created runs
+    PENDING for the caller to execute (a CLI that must finish them before it exits).
+    Raises IngestError (one line) for a payload it cannot use; nothing is stored then.
+    """
+    if start_runs is None:
+        start_runs = settings.INGEST_START_RUNS
+    prepared = prepare_payload(payload, source)  # parse before taking the write lock
+    with write_turn(), transaction.atomic():
+        result = store(prepared.source, prepared.items, trace_id=trace_id)
+        triggered = Triggered(result)
+        if start_runs and result.changed:
+            triggered.run_ids, triggered.run_errors = runs_for(
+                result, payload, trace_id, prepared.group_keys
+            )
+        if dispatch_runs and triggered.run_ids:
+            ids = list(triggered.run_ids)
+            transaction.on_commit(lambda: dispatch_quietly(ids))
+    return triggered
+
+
+def runs_for(
+    result: IngestResult, payload: Any, trace_id: str, group_keys: list[str] | None = None
+) -> tuple[list[int], list[str]]:
+    """Create one PENDING run per changed incident; returns (run ids, one-line errors).
+
+    group_keys: the group key of each alert of the payload, in order; they let a payload too
+    large to store whole give every run its own alerts."""
+    definitions = routing.routable_definitions()
+    stored_payload = storable(payload)  # once for all runs of this payload
+    slices: dict[str, Any] = {}
+    if is_truncated(stored_payload):  # too large to keep whole: give each run its own alerts
+        wanted = {incident.group_key for incident, _ in result.changed}
+        slices = RunPayloads(payload, group_keys or []).by_group_key(wanted)
+    run_ids, errors = [], []
+    for incident, reason in result.changed:
+        trigger = result.triggers.get(incident.pk)
+        labels = trigger.labels if trigger else {}
+        severity = trigger.severity if trigger else incident.severity
+        route = routing.choose(result.source, severity, labels, definitions)
+        try:
+            with transaction.atomic():
+                run = create_run(
+                    route.definition, payload, source=result.source,
+                    environment="production", trace_id=trace_id, incident=incident,
+                    stored_payload=slices.get(incident.group_key, stored_payload),
+                )  # fmt: skip
+        except (DatabaseError, ValueError) as exc:
+            # The alerts stay stored; the sender sees which incident got no run and why.
+            logger.error("could not start a run for incident %s: %s", incident.pk, exc)
+            errors.append(f"incident {incident.pk} ({reason}): {exc}")
+            continue
+        run_ids.append(run.pk)
+    return run_ids, errors
+
+
+def dispatch_quietly(run_ids: list[int]) -> None:
+    try:
+        dispatch(run_ids)
+    except Exception:  # the runs stay PENDING for the stuck-run sweeper; the alerts are stored
+        logger.exception("could not dispatch runs %s", run_ids)
+
+
+def is_truncated(stored: Any) -> bool:
+    return isinstance(stored, dict) and stored.get("truncated") is True and "preview" in stored
+
+
+class RunPayloads:
+    """Per-incident copies of a webhook body too large to store whole with every run.
+
+    A body with an `alerts` list (Alertmanager, Grafana, the generic list) is cut into one copy
+    per group key: the envelope (every other key, within ENVELOPE_BUDGET bytes) plus that
+    incident's own alerts. Each part is redacted once, however many runs share it.
+    """
+
+    ENVELOPE_BUDGET = 4096
+
+    def __init__(self, payload: Any, group_keys: list[str]) -> None:
+        self.payload = payload
+        self.group_keys = group_keys
+
+    def by_group_key(self, wanted: set[str]) -> dict[str, Any]:
+        """A payload for each group key in `wanted` (the incidents that start runs)."""
+        from apps.common.redact import redact
+
+        alerts = self.payload.get("alerts") if isinstance(self.payload, dict) else None
+        if not isinstance(alerts, list) or len(alerts) != len(self.group_keys):
+            return {}  # no list to cut, or alerts the parser merged or skipped: keep the preview
+        envelope = self._envelope(redact)
+        parts: dict[str, list[Any]] = {}
+        for key, alert in zip(self.group_keys, alerts, strict=True):
+            if key in wanted:
+                parts.setdefault(key, []).append(redact(alert))
+        limit = settings.PIPELINE_OUTPUT_MAX_BYTES
+        slices = {}
+        for key, own in parts.items():
+            whole = {**envelope, "alerts": own}
+            if len(json.dumps(whole, default=str)) <= limit:
+                slices[key] = whole
+            else:  # the alerts alone, else the truncated preview: still a dict, never a list
+                bare = {"alerts": own, "omitted_keys": self._envelope_keys()}
+                slices[key] = storable(bare)
+        return slices
+
+    def _envelope_keys(self) -> list[str]:
+        return [key for key in self.payload if key != "alerts"]
+
+    def _envelope(self, redact: Any) -> dict[str, Any]:
+        """The other top-level keys, smallest first, within the budget; the rest are named in
+        `omitted_keys` so a template author can tell why a key is missing."""
+        sized = sorted(
+            ((len(json.dumps(value, default=str)), key)
+             for key, value in self.payload.items() if key != "alerts"),
+            key=lambda entry: entry[0],
+        )  # fmt: skip
+        kept, omitted, used = set(), [], 0
+        for size, key in sized:
+            if used + size <= self.ENVELOPE_BUDGET:
+                kept.add(key)
+                used += size
+            else:
+                omitted.append(key)
+        envelope = {key: value for key, value in self.payload.items() if key in kept}
+        if omitted:
+            envelope["omitted_keys"] = omitted
+        return redact(envelope)
+
+
+# unknown means the check itself is broken: worth a look, not a page.
+CHECK_SEVERITY = {"critical": "critical", "warning": "warning", "unknown": "warning"}
+
+
+def check_alerts(host: str, checks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Check results of one host as a generic-format payload: a non-ok check fires its alert;
+    an ok check resolves its alert only when that alert is firing (a check that never fired
+    stores nothing). An ok result's description is fixed text, so a re-sent recovery is
+    identical and ingestion writes nothing for it."""
+    from apps.alerts.models import Alert
+    from apps.alerts.services import CHECKS_SOURCE
+
+    fingerprints = {name: f"check:{name}:{host}" for name in checks}
+    firing = set(
+        Alert.objects.filter(
+            source=CHECKS_SOURCE,
+            fingerprint__in=list(fingerprints.values()),
+            status=Alert.Status.FIRING,
+        ).values_list("fingerprint", flat=True)
+    )
+    alerts = []
+    for name, result in checks.items():
+        status = result["status"]
+        if status == "ok" and fingerprints[name] not in firing:
+            continue
+        ok = status == "ok"
+        alerts.append(
+            {
+                "name": f"{name} check",
+                "status": "resolved" if ok else "firing",
+                "severity": "info" if ok else CHECK_SEVERITY.get(status, "warning"),
+                "host": host,
+                "description": f"{name} check is ok" if ok else result["message"],
+                "labels": {"check": name, "check_status": status},
+                "fingerprint": fingerprints[name],
+            }
+        )
+    return {"alerts": alerts}
