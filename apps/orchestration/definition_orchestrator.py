@@ -22,6 +22,12 @@ class DefinitionInactive(Exception):
     pass
 
 
+def require_active(definition: PipelineDefinition) -> None:
+    """The one inactive-definition rule: a stored, deactivated definition does not run."""
+    if definition.pk is not None and not definition.is_active:
+        raise DefinitionInactive(f"Pipeline definition is inactive: {definition.name}")
+
+
 class DefinitionBasedOrchestrator:
     kind = "definition"
 
@@ -87,8 +93,7 @@ class DefinitionBasedOrchestrator:
         environment: str = "development",
     ) -> dict:
         """Run the definition on payload; returns the run's result (the --json shape)."""
-        if self.definition.pk is not None and not self.definition.is_active:
-            raise DefinitionInactive(f"Pipeline definition is inactive: {self.definition.name}")
+        require_active(self.definition)
         plan = self.plan
         run = self.new_run(payload, source=source, trace_id=trace_id, environment=environment)
         return Engine(plan, self.label).execute(run, payload)

@@ -46,8 +46,6 @@ class PipelineOrchestrator:
     """The built-in pipeline; same engine, its own display."""
 
     def __init__(self, notify_driver: str = "console", checks_only: bool = False):
-        self.notify_driver = notify_driver
-        self.checks_only = checks_only
         self.inner = DefinitionBasedOrchestrator(standard_definition(notify_driver, checks_only))
         self.inner.kind = "fixed"
 

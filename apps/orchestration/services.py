@@ -19,6 +19,17 @@ from .orchestrator import STANDARD_NAME, standard_definition
 logger = logging.getLogger(__name__)
 
 
+# Where a run can come from besides a vendor's webhook (vendor names are sources too).
+GENERAL_SOURCES = ("cli", "api", "webhook", "schedule", "checks")
+
+
+def run_sources() -> list[str]:
+    """Every source a run may name: the general ones, then each vendor."""
+    from apps.alerts.vendors import vendor_names
+
+    return [*GENERAL_SOURCES, *(name for name in vendor_names() if name not in GENERAL_SOURCES)]
+
+
 class RunError(Exception):
     """A run cannot be started, resumed or replayed (one-line message)."""
 

@@ -149,7 +149,7 @@ def test_a_nul_character_in_a_lookup_is_never_a_500(api, path):
 
 def test_an_unexpected_webhook_failure_is_a_json_500(make_client, monkeypatch):
     """The webhooks are plain Django views: an unexpected error was Django's HTML page."""
-    from apps.alerts import views
+    from apps.api import webhooks as views
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

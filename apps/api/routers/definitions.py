@@ -24,15 +24,15 @@ from apps.orchestration.definition import validate_definition
 from apps.orchestration.definition_orchestrator import (
     DefinitionBasedOrchestrator,
     DefinitionInactive,
+    require_active,
 )
 from apps.orchestration.dryrun import dry_run
 from apps.orchestration.models import PipelineDefinition
 from apps.orchestration.routing import match_problems
-from apps.orchestration.services import create_run, dispatch
+from apps.orchestration.services import create_run, dispatch, run_sources
 
 router = Router(tags=["definitions"])
 
-GENERAL_SOURCES = ["api", "cli", "webhook", "schedule", "checks"]
 MAX_LIMIT = 500
 MAX_OFFSET = 2**63 - 1  # a larger OFFSET overflows the database's integer
 ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422)}
@@ -88,9 +88,7 @@ def reject_invalid(problems: list[dict[str, Any]]) -> None:
 
 
 def check_source(source: str) -> None:
-    from apps.alerts.vendors import vendor_names
-
-    known = GENERAL_SOURCES + [name for name in vendor_names() if name not in GENERAL_SOURCES]
+    known = run_sources()
     if source not in known:
         raise ApiError(
             422, "unknown_source", f"unknown source {source!r}; known: {', '.join(known)}"
@@ -232,25 +230,26 @@ def execute(
     body = body or RunIn.model_validate({})
     check_source(body.source)
     definition = get_definition(name)
-    if not definition.is_active:
-        raise ApiError(409, "definition_inactive", f"pipeline definition is inactive: {name}")
-    orchestrator = valid_orchestrator(definition)
-    if run_async:
-        run = create_run(
-            definition,
-            body.payload,
-            source=body.source,
-            environment=body.environment,
-            trace_id=body.trace_id,
-        )
-        dispatch([run.pk])
-        return Status(202, {"run_id": run.pk, "trace_id": run.trace_id, "status": run.status})
     try:
-        return orchestrator.execute(
-            body.payload,
-            source=body.source,
-            trace_id=body.trace_id,
-            environment=body.environment,
-        )
-    except DefinitionInactive as exc:  # deactivated since we looked
-        raise ApiError(409, "definition_inactive", str(exc)) from None
+        require_active(definition)
+        orchestrator = valid_orchestrator(definition)
+        if not run_async:
+            return orchestrator.execute(
+                body.payload,
+                source=body.source,
+                trace_id=body.trace_id,
+                environment=body.environment,
+            )
+    except DefinitionInactive:  # checked again by execute(): deactivated since we looked
+        raise ApiError(
+            409, "definition_inactive", f"pipeline definition is inactive: {name}"
+        ) from None
+    run = create_run(
+        definition,
+        body.payload,
+        source=body.source,
+        environment=body.environment,
+        trace_id=body.trace_id,
+    )
+    dispatch([run.pk])
+    return Status(202, {"run_id": run.pk, "trace_id": run.trace_id, "status": run.status})

@@ -12,6 +12,7 @@ from apps.orchestration import rendering
 from apps.orchestration.definition_orchestrator import (
     DefinitionBasedOrchestrator,
     DefinitionInactive,
+    require_active,
 )
 from apps.orchestration.dryrun import dry_run
 from apps.orchestration.engine import stored_result
@@ -23,18 +24,12 @@ from apps.orchestration.services import (
     dispatch,
     replay_run,
     resume_run,
+    run_sources,
     wait_for_run,
 )
 
 NOTIFY_DRIVERS = ["console", "generic", "slack", "email", "pagerduty", "ntfy"]
-GENERAL_SOURCES = ["cli", "api", "webhook", "schedule", "checks"]
 TOKEN_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-
-
-def known_sources() -> list[str]:
-    from apps.alerts.vendors import vendor_names
-
-    return GENERAL_SOURCES + [name for name in vendor_names() if name not in GENERAL_SOURCES]
 
 
 def flag_name(dest: str) -> str:
@@ -165,9 +160,9 @@ class Command(BaseCommand):
         options["environment"] = options["environment"] or "development"
         options["notify_driver"] = options["notify_driver"] or "console"
         options["wait_timeout"] = options["wait_timeout"] or 600.0
-        if options["source"] not in known_sources():
+        if options["source"] not in run_sources():
             raise CommandError(
-                f"Unknown source: {options['source']} (choose from {', '.join(known_sources())})"
+                f"Unknown source: {options['source']} (choose from {', '.join(run_sources())})"
             )
 
     def _check_past_run_flags(self, options: dict, given: list[str]) -> None:
@@ -217,8 +212,10 @@ class Command(BaseCommand):
             definition = PipelineDefinition.objects.filter(name=options["definition"]).first()
             if definition is None:
                 raise CommandError(f"Pipeline definition not found: {options['definition']}")
-            if not definition.is_active:
-                raise CommandError(f"Pipeline definition is inactive: {definition.name}")
+            try:
+                require_active(definition)
+            except DefinitionInactive as exc:
+                raise CommandError(str(exc)) from None
             return definition, None
         config = read_json_file(options["config"], "Config file")
         return PipelineDefinition(name=Path(options["config"]).stem, config=config), options[
@@ -285,15 +282,12 @@ class Command(BaseCommand):
                 return self._dry_run(orchestrator, header, payload, options)
             if options["run_async"]:
                 return self._enqueue(orchestrator, payload, options)
-            try:
-                result = orchestrator.execute(
-                    payload,
-                    source=options["source"],
-                    trace_id=options["trace_id"],
-                    environment=options["environment"],
-                )
-            except DefinitionInactive as exc:
-                raise CommandError(str(exc)) from exc
+            result = orchestrator.execute(
+                payload,
+                source=options["source"],
+                trace_id=options["trace_id"],
+                environment=options["environment"],
+            )
             return self._emit(result, options)
         fixed = PipelineOrchestrator(options["notify_driver"], options["checks_only"])
         self._validate(fixed)
