@@ -20,6 +20,7 @@ from django.utils import timezone
 from apps.common import metrics, templating
 from apps.common.logging import run_context
 from apps.common.redact import redact
+from apps.common.retry import Backoff, sleep_before_retry
 
 from .definition import Plan
 from .models import NodeStatus, PipelineRun, RunStatus, StageExecution
@@ -279,6 +280,7 @@ class Engine:
 
     def _attempts(self, ctx, node: NodeState, config, retries: int, backoff: float, timeout: float):
         handler = get_handler(node.node_type)
+        waits = Backoff(base_s=backoff, cap_s=60.0)  # see apps.common.retry for the rule
         for attempt in range(retries + 1):
             node.attempts += 1
             ctx.attempt = node.attempts
@@ -306,7 +308,7 @@ class Engine:
             )
             if node.status == NodeStatus.SUCCEEDED or not retryable or attempt == retries:
                 return
-            time.sleep(min(backoff * (2**attempt), 60.0))
+            sleep_before_retry(waits.delay(attempt + 1), None)
 
     def _save(self, run, node: NodeState, position: int) -> None:
         """Stage the record of a node; _flush() writes it (batched for speed)."""

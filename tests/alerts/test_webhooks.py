@@ -262,6 +262,17 @@ def test_started_run_executes_after_dispatch(client, ingest_key, settings):
     assert ingest_stage.output["already_ingested"] is True
     assert ingest_stage.output["incident_id"] == Incident.objects.get().pk
     assert Alert.objects.count() == 2  # the run did not ingest a second time
+    # the real counts of what the webhook stored for this run's incident
+    assert ingest_stage.output["alerts"] == {"created": 2, "updated": 0, "resolved": 0}
+
+    resolved = load_payload(AM_FIRING)
+    for alert in resolved["alerts"]:
+        alert["status"] = "resolved"
+    response = post(client, "/api/alerts/alertmanager/", resolved, ingest_key)
+    (run_id,) = response.json()["runs"]
+    execute_run(run_id)
+    stage = PipelineRun.objects.get(pk=run_id).stages.get(node_id="ingest")
+    assert stage.output["alerts"] == {"created": 0, "updated": 0, "resolved": 2}
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
 """ingest: turn the run payload into Alert and Incident rows."""
 
+from typing import Any
+
 from .base import NodeContext, NodeFailed, NodeHandler
 
 
@@ -24,7 +26,8 @@ class IngestNode(NodeHandler):
 
         preset = ctx.state.get("incident")
         if preset is not None:
-            # Started by a webhook that already ingested this payload: report, don't re-ingest.
+            # Started by a webhook that already stored this payload: report what it stored for
+            # this run's incident, counted from the alert events of the run's trace.
             return {
                 "source": ctx.source,
                 "already_ingested": True,
@@ -32,7 +35,7 @@ class IngestNode(NodeHandler):
                 "incident_ids": [preset.pk],
                 "severity": preset.severity,
                 "status": preset.status,
-                "alerts": ctx.state.get("ingest_counts", {}),
+                "alerts": stored_counts(preset, ctx.trace_id),
                 "alerts_total": preset.alerts.count(),
             }
         source = config.get("source")
@@ -53,3 +56,33 @@ class IngestNode(NodeHandler):
             "alerts": dict(result.counts),
             "alerts_total": sum(result.counts.values()),
         }
+
+
+# Alert event kinds -> the ingestion counts they stand for (grouping notes are not counted).
+EVENT_COUNTS = {
+    "created": "created",
+    "updated": "updated",
+    "refired": "updated",
+    "acknowledged": "updated",
+    "resolved": "resolved",
+}
+
+
+def stored_counts(incident: Any, trace_id: str) -> dict[str, int]:
+    """created/updated/resolved alerts of `incident` written under `trace_id`."""
+    from django.db.models import Count
+
+    from apps.alerts.models import AlertEvent
+
+    counts = {"created": 0, "updated": 0, "resolved": 0}
+    if not trace_id:
+        return counts
+    rows = (
+        AlertEvent.objects.filter(alert__incident=incident, trace_id=trace_id)
+        .values("kind")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        if row["kind"] in EVENT_COUNTS:
+            counts[EVENT_COUNTS[row["kind"]]] += row["n"]
+    return counts
