@@ -1,0 +1,42 @@
+"""One rule for the host an alert is about (apps.alerts.hosts)."""
+
+import pytest
+
+from apps.alerts.hosts import host_name, resolve_host
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ("web-07:9100", "web-07"),
+        ("web-07", "web-07"),
+        ("web-07.example.com.", "web-07.example.com"),
+        ("web-07.example.com.:9100", "web-07.example.com"),
+        ("[2001:db8::7]:9100", "2001:db8::7"),
+        ("[2001:db8::7]", "2001:db8::7"),
+        ("2001:db8::7", "2001:db8::7"),
+        ("10.0.0.7:9100", "10.0.0.7"),
+        ("http://web-07:9100/metrics", "web-07"),
+        ("https://user@web-07.example.com/health", "web-07.example.com"),
+        ("  db-1  ", "db-1"),
+        ("", ""),
+        (None, ""),
+        (42, ""),
+        ("grafana-äöü:80", "grafana-äöü"),
+    ],
+)
+def test_host_name_drops_port_brackets_scheme_and_trailing_dot(raw, name):
+    assert host_name(raw) == name
+
+
+def test_vendor_field_first_then_labels_in_order():
+    assert resolve_host("web-07:9100", {"host": "other"}) == "web-07"
+    assert resolve_host("", {"instance": "web-07:9100", "node": "x"}) == "web-07"
+    assert resolve_host("", {"nodename": "db-2", "server": "y"}) == "db-2"
+    assert resolve_host("", {"server": "mail-1"}) == "mail-1"
+    assert resolve_host("", {"job": "node"}) == ""
+    assert resolve_host("", None) == ""
+
+
+def test_a_very_long_name_is_cut_to_the_column_size():
+    assert len(host_name("a" * 1000)) == 255
