@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "apps.checkers",
     "apps.intelligence",
     "apps.notify",
+    "apps.hosts",
     "apps.orchestration",
 ]
 
@@ -173,6 +174,19 @@ for _check in ("cpu", "memory", "swap", "load", "disk", "network", "process", "u
 CHECK_NETWORK_TARGETS = env_list("CHECK_NETWORK_TARGETS", "")
 CHECK_PROCESS_NAMES = env_list("CHECK_PROCESS_NAMES", "")
 CHECK_DISK_PATHS = env_list("CHECK_DISK_PATHS", "/")
+
+# --- Hosts (the fleet) ----------------------------------------------------------------------
+# This machine's name among the hosts (alerts naming it or an alias get psutil facts from here).
+HOST_NAME = env_str("HOST_NAME") or __import__("socket").gethostname()
+HOST_ALIASES = env_list("HOST_ALIASES", "")
+# An agent snapshot older than this is not used as host facts.
+HOST_SNAPSHOT_MAX_AGE_S = env_float("HOST_SNAPSHOT_MAX_AGE_S", 300.0)
+# A host that reported and then stayed silent this long opens a "stopped reporting" incident.
+HOST_SILENT_AFTER_S = env_float("HOST_SILENT_AFTER_S", 600.0)
+# Snapshot history kept per host: at most this many, none older than this many days.
+HOST_SNAPSHOTS_KEEP = env_int("HOST_SNAPSHOTS_KEEP", 50)
+HOST_SNAPSHOTS_MAX_AGE_DAYS = env_float("HOST_SNAPSHOTS_MAX_AGE_DAYS", 7.0)
+HOST_SNAPSHOT_MAX_BYTES = env_int("HOST_SNAPSHOT_MAX_BYTES", 256 * 1024)
 
 # --- Cache (analyses are cached here: it must be shared by CLI, web and workers) ----------
 # CACHE_URL: unset = files under DATA_DIR/cache (one machine), redis://host:6379/2 for a fleet,

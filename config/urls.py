@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 
 from apps.api.api import api_urls
 from apps.api.errors import unknown_path
+from apps.api.host_snapshots import receive_snapshot
 from apps.common.health import health_view
 from apps.common.metrics import metrics_view
 
@@ -12,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Before the ninja API so the webhooks own /api/alerts/.
     path("api/alerts/", include("apps.api.webhook_urls")),
+    path("api/hosts/<str:name>/snapshots", receive_snapshot, name="host-snapshots"),
     path("api/", api_urls()),
     # Last: any other /api/ path is a JSON 404, never Django's HTML page.
     re_path(r"^api/", unknown_path),

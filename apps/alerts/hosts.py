@@ -8,6 +8,7 @@ then cleaned the same way for everyone: `web-07:9100` -> `web-07`, `[2001:db8::7
 `web-07`. The stored alert, its incident, grouping, routing and messages all use this name.
 """
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,10 +23,8 @@ def host_name(value: Any) -> str:
         return ""
     text = value.strip()
     if "://" in text:  # a probe target such as http://web-07:9100/metrics
-        try:
+        with contextlib.suppress(ValueError):  # a malformed URL stays as it is
             text = urlsplit(text).netloc or text
-        except ValueError:
-            pass
         text = text.rsplit("@", 1)[-1]
     if text.startswith("["):  # [IPv6] or [IPv6]:port
         end = text.find("]")

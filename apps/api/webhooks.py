@@ -73,17 +73,19 @@ def check_source(source: str | None) -> None:
         raise Rejected(404, "unknown_source", f"no vendor {source!r}; known vendors: {known}")
 
 
-def read_json(request: HttpRequest) -> Any:
-    limit = settings.INGEST_MAX_BODY_BYTES
+def read_json(request: HttpRequest, limit: int | None = None, too_large: int = 413) -> Any:
+    """The request's JSON body, within `limit` bytes (INGEST_MAX_BODY_BYTES by default); a
+    larger body is refused with status `too_large`."""
+    limit = settings.INGEST_MAX_BODY_BYTES if limit is None else limit
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         raise Rejected(400, "bad_request", "Content-Length is not a number") from None
     if declared > limit:
-        raise Rejected(413, "too_large", f"the body is over the {limit}-byte limit")
+        raise Rejected(too_large, "too_large", f"the body is over the {limit}-byte limit")
     body = request.read(limit + 1)
     if len(body) > limit:
-        raise Rejected(413, "too_large", f"the body is over the {limit}-byte limit")
+        raise Rejected(too_large, "too_large", f"the body is over the {limit}-byte limit")
     if not body.strip():
         if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
             raise Rejected(

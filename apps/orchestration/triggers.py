@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,3 +207,33 @@ def check_alerts(host: str, checks: dict[str, dict[str, Any]]) -> dict[str, Any]
             }
         )
     return {"alerts": alerts}
+
+
+def snapshot_received(name: str, snapshot: Any, trace_id: str) -> tuple[Any, list[Triggered]]:
+    """Store an agent's snapshot; checks whose status changed become alerts (source `checks`),
+    and a host that had stopped reporting resolves its "stopped reporting" alert."""
+    from apps.hosts.services import record_snapshot, silent_alert
+
+    recorded = record_snapshot(name, snapshot)
+    triggered = []
+    if recorded.changed:
+        payload = check_alerts(name, recorded.changed)
+        if payload["alerts"]:
+            triggered.append(ingest_and_start(payload, "checks", trace_id))
+    if recorded.was_silent:
+        triggered.append(
+            ingest_and_start(silent_alert(recorded.host, firing=False), "agent", trace_id)
+        )
+    return recorded, triggered
+
+
+def silent_hosts_alerted() -> list[str]:
+    """Open one "<host> stopped reporting" incident per host that went silent (the sweep)."""
+    from apps.hosts.services import mark_silent, silent_alert, silent_hosts
+
+    names = []
+    for host in silent_hosts():
+        if mark_silent(host):
+            ingest_and_start(silent_alert(host, firing=True), "agent", uuid.uuid4().hex)
+            names.append(host.name)
+    return names

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.alerts.models import Alert, AlertEvent, Incident
 from apps.checkers.models import CheckRun
+from apps.hosts.services import prunable_snapshots
 from apps.intelligence.models import AnalysisRun
 from apps.notify.models import Delivery
 from apps.orchestration.models import FINAL_RUN_STATUSES, PipelineRun, RunStatus, StageExecution
@@ -73,6 +74,7 @@ def targets(cutoff: datetime) -> list[Target]:
         Target("Analysis runs", analyses, {}),
         Target("Deliveries", deliveries, {}),
         Target("Alerts", alerts, {"Alert events": (AlertEvent, "alert__in")}),
+        Target("Host snapshots", prunable_snapshots(cutoff), {}),
     ]
 
 
