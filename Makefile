@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 MANAGE := $(PY) manage.py
-PAYLOAD ?= {"server": "web-01"}
+PAYLOAD ?= {"server": "$(shell hostname)"}
 # A path entry instead of setuptools' import-hook finder: every command starts about 20 ms sooner.
 EDITABLE := --config-settings editable_mode=compat
 

@@ -95,7 +95,7 @@ def _checks(context: Any) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     if not isinstance(context, dict):
         return {}, {}
     checks = context.get("checks")
-    host = context.get("host")
+    host = context.get("host_info", context.get("host"))  # "host" held the info before fleets
     clean = {}
     if isinstance(checks, dict):
         for name, result in checks.items():

@@ -148,7 +148,7 @@ def build_model(ctx: dict[str, Any], kind: str) -> dict[str, Any]:
     """The message model every template sees as `message`."""
     payload, incident, analysis = ctx["payload"], ctx["incident"] or {}, ctx["analysis"] or {}
     alert = ctx["alerts"][0] if ctx["alerts"] else {}
-    host_info = (ctx["context"] or {}).get("host") or {}
+    host_info = (ctx["context"] or {}).get("host_info") or {}
     title = _first(
         incident.get("title"),
         payload.get("title"),

@@ -79,13 +79,22 @@ def _provider_line(output: dict) -> str:
     return f"Provider: {provider}"
 
 
+def _host_lines(output: dict) -> list[str]:
+    """Whose facts these are, and from where; or why there are none."""
+    if "available" not in output:
+        return []
+    if not output["available"]:
+        return [f"Host facts: none for {output.get('host')} ({_short(output.get('reason'), 200)})"]
+    return [f"Host: {output.get('host')} ({output.get('source')}, {output.get('age_s')} s old)"]
+
+
 def _node_detail(node: dict) -> list[str]:
     output = node.get("output") or {}
     kind = node["type"]
     if node["status"] != "SUCCEEDED" and not output:
         return []
     if kind == "context":
-        return [f"Checks run: {output.get('checks_run', 0)}"]
+        return [f"Checks run: {output.get('checks_run', 0)}", *_host_lines(output)]
     if kind == "intelligence":
         return [f"Summary: {_short(output.get('summary'))}", _provider_line(output)]
     if kind == "notify":
@@ -156,6 +165,7 @@ def _fixed_detail(node: dict) -> list[str]:
             f"Checks run: {output.get('checks_run', 0)}",
             f"Passed: {passed}",
             f"Failed: {output.get('checks_run', 0) - passed}",
+            *_host_lines(output),
         ]
     if node["id"] == "analyze":
         lines = [
