@@ -84,6 +84,85 @@ def _operation(summary: str, description: str, vendors: list[str] | None) -> dic
     return operation
 
 
+SNAPSHOT_ACCEPTED = {
+    "type": "object",
+    "title": "SnapshotAccepted",
+    "required": ["trace_id", "host", "changed", "incidents", "runs"],
+    "properties": {
+        "trace_id": {"type": "string"},
+        "host": {"type": "string"},
+        "changed": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Checks whose status changed (each ingested as an alert).",
+        },
+        "incidents": {"type": "array", "items": {"type": "integer"}},
+        "runs": {"type": "array", "items": {"type": "integer"}},
+    },
+}
+SNAPSHOT_BODY = {
+    "type": "object",
+    "title": "Snapshot",
+    "required": ["observed_at", "checks"],
+    "additionalProperties": False,
+    "properties": {
+        "observed_at": {"type": "string", "format": "date-time"},
+        "interval_s": {"type": "integer", "minimum": 1, "maximum": 86400},
+        "agent_version": {"type": "string", "maxLength": 50},
+        "host": {"type": "object", "description": "os, kernel, boot_time, uptime_s, cpu_count"},
+        "checks": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["status"],
+                "properties": {
+                    "status": {"enum": ["ok", "warning", "critical", "unknown"]},
+                    "message": {"type": "string"},
+                    "readings": {"type": "object"},
+                    "metrics": {"type": "object"},
+                    "duration_ms": {"type": "number"},
+                },
+            },
+        },
+        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
+
+
+def snapshot_operation() -> dict[str, Any]:
+    return {
+        "tags": ["hosts"],
+        "summary": "Receive an agent's snapshot",
+        "description": "What `incident-agent` sends every interval. Needs the `ingest` scope. "
+        "A check whose status changed is ingested as an alert (source `checks`).",
+        "operationId": "hosts_receive_snapshot",
+        "security": [{"ScopedApiKey": []}],
+        "parameters": [
+            {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": SNAPSHOT_BODY}},
+        },
+        "responses": {
+            "202": {
+                "description": "Stored",
+                "content": {"application/json": {"schema": SNAPSHOT_ACCEPTED}},
+            },
+            **{
+                code: {"description": text, "content": {"application/json": {"schema": ERROR}}}
+                for code, text in {
+                    "400": "Not JSON, a bad snapshot or host name, or over 256 KiB",
+                    "401": "No or unknown API key",
+                    "403": "The key lacks the `ingest` scope",
+                    "405": "Not a POST",
+                    "503": "The database is busy; retry",
+                }.items()
+            },
+        },
+    }
+
+
 def webhook_paths() -> dict[str, Any]:
     from django.urls import reverse
 
@@ -91,7 +170,9 @@ def webhook_paths() -> dict[str, Any]:
     from apps.alerts.vendors import vendor_names
 
     base = reverse("alerts:webhook")
+    snapshots = reverse("host-snapshots", args=["NAME"]).replace("NAME", "{name}")
     return {
+        snapshots: {"post": snapshot_operation()},
         base: {
             "post": _operation(
                 "Receive alerts (vendor detected)",

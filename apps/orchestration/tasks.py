@@ -38,4 +38,8 @@ def resume_run_task(run_id: int) -> str:
 
 @shared_task(name="orchestration.sweep_runs")
 def sweep_runs_task() -> dict:
-    return sweep_runs(requeue=True)
+    from .triggers import silent_hosts_alerted
+
+    result = sweep_runs(requeue=True)
+    result["silent_hosts"] = silent_hosts_alerted()
+    return result

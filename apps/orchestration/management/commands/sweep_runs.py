@@ -3,14 +3,17 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from apps.hosts.services import silent_hosts
 from apps.orchestration.services import sweep_runs
+from apps.orchestration.triggers import silent_hosts_alerted
 
 
 class Command(BaseCommand):
     help = (
         "Mark runs stuck in RUNNING (no heartbeat for PIPELINE_STALE_AFTER_S) as FAILED; with "
-        "--requeue resume them and re-dispatch PENDING runs nobody picked up. Run it from cron or "
-        "let celery beat do it."
+        "--requeue resume them and re-dispatch PENDING runs nobody picked up. Also opens a "
+        "'<host> stopped reporting' incident for each agent silent for HOST_SILENT_AFTER_S. Run "
+        "it from cron or let celery beat do it."
     )
 
     def add_arguments(self, parser):
@@ -30,5 +33,11 @@ class Command(BaseCommand):
                 f"Resumed: {len(result['requeued'])}; pending re-dispatched: "
                 f"{len(result['pending_redispatched'])}"
             )
+        if options["dry_run"]:
+            silent = [host.name for host in silent_hosts()]
+            self.stdout.write(f"Silent hosts (would page): {len(silent)} {silent or ''}".rstrip())
+        else:
+            silent = silent_hosts_alerted()
+            self.stdout.write(f"Silent hosts paged: {len(silent)} {silent or ''}".rstrip())
         if result["failed"] and not options["dry_run"]:
             self.stdout.write(self.style.WARNING("Runs whose worker was lost were marked FAILED."))
