@@ -1,0 +1,167 @@
+"""Agent snapshots: simulated agents posting to gunicorn (2 workers) on loopback.
+
+A fleet of --hosts hosts, each snapshot a real-shaped body (8 checks with readings, ~3 KiB);
+about 1 in 100 snapshots changes a check's status (that one is also ingested as an alert), the
+rest only move the host row, as in a healthy fleet. Every request is a new connection, as
+agents behind a proxy make them. Figures: snapshots/s answered 202, server CPU per request,
+p50/p99 latency; then the in-process cost the `agent` source adds to a context node.
+Target (issue 13): >= 1,000 snapshots/s with p99 < 100 ms on PostgreSQL; the agent source
+< 5 ms per context node.
+
+Usage: python bench/bench_agents.py [--seconds 10] [--clients 8] [--hosts 2000]
+       [--database-url postgres://...]   (default: a fresh SQLite file)
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench_ingest import free_port, manage, wait_for, workers_cpu
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKS = ("cpu", "memory", "swap", "load", "disk", "network", "process", "uptime")
+
+
+def snapshot(host: int, flip: bool) -> bytes:
+    disk = 95.0 if flip else 40.0 + host % 20
+    checks = {
+        name: {"status": "ok", "message": f"{name} fine", "readings": {"percent": 12.5}}
+        for name in CHECKS
+    }
+    checks["disk"] = {
+        "status": "critical" if flip else "ok",
+        "message": f"disk / {disk:.1f}% used",
+        "readings": {
+            "paths": {"/": {"percent": disk, "inodes_percent": 3.0, "max_percent": disk,
+                            "total_bytes": 10**11, "used_bytes": int(disk * 10**9),
+                            "free_bytes": int((100 - disk) * 10**9)}},
+            "max_percent": disk,
+        },
+    }  # fmt: skip
+    body = {
+        "observed_at": datetime.now(UTC).isoformat(),
+        "interval_s": 30,
+        "agent_version": "bench",
+        "host": {"os": "Linux 6.1", "uptime_s": 86400 + host, "cpu_count": 4},
+        "checks": checks,
+        "labels": {"role": "web", "rack": f"r{host % 40}"},
+    }
+    return json.dumps(body).encode()
+
+
+def client(port: int, key: str, hosts: int, stop_at: float, stats: dict, lock) -> None:
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    rng = random.Random(threading.get_ident())
+    while time.monotonic() < stop_at:
+        host = rng.randrange(hosts)
+        body = snapshot(host, flip=rng.random() < 0.01)
+        started = time.perf_counter()
+        status: int | str
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("POST", f"/api/hosts/bench-{host:05d}/snapshots", body, headers)
+            response = connection.getresponse()
+            response.read()
+            status = response.status
+            connection.close()
+        except OSError as exc:
+            status = f"error {exc.__class__.__name__}"
+        elapsed = time.perf_counter() - started
+        with lock:
+            stats["latencies"].append(elapsed)
+            stats["statuses"][status] = stats["statuses"].get(status, 0) + 1
+
+
+def post_for(seconds: float, port: int, key: str, hosts: int, clients: int) -> dict:
+    stats: dict = {"latencies": [], "statuses": {}}
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+    threads = [
+        threading.Thread(target=client, args=(port, key, hosts, stop_at, stats, lock))
+        for _ in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return stats
+
+
+def agent_source_cost(env: dict) -> str:
+    """ms per `agent`-source context lookup, in a process of its own on the same database."""
+    code = (
+        "import time;from apps.hosts.facts import host_facts;"
+        "names=[f'bench-{i:05d}' for i in range(200)];"
+        "[host_facts(n, ['agent']) for n in names[:20]];"
+        "t=time.perf_counter();out=[host_facts(n, ['agent']) for n in names];"
+        "ms=(time.perf_counter()-t)*1000/len(names);"
+        'print(f\'{ms:.2f} ms per context lookup, {sum(o["available"] for o in out)} of '
+        "{len(out)} hosts with facts')"
+    )
+    return manage(env, "shell", "-c", code).strip().splitlines()[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--hosts", type=int, default=2000)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--database-url", default="", help="Default: a fresh SQLite file.")
+    args = parser.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-agents-"))
+    database_url = args.database_url or f"sqlite:///{data_dir / 'db.sqlite3'}"
+    database = "PostgreSQL" if database_url.startswith("postgres") else "SQLite (WAL)"
+    env = dict(
+        os.environ, DATABASE_URL=database_url, DATA_DIR=str(data_dir), LOG_LEVEL="ERROR",
+        INGEST_START_RUNS="0", CELERY_BROKER_URL="", DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+    )  # fmt: skip
+    if args.database_url:
+        manage(env, "flush", "--noinput")
+    manage(env, "migrate", "--noinput", "-v", "0")
+    key = manage(env, "create_api_key", f"bench-agents-{time.time_ns()}").splitlines()[-1]
+    port = free_port()
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    server = subprocess.Popen(
+        [gunicorn, "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2",
+         "--timeout", "120", "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        stderr=open(data_dir / "gunicorn.log", "w"),  # noqa: SIM115
+    )  # fmt: skip
+    try:
+        wait_for(port)
+        post_for(args.warmup, port, key, args.hosts, args.clients)
+        cpu_before = workers_cpu(server)
+        started = time.monotonic()
+        stats = post_for(args.seconds, port, key, args.hosts, args.clients)
+        elapsed = time.monotonic() - started
+        cpu = workers_cpu(server) - cpu_before
+    finally:
+        server.terminate()
+        server.wait(30)
+    latencies = sorted(stats["latencies"])
+    accepted = stats["statuses"].get(202, 0)
+    print(f"agents: gunicorn -w 2 on loopback, {database}, {args.hosts} hosts, "
+          f"{args.clients} clients, {args.seconds:.0f} s after {args.warmup:.0f} s warm-up; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
+    print(f"  {accepted / elapsed:8.0f} snapshots/s accepted ({len(latencies)} requests; "
+          f"server CPU {cpu * 1000 / max(1, len(latencies)):.1f} ms/request; "
+          f"p50 {statistics.median(latencies) * 1000:.0f} ms, "
+          f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.0f} ms; "
+          f"statuses {stats['statuses']})")  # fmt: skip
+    print(f"  agent source: {agent_source_cost(env)}")
+    print("  target: >= 1000 snapshots/s, p99 < 100 ms on PostgreSQL; agent source < 5 ms")
+
+
+if __name__ == "__main__":
+    main()
