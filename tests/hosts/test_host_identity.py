@@ -40,3 +40,29 @@ def test_vendor_field_first_then_labels_in_order():
 
 def test_a_very_long_name_is_cut_to_the_column_size():
     assert len(host_name("a" * 1000)) == 255
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_resolves_hosts_stored_before():
+    from django.core.management import call_command
+
+    from apps.alerts.models import Alert, Incident
+
+    call_command("migrate", "alerts", "0003", verbosity=0)
+    try:
+        incident = Incident.objects.create(
+            title="DiskFull", host="web-07:9100", group_key="name=DiskFull|host=web-07:9100"
+        )
+        Alert.objects.create(
+            source="alertmanager", fingerprint="f1", name="DiskFull", status="firing",
+            severity="critical", host="web-07:9100", incident=incident,
+            group_key="name=DiskFull|host=web-07:9100",
+        )  # fmt: skip
+        Incident.objects.create(title="Plain", host="db-1", group_key="name=Plain|host=db-1")
+    finally:
+        call_command("migrate", "alerts", verbosity=0)
+    alert = Alert.objects.get(fingerprint="f1")
+    assert (alert.host, alert.group_key) == ("web-07", "name=DiskFull|host=web-07")
+    incident = Incident.objects.get(title="DiskFull")
+    assert (incident.host, incident.group_key) == ("web-07", "name=DiskFull|host=web-07")
+    assert Incident.objects.get(title="Plain").host == "db-1"
