@@ -21,11 +21,11 @@ from apps.common import metrics, templating
 from apps.common.logging import run_context
 from apps.common.redact import redact
 
-from .definition import Plan
 from .models import NodeStatus, PipelineRun, RunStatus, StageExecution
 from .nodes import get_handler
 from .nodes.base import NodeContext, NodeFailed
 from .nodes.transform import template_scope
+from .spec import Plan
 
 logger = logging.getLogger(__name__)
 
