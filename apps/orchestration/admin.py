@@ -10,9 +10,10 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from . import graph
-from .definition import build_plan, validate_definition
+from .definition import validate_definition
 from .forms import PipelineDefinitionForm, problems_by_node
 from .models import PipelineDefinition, PipelineDefinitionRevision, PipelineRun, StageExecution
+from .spec import build_plan
 
 STATUS_COLOURS = {
     "COMPLETED": "#2e7d32",

@@ -3,9 +3,10 @@
 import uuid
 from typing import Any
 
-from .definition import Plan, Problem, build_plan, validate_definition
+from .definition import validate_definition
 from .engine import Engine, storable
 from .models import PipelineDefinition, PipelineRun, RunStatus
+from .spec import Plan, Problem, build_plan
 
 
 def new_trace_id() -> str:

@@ -5,11 +5,11 @@ Shared by `run_pipeline --dry-run` and the API's dry-run endpoint."""
 from typing import Any
 
 from apps.common import templating
-from apps.orchestration.definition import Plan
 from apps.orchestration.definition_orchestrator import DefinitionBasedOrchestrator
 from apps.orchestration.nodes import get_handler
 from apps.orchestration.nodes.base import NodeContext
 from apps.orchestration.nodes.transform import template_scope
+from apps.orchestration.spec import Plan
 
 DRY_RUN_TRACE = "(dry-run)"
 

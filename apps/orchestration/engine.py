@@ -22,11 +22,11 @@ from apps.common.logging import run_context
 from apps.common.redact import redact
 from apps.common.retry import Backoff, sleep_before_retry
 
-from .definition import Plan
 from .models import NodeStatus, PipelineRun, RunStatus, StageExecution
 from .nodes import get_handler
 from .nodes.base import NodeContext, NodeFailed
 from .nodes.transform import template_scope
+from .spec import Plan
 
 logger = logging.getLogger(__name__)
 

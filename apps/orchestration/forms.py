@@ -6,8 +6,9 @@ from typing import Any
 from django import forms
 from django.forms.fields import InvalidJSONInput
 
-from .definition import Problem, validate_definition
+from .definition import validate_definition
 from .models import PipelineDefinition
+from .spec import Problem
 
 
 class PrettyJSONField(forms.JSONField):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.utils.html import escape
 
-from .definition import Plan
+from .spec import Plan
 
 FORMATS = ("text", "mermaid", "dot", "svg")
 

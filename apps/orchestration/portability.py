@@ -17,8 +17,9 @@ from django.db import transaction
 
 from apps.common import jsonio
 
-from .definition import Problem, validate_definition
+from .definition import validate_definition
 from .models import PipelineDefinition
+from .spec import Problem
 
 EXPORT_KEYS = ("name", "description", "match", "priority", "is_active", "config")
 MAX_FILE_BYTES = 10 * 1024 * 1024

@@ -4,8 +4,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .definition import Plan
 from .orchestrator import STAGE_TITLES
+from .spec import Plan
 
 RULE = "=" * 60
 Style = Any  # django.core.management.color.Style

@@ -6,9 +6,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from apps.orchestration.definition import build_plan, schema, validate_definition
+from apps.orchestration.definition import validate_definition
 from apps.orchestration.definition_orchestrator import DefinitionBasedOrchestrator
 from apps.orchestration.models import PipelineDefinition
+from apps.orchestration.rules import schema
+from apps.orchestration.spec import build_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ from django.core.management import CommandError
 
 from apps.orchestration.definition_orchestrator import DefinitionBasedOrchestrator
 from apps.orchestration.models import PipelineDefinition, PipelineRun
-from apps.orchestration.nodes import register, unregister
+from apps.orchestration.nodes import NODE_TYPES, get_handler
 from apps.orchestration.nodes.base import NodeFailed, NodeHandler
 from apps.orchestration.services import RunError, replay_run, resume_run
 
@@ -38,12 +38,13 @@ class FlakyNode(NodeHandler):
 
 
 @pytest.fixture(autouse=True)
-def flaky_type():
+def flaky_type(monkeypatch):
     CALLS.clear()
     FLAKY.update(failures_left=0, sleep_s=0.0)
-    register("flaky", FlakyNode)
+    monkeypatch.setitem(NODE_TYPES, "flaky", f"{__name__}.FlakyNode")  # a test-only type
+    get_handler.cache_clear()
     yield
-    unregister("flaky")
+    get_handler.cache_clear()
 
 
 def execute(config, payload=None, name="t"):

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from apps.orchestration.definition import schema as definition_schema
 from apps.orchestration.models import PipelineDefinition, PipelineRun
+from apps.orchestration.rules import schema as definition_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,6 +1,5 @@
 """What a node handler gets and gives. Handlers are thin adapters over the apps' services."""
 
-import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -34,9 +33,6 @@ class NodeContext:
     @property
     def incident(self) -> Any:
         return self.state.get("incident")
-
-    def remaining_s(self) -> float | None:
-        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
     def latest_output(self, node_type: str) -> Any:
         """Output of the most recent succeeded node of a type, or None."""

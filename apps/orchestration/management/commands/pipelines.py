@@ -3,6 +3,7 @@
 import difflib
 import glob
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,19 +11,19 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
+from apps.common.text import one_line
 from apps.orchestration import graph, portability
-from apps.orchestration.definition import Plan, Problem, build_plan, schema, validate_definition
+from apps.orchestration.definition import validate_definition
 from apps.orchestration.models import PipelineDefinition, PipelineRun
+from apps.orchestration.rules import schema
+from apps.orchestration.spec import Plan, Problem, build_plan
 
 NONE = "-"
+WHOLE = sys.maxsize  # messages are put on one line here, never cut
 
 
 def looks_like_path(target: str) -> bool:
     return target.endswith(".json") or "/" in target or "\\" in target
-
-
-def one_line(text: str) -> str:
-    return " ".join(str(text).split())
 
 
 class Command(BaseCommand):
@@ -104,7 +105,7 @@ class Command(BaseCommand):
                 else ""
             )
             label = target if target.strip() else repr(target)
-            raise CommandError(f"Cannot {verb} {label}: {one_line(first)}{more}")
+            raise CommandError(f"Cannot {verb} {label}: {one_line(first, WHOLE)}{more}")
         return document.name, build_plan(document.config)
 
     # -- list ---------------------------------------------------------------------------------
@@ -216,7 +217,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.ERROR(f"✗ {result['target']}: {count} problem(s)"))
         for problem in result["problems"]:
             where = f" [{problem['path']}]" if problem["path"] else ""
-            self.stdout.write(f"  - {one_line(problem['message'])}{where}")
+            self.stdout.write(f"  - {one_line(problem['message'], WHOLE)}{where}")
 
     # -- import / export ------------------------------------------------------------------------
     @staticmethod
