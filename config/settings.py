@@ -175,6 +175,10 @@ CHECK_NETWORK_TARGETS = env_list("CHECK_NETWORK_TARGETS", "")
 CHECK_PROCESS_NAMES = env_list("CHECK_PROCESS_NAMES", "")
 CHECK_DISK_PATHS = env_list("CHECK_DISK_PATHS", "/")
 
+# --- Host facts from Prometheus (node_exporter series); empty URL = not asked --------------
+PROMETHEUS_URL = env_str("PROMETHEUS_URL")
+PROMETHEUS_TIMEOUT_S = env_float("PROMETHEUS_TIMEOUT_S", 5.0)
+
 # --- Hosts (the fleet) ----------------------------------------------------------------------
 # This machine's name among the hosts (alerts naming it or an alias get psutil facts from here).
 HOST_NAME = env_str("HOST_NAME") or __import__("socket").gethostname()

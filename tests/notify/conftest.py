@@ -106,7 +106,10 @@ HOST_CONTEXT = {
         "memory": {"status": "ok", "message": "memory 40%", "metrics": {}, "duration_ms": 1.0},
     },
     "summary": {"ok": 1, "warning": 0, "critical": 1, "unknown": 0},
-    "host": {"hostname": "web-01", "os": "Linux"},
+    "host": "web-01",
+    "source": "local",
+    "available": True,
+    "host_info": {"hostname": "web-01", "os": "Linux"},
 }
 
 

@@ -470,7 +470,8 @@ def test_context_metrics_are_reachable_from_templates():
                     },
                 },
             ]
-        }
+        },
+        payload={},  # no host named: this machine
     )
     output = by_id(result)["t"]["output"]
     assert output["checks"] == 2 and float(output["cpu"]) >= 0

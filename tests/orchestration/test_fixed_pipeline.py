@@ -19,7 +19,26 @@ def sections(text: str) -> dict[str, str]:
     return dict(found)
 
 
-def test_result_has_the_four_sections_with_their_facts(run_cmd, capsys):
+def sample_hosts(payload):
+    from apps.alerts.vendors import parse
+
+    return {alert.host for alert in parse(payload, "grafana")} - {""}
+
+
+def test_a_sample_about_another_host_says_it_has_no_facts_of_it(run_cmd, settings):
+    settings.HOST_NAME, settings.HOST_ALIASES = "hub-1", []
+    found = sections(run_cmd("--sample", "--source", "grafana").out)
+    assert re.fullmatch(
+        r"  Checks run: 0\n  Passed: 0\n  Failed: 0\n  Host facts: none for \S+ \(no agent "
+        r"report for \S+ in the last 300 s; PROMETHEUS_URL is not set\)\n  Duration: .*\n",
+        found["CHECK"],
+    )
+
+
+def test_result_has_the_four_sections_with_their_facts(run_cmd, capsys, settings):
+    from apps.alerts.samples import sample_payload
+
+    settings.HOST_ALIASES = ["web-01", *(str(v) for v in sample_hosts(sample_payload("grafana")))]
     ran = run_cmd("--sample", "--source", "grafana")
     assert ran.out.startswith(
         "=" * 60 + "\nPIPELINE RESULT\n" + "=" * 60 + "\n\nStatus: COMPLETED\n"
@@ -35,7 +54,8 @@ def test_result_has_the_four_sections_with_their_facts(run_cmd, capsys):
         found["INGEST"],
     )
     assert re.fullmatch(
-        r"  Checks run: 8\n  Passed: (\d)\n  Failed: (\d)\n  Duration: \d+\.\d{2}ms\n",
+        r"  Checks run: 8\n  Passed: (\d)\n  Failed: (\d)\n  Host: \S+ \(local, [\d.]+ s old\)\n"
+        r"  Duration: \d+\.\d{2}ms\n",
         found["CHECK"],
     )
     analyze = found["ANALYZE"]

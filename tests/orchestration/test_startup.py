@@ -75,7 +75,7 @@ def test_a_real_run_has_the_collector_on(probe_env):
         "--config",
         "pipelines/health-check.json",
         "--payload",
-        '{"server": "web-01"}',
+        "{}",
         "--json",
     )
     assert found["gc"] is True
