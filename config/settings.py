@@ -174,6 +174,10 @@ CHECK_NETWORK_TARGETS = env_list("CHECK_NETWORK_TARGETS", "")
 CHECK_PROCESS_NAMES = env_list("CHECK_PROCESS_NAMES", "")
 CHECK_DISK_PATHS = env_list("CHECK_DISK_PATHS", "/")
 
+# --- Host facts from Prometheus (node_exporter series); empty URL = not asked --------------
+PROMETHEUS_URL = env_str("PROMETHEUS_URL")
+PROMETHEUS_TIMEOUT_S = env_float("PROMETHEUS_TIMEOUT_S", 5.0)
+
 # --- Cache (analyses are cached here: it must be shared by CLI, web and workers) ----------
 # CACHE_URL: unset = files under DATA_DIR/cache (one machine), redis://host:6379/2 for a fleet,
 # locmem:// for one process only.
