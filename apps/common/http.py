@@ -1,10 +1,13 @@
 """The one outbound HTTP client: timeouts on every call and the private-address policy.
 
 No other module opens sockets to user-given URLs. Addresses are resolved and checked before
-each request: link-local and cloud metadata addresses are always refused; private, loopback and
-other non-global addresses only pass with OUTBOUND_ALLOW_PRIVATE=1.
+each request: link-local and cloud metadata addresses are always refused (also when written as
+IPv4-mapped IPv6, ::ffff:169.254.169.254); private, loopback and other non-global addresses only
+pass with OUTBOUND_ALLOW_PRIVATE=1, or with allow_private=True for destinations the operator
+configured (PROMETHEUS_URL), never for URLs taken from alerts or API callers.
 """
 
+import functools
 import ipaddress
 import socket
 from typing import TYPE_CHECKING, Any
@@ -13,6 +16,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx  # imported on first request: it costs ~50 ms at start-up
 
 ALWAYS_BLOCKED = [
@@ -42,8 +47,19 @@ def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.I
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
-def check_destination(url: str) -> None:
-    """Raise OutboundBlocked when url points somewhere the policy refuses."""
+def always_blocked(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Link-local or metadata, also as IPv4-mapped IPv6 (which connects over IPv4)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_link_local or any(address in net for net in ALWAYS_BLOCKED)
+
+
+def check_destination(url: str, *, allow_private: bool = False) -> None:
+    """Raise OutboundBlocked when url points somewhere the policy refuses.
+
+    allow_private=True lets private and loopback addresses pass for operator-configured
+    destinations; link-local and metadata addresses stay refused.
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise OutboundBlocked(f"only http and https URLs are allowed, not {parts.scheme!r}")
@@ -51,12 +67,14 @@ def check_destination(url: str) -> None:
         raise OutboundBlocked(f"URL has no host: {url!r}")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     for address in _addresses(parts.hostname, port):
-        if address.is_link_local or any(address in net for net in ALWAYS_BLOCKED):
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped  # ::ffff:a.b.c.d connects to a.b.c.d over IPv4
+        if always_blocked(address):
             raise OutboundBlocked(
                 f"refusing to connect to {parts.hostname} ({address}): link-local and "
                 "metadata addresses are always blocked"
             )
-        if not address.is_global and not settings.OUTBOUND_ALLOW_PRIVATE:
+        if not address.is_global and not (allow_private or settings.OUTBOUND_ALLOW_PRIVATE):
             raise OutboundBlocked(
                 f"refusing to connect to {parts.hostname} ({address}): private/loopback "
                 "address; set OUTBOUND_ALLOW_PRIVATE=1 to allow it"
@@ -68,15 +86,29 @@ def request(
     url: str,
     *,
     timeout: float | None = None,
+    allow_private: bool = False,
     **kwargs: Any,
 ) -> "httpx.Response":
-    """Send one request after the address check. Raises OutboundBlocked or httpx errors."""
+    """Send one request after the address check. Raises OutboundBlocked or httpx errors.
+
+    allow_private: only for destinations from operator configuration (see check_destination).
+    """
     import httpx
 
-    check_destination(url)
+    check_destination(url, allow_private=allow_private)
     timeout_s = min(timeout or settings.OUTBOUND_TIMEOUT_S, settings.OUTBOUND_TIMEOUT_S * 6)
-    with httpx.Client(timeout=httpx.Timeout(timeout_s), follow_redirects=False) as client:
+    with httpx.Client(
+        timeout=httpx.Timeout(timeout_s), follow_redirects=False, verify=_tls_context()
+    ) as client:
         return client.request(method, url, **kwargs)
+
+
+@functools.cache
+def _tls_context() -> "ssl.SSLContext":
+    """httpx's default verifying context, built once: building it costs 30-100 ms per client."""
+    import httpx
+
+    return httpx.create_ssl_context()
 
 
 def post_json(url: str, body: Any, **kwargs: Any) -> "httpx.Response":

@@ -1,0 +1,1 @@
+"""Sources of host facts for alerts about other machines (prometheus: node_exporter series)."""
