@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 
 from apps.common import templating
+from apps.common.text import one_line
 from apps.notify.drivers.base import Message
 
 TEMPLATES_DIR = Path(__file__).parent / "templates" / "notify"
@@ -231,7 +232,7 @@ def render_message(
                 warnings.append(f"{key} template failed, default used: {exc}")
         return templating.render(default_template(name), variables)
 
-    title = " ".join(render(title_template, "title").split())[:500] or model["title"]
+    title = one_line(render(title_template, "title"), 500) or model["title"]
     text = render(message_template, "text").strip() + "\n"
     custom_text = bool(message_template) and not warnings
     html_body = ""

@@ -24,7 +24,7 @@ class NotificationChannel(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        from apps.notify.services import channel_problems
+        from apps.notify.config import channel_problems
 
         problems = channel_problems(self.driver, self.config)
         if problems:

@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.notify import services
+from apps.notify.delivery import claim, claim_stale_s
 from apps.notify.models import Delivery, NotificationChannel
 from apps.orchestration.models import PipelineRun
 
@@ -300,18 +301,18 @@ def test_without_a_run_every_call_is_its_own_delivery(http_sink, make_context):
 
 def test_claim_is_exclusive():
     row = Delivery.objects.create(driver="generic", idempotency_key="k", status="failed")
-    assert services.claim(row.pk) is True
-    assert services.claim(row.pk) is False
+    assert claim(row.pk) is True
+    assert claim(row.pk) is False
     Delivery.objects.filter(pk=row.pk).update(status="succeeded")
-    assert services.claim(row.pk) is False
+    assert claim(row.pk) is False
 
 
 def test_an_abandoned_sending_row_can_be_claimed_again():
-    stale = timezone.now() - timezone.timedelta(seconds=services.claim_stale_s() + 1)
+    stale = timezone.now() - timezone.timedelta(seconds=claim_stale_s() + 1)
     row = Delivery.objects.create(
         driver="generic", idempotency_key="k", status="sending", updated_at=stale
     )
-    assert services.claim(row.pk) is True
+    assert claim(row.pk) is True
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,6 +2,7 @@
 
 import email.utils
 import re
+import time
 from dataclasses import asdict, dataclass, field
 from email.header import Header
 from typing import Any
@@ -9,10 +10,12 @@ from urllib.parse import urlsplit
 
 from apps.common import http
 from apps.common.templating import check_syntax, has_template
+from apps.common.text import one_line
 
 ENV_REF_RE = re.compile(r"^env:[A-Za-z_][A-Za-z0-9_]*$")
 HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 USER_AGENT = "incident-pipeline-notify/1"
+HEADER_MAX = 1000  # characters of a header value (titles are at most 500)
 
 
 @dataclass
@@ -91,10 +94,12 @@ def send_http(
     headers: dict[str, str],
 ) -> int:
     """POST once through the common client; return the status code or raise SendError."""
+    started = time.monotonic()
     import httpx  # on first send only: it is slow to import
 
+    left = max(0.001, timeout - (time.monotonic() - started))  # the import counts too
     try:
-        response = http.request("POST", url, timeout=timeout, content=content, headers=headers)
+        response = http.request("POST", url, timeout=left, content=content, headers=headers)
     except http.OutboundBlocked as exc:
         raise SendError(str(exc), retryable=False) from exc
     except httpx.TimeoutException as exc:
@@ -104,7 +109,7 @@ def send_http(
     code = response.status_code
     if 200 <= code < 300:
         return code
-    detail = response.text.strip().replace("\n", " ")[:200]
+    detail = one_line(response.text, 200)
     message = f"HTTP {code} from {shown_as}" + (f": {detail}" if detail else "")
     if code == 429:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -114,10 +119,10 @@ def send_http(
 
 def header_value(text: str) -> str:
     """HTTP headers are latin-1; non-ASCII goes out as an RFC 2047 encoded word."""
-    one_line = " ".join(text.split())
-    if one_line.isascii():
-        return one_line
-    return Header(one_line, "utf-8").encode()
+    flat = one_line(text, HEADER_MAX)
+    if flat.isascii():
+        return flat
+    return Header(flat, "utf-8").encode()
 
 
 def shown_url(url: str) -> str:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
 
+from apps.common.text import one_line
 from apps.notify.drivers.base import Message, SendError
 
 NAME = "email"
@@ -56,7 +57,7 @@ def _recipients(to: Any) -> list[str]:
 def send(config: dict[str, Any], message: Message, *, timeout: float) -> int | None:
     connection = get_connection(SMTP_BACKEND, fail_silently=False, timeout=timeout)
     mail = EmailMultiAlternatives(
-        subject=" ".join(message.title.split())[:250],
+        subject=one_line(message.title, 250),
         body=message.text,
         from_email=config.get("from") or settings.NOTIFY_EMAIL_FROM,
         to=_recipients(config["to"]),

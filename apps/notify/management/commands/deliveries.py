@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from apps.common.text import one_line
 from apps.notify.models import Delivery
 from apps.notify.services import RetryRefused, retry_delivery
 
@@ -113,7 +114,7 @@ class Command(BaseCommand):
                 row.status,
                 str(row.attempts),
                 str(row.response_code or "-"),
-                " ".join(row.last_error.split())[:60],
+                one_line(row.last_error, 60),
             ]
             for row in rows
         ]

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.common import jsonio
+from apps.notify.drivers import DRIVERS
 from apps.orchestration import rendering
 from apps.orchestration.definition_orchestrator import (
     DefinitionBasedOrchestrator,
@@ -28,7 +29,6 @@ from apps.orchestration.services import (
     wait_for_run,
 )
 
-NOTIFY_DRIVERS = ["console", "generic", "slack", "email", "pagerduty", "ntfy"]
 TOKEN_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -116,7 +116,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--notify-driver",
             default=None,
-            choices=NOTIFY_DRIVERS,
+            choices=list(DRIVERS),
             help="Built-in pipeline: notify driver (default: console).",
         )
 
