@@ -230,7 +230,7 @@ class Ingestion(Changes):
             self.group(alert)
             return
         holder = self.active.get(incident.group_key)  # its incident resolved: reopen that one
-        if holder is None or holder is incident:
+        if holder is None:
             self.reopen(incident, alert)
             return
         why = (

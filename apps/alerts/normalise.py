@@ -11,15 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
-
 from apps.alerts import vendors
-from apps.alerts.grouping import GroupingError, group_fields, group_key, shorten
-from apps.alerts.models import Alert
-from apps.common.severity import SEVERITIES
+from apps.alerts.grouping import GroupingError, group_fields, group_key
 from apps.common.text import one_line
 
 DETECT_SOURCES = {None, "", "cli", "api", "webhook", "auto"}
@@ -80,20 +76,12 @@ def resolve_source(payload: Any, source: str | None) -> tuple[str, str]:
     raise IngestError(f"unknown source {source!r}; expected one of: {known}")
 
 
-def parse_payload(payload: Any, vendor: str) -> list[Any]:
+def parse_payload(payload: Any, vendor: str) -> list[vendors.NormalizedAlert]:
+    """The vendor's alerts of the payload: never an empty list (vendors.parse refuses one)."""
     try:
-        alerts = vendors.parse(payload, vendor)
+        return vendors.parse(payload, vendor)
     except vendors.PayloadError as exc:
         raise IngestError(one_line(exc)) from exc
-    if not alerts:
-        raise IngestError(f"the {vendor} payload holds no alerts")
-    return alerts
-
-
-def aware(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
 def content_hash(item: Incoming) -> str:
@@ -108,33 +96,25 @@ def content_hash(item: Incoming) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def to_incoming(alert: Any, source: str, fields: list[str]) -> Incoming:
-    status = str(alert.status)
-    if status not in Alert.Status.values:
-        raise IngestError(f"alert {alert.name!r} has status {status!r}; expected firing/resolved")
-    severity = str(alert.severity) if alert.severity in SEVERITIES else "warning"
-    name = str(alert.name or "unnamed alert")[:500]
-    fingerprint = str(alert.fingerprint or "")
-    fingerprint_fields = [str(f) for f in (alert.fingerprint_fields or [])]
-    if not fingerprint:
-        raw = json.dumps([source, name, alert.host, alert.labels], sort_keys=True, default=str)
-        fingerprint = hashlib.sha256(raw.encode()).hexdigest()
-        fingerprint_fields = ["source", "name", "host", "labels"]
+def to_incoming(alert: vendors.NormalizedAlert, source: str, fields: list[str]) -> Incoming:
+    """What a vendor parser guarantees is not checked again: a status of firing/resolved, a
+    severity of info/warning/critical, a non-empty name and fingerprint (at most 200
+    characters), string fields and aware times (parse_time, now_utc)."""
     item = Incoming(
-        fingerprint=shorten(fingerprint),
-        fingerprint_fields=fingerprint_fields,
+        fingerprint=alert.fingerprint,
+        fingerprint_fields=list(alert.fingerprint_fields),
         group_key=group_key(alert, source, fields),
-        name=name,
-        status=status,
-        severity=severity,
-        host=str(alert.host or "")[:255],
-        description=str(alert.description or ""),
-        labels=dict(alert.labels or {}),
-        annotations=dict(alert.annotations or {}),
-        started_at=aware(alert.started_at),
-        ended_at=aware(alert.ended_at),
-        url=str(getattr(alert, "url", "") or "")[:2000],
-        action=str(getattr(alert, "action", "") or ""),
+        name=alert.name[:500],
+        status=alert.status,
+        severity=alert.severity,
+        host=alert.host[:255],
+        description=alert.description,
+        labels=dict(alert.labels),
+        annotations=dict(alert.annotations),
+        started_at=alert.started_at,
+        ended_at=alert.ended_at,
+        url=alert.url[:2000],
+        action=alert.action,
     )
     item.content_hash = content_hash(item)
     return item

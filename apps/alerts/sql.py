@@ -114,7 +114,7 @@ def column_adapter(field: Any, db: Any) -> Any:
     """What turns a non-None value of this field into a query parameter (None: as it is).
 
     The same backend adapters the fields' get_db_prep_save end in. Datetimes here are
-    always aware (aware() and timezone.now()), so the naive-datetime warning
+    always aware (the vendor parsers' and timezone.now()), so the naive-datetime warning
     does not apply.
     """
     kind = field.get_internal_type()
