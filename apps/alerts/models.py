@@ -54,7 +54,7 @@ class Incident(models.Model):
         }
 
 
-# An incident alerts may still join; at most one per group key (the constraint above).
+# Incidents that alerts of their group key still join; at most one per group key (see Meta).
 ACTIVE_STATUSES = (Incident.Status.OPEN, Incident.Status.ACKNOWLEDGED)
 
 
