@@ -33,9 +33,8 @@ def field_value(alert: Any, field: str, source: str) -> str:
     return str(getattr(alert, field, "") or "")
 
 
-def group_key(alert: Any, source: str, fields: list[str] | None = None) -> str:
+def group_key(alert: Any, source: str, fields: list[str]) -> str:
     """A readable key such as 'name=HighCPU|host=web-01'; long keys end in a hash."""
-    fields = fields if fields is not None else group_fields()
     key = "|".join(f"{field}={field_value(alert, field, source)}" for field in fields)
     return shorten(key)
 

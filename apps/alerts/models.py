@@ -8,9 +8,6 @@ class Severity(models.TextChoices):
     INFO = "info"
 
 
-SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
-
-
 class Incident(models.Model):
     class Status(models.TextChoices):
         OPEN = "open"
@@ -55,6 +52,10 @@ class Incident(models.Model):
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
         }
+
+
+# Incidents that alerts of their group key still join; at most one per group key (see Meta).
+ACTIVE_STATUSES = (Incident.Status.OPEN, Incident.Status.ACKNOWLEDGED)
 
 
 class Alert(models.Model):

@@ -103,6 +103,12 @@ def test_unknown_vendor_name_is_a_payload_error():
         vendors.parse({"name": "x", "status": "firing"}, "nagios")
 
 
+def test_a_long_value_in_an_error_is_cut_to_a_bounded_line():
+    with pytest.raises(PayloadError) as error:
+        vendors.parse({"name": "x", "status": "s" * 100}, "generic")
+    assert str(error.value) == "alert.status: unknown status '" + "s" * 56 + "..."
+
+
 def replace(payload, path, value):
     changed = copy.deepcopy(payload)
     target = changed

@@ -1,14 +1,16 @@
 """Vendor parsers: one module per vendor, each with ``detect(payload)`` and ``parse(payload)``.
 
-A plain dict registry maps vendor names to modules, imported on first use. Detection asks
-the specific vendors first (most specific shapes first) and the generic format last.
+A plain dict registry maps vendor names to modules, imported on first use (through
+apps.common.registry). Detection asks the specific vendors first (most specific shapes first)
+and the generic format last.
 """
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 from typing import Any
+
+from apps.common import registry
 
 from .base import NormalizedAlert, PayloadError
 
@@ -33,9 +35,10 @@ def vendor_names() -> list[str]:
 
 
 def vendor_module(vendor: str) -> ModuleType:
-    if vendor not in VENDORS:
-        raise PayloadError(f"unknown vendor {vendor!r} (known: {', '.join(VENDORS)})")
-    return importlib.import_module(VENDORS[vendor])
+    try:
+        return registry.load(VENDORS, vendor, "vendor")
+    except registry.UnknownName as exc:
+        raise PayloadError(str(exc)) from None
 
 
 def specific_vendor(payload: Any) -> str | None:

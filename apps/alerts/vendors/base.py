@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from apps.common.severity import rank
+from apps.common.text import one_line
+
 Status = Literal["firing", "resolved"]
 Severity = Literal["critical", "warning", "info"]
 
@@ -54,11 +57,6 @@ class NormalizedAlert:
 
 
 # --- payload access -----------------------------------------------------------------------
-
-
-def one_line(text: str, limit: int = 200) -> str:
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def require_dict(value: Any, where: str) -> dict[str, Any]:
@@ -209,8 +207,7 @@ def normalize_severity(
 
 
 def lower_severity(a: Severity, b: Severity) -> Severity:
-    order = ("info", "warning", "critical")
-    return a if order.index(a) <= order.index(b) else b
+    return min(a, b, key=rank)
 
 
 # --- times --------------------------------------------------------------------------------

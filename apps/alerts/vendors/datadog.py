@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from apps.common.text import one_line
+
 from .base import (
     NormalizedAlert,
     PayloadError,
@@ -19,7 +21,6 @@ from .base import (
     labels_from_tags,
     lower_severity,
     normalize_severity,
-    one_line,
     parse_time,
     require_dict,
     text,

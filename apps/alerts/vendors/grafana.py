@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.common.text import one_line
+
 from .alertmanager import parse_group
 from .base import (
     NormalizedAlert,
@@ -14,7 +16,6 @@ from .base import (
     labels_from_tags,
     normalize_severity,
     now_utc,
-    one_line,
     require_dict,
     require_list,
     string_labels,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.common.text import one_line
+
 from .base import (
     NormalizedAlert,
     PayloadError,
@@ -12,7 +14,6 @@ from .base import (
     first_text,
     id_fingerprint,
     normalize_severity,
-    one_line,
     parse_time,
     require_dict,
     require_text,

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from apps.common.text import one_line
+
 from .base import (
     NormalizedAlert,
     PayloadError,
@@ -19,7 +21,6 @@ from .base import (
     hash_fingerprint,
     normalize_severity,
     now_utc,
-    one_line,
     require_dict,
     require_text,
     text,

@@ -1,0 +1,141 @@
+"""Normalisation: a vendor payload becomes Incoming alerts, ready to compare with what is stored.
+
+resolve_source picks the vendor parser and the source the alerts are stored under, the vendor
+parser reads the payload (apps.alerts.vendors), and to_incoming adds what ingestion compares:
+the group key and the content hash. No database access here: callers that hold a transaction
+prepare a payload before they take SQLite's write lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from apps.alerts import vendors
+from apps.alerts.grouping import GroupingError, group_fields, group_key
+from apps.common.text import one_line
+
+DETECT_SOURCES = {None, "", "cli", "api", "webhook", "auto"}
+CHECKS_SOURCE = "checks"
+GENERIC_VENDOR = "generic"
+
+
+class IngestError(ValueError):
+    """The payload cannot be ingested; the message is one line meant for the sender."""
+
+
+@dataclass
+class Incoming:
+    """One normalised alert, ready to compare with what is stored."""
+
+    fingerprint: str
+    fingerprint_fields: list[str]
+    group_key: str
+    name: str
+    status: str
+    severity: str
+    host: str
+    description: str
+    labels: dict
+    annotations: dict
+    started_at: datetime | None
+    ended_at: datetime | None
+    url: str
+    action: str
+    content_hash: str = ""
+
+
+@dataclass
+class Prepared:
+    """A parsed payload, ready to store: its items (one per fingerprint) and, in payload order,
+    the group key of every alert the vendor parser produced."""
+
+    source: str
+    items: list[Incoming]
+    group_keys: list[str]
+
+
+def resolve_source(payload: Any, source: str | None) -> tuple[str, str]:
+    """Return (vendor to parse with, source to store under)."""
+    if source in DETECT_SOURCES:
+        vendor = vendors.detect(payload)
+        if vendor is None:
+            raise IngestError(
+                "no vendor recognises this payload; post it to /api/alerts/<vendor>/ or use the "
+                "generic format (see docs/alerts.md)"
+            )
+        return vendor, vendor
+    if source == CHECKS_SOURCE:
+        return GENERIC_VENDOR, CHECKS_SOURCE
+    if source in vendors.VENDORS:
+        return str(source), str(source)
+    known = ", ".join([*vendors.vendor_names(), CHECKS_SOURCE])
+    raise IngestError(f"unknown source {source!r}; expected one of: {known}")
+
+
+def parse_payload(payload: Any, vendor: str) -> list[vendors.NormalizedAlert]:
+    """The vendor's alerts of the payload: never an empty list (vendors.parse refuses one)."""
+    try:
+        return vendors.parse(payload, vendor)
+    except vendors.PayloadError as exc:
+        raise IngestError(one_line(exc)) from exc
+
+
+def content_hash(item: Incoming) -> str:
+    """What makes a re-sent alert "identical". Times are left out on purpose: parsers fill
+    a missing start with the time of parsing, and a firing alert is the same alert whatever
+    time a re-send carries; a real change of state changes the status anyway."""
+    doc = [
+        item.name, item.status, item.severity, item.host, item.description, item.labels,
+        item.annotations, item.url, item.action, item.fingerprint_fields, item.group_key,
+    ]  # fmt: skip
+    raw = json.dumps(doc, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def to_incoming(alert: vendors.NormalizedAlert, source: str, fields: list[str]) -> Incoming:
+    """What a vendor parser guarantees is not checked again: a status of firing/resolved, a
+    severity of info/warning/critical, a non-empty name and fingerprint (at most 200
+    characters), string fields and aware times (parse_time, now_utc)."""
+    item = Incoming(
+        fingerprint=alert.fingerprint,
+        fingerprint_fields=list(alert.fingerprint_fields),
+        group_key=group_key(alert, source, fields),
+        name=alert.name[:500],
+        status=alert.status,
+        severity=alert.severity,
+        host=alert.host[:255],
+        description=alert.description,
+        labels=dict(alert.labels),
+        annotations=dict(alert.annotations),
+        started_at=alert.started_at,
+        ended_at=alert.ended_at,
+        url=alert.url[:2000],
+        action=alert.action,
+    )
+    item.content_hash = content_hash(item)
+    return item
+
+
+def prepare(payload: Any, source: str | None) -> tuple[str, list[Incoming]]:
+    prepared = prepare_payload(payload, source)
+    return prepared.source, prepared.items
+
+
+def prepare_payload(payload: Any, source: str | None) -> Prepared:
+    vendor, stored_source = resolve_source(payload, source)
+    parsed = parse_payload(payload, vendor)
+    try:
+        fields = group_fields()
+    except GroupingError as exc:
+        raise IngestError(str(exc)) from exc
+    by_fingerprint: dict[str, Incoming] = {}
+    group_keys = []
+    for alert in parsed:
+        item = to_incoming(alert, stored_source, fields)
+        by_fingerprint[item.fingerprint] = item  # the same alert twice in one body: last wins
+        group_keys.append(item.group_key)
+    return Prepared(stored_source, list(by_fingerprint.values()), group_keys)

@@ -1,0 +1,178 @@
+"""The hand-written SQL of ingestion: multi-row INSERT ... RETURNING writers, and the narrow
+probes that come before the ORM reads.
+
+Speed (the webhook path, issue 4): with the probes, a payload of new alerts in new groups
+builds no model from a read and compiles no ORM query; new rows are written with multi-row
+INSERT ... RETURNING id (insert_new) instead of bulk_create, whose per-field preparation cost
+more than everything else. The stored values are the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+
+from apps.alerts.models import ACTIVE_STATUSES, Alert, AlertEvent, Incident, IncidentEvent
+
+LOOKUP_CHUNK = 500
+EVENT_COLUMNS = {
+    AlertEvent: ("alert_id", "kind", "reason", "trace_id", "created_at"),
+    IncidentEvent: ("incident_id", "from_status", "to_status", "reason", "trace_id", "created_at"),
+}
+# Columns written for a new row; "id" comes back from the database.
+ALERT_INSERT_COLUMNS = (
+    "source", "fingerprint", "fingerprint_fields", "group_key", "name", "status", "severity",
+    "host", "description", "labels", "annotations", "started_at", "ended_at", "content_hash",
+    "url", "group_reason", "incident_id", "created_at", "updated_at",
+)  # fmt: skip
+INCIDENT_INSERT_COLUMNS = (
+    "title", "status", "severity", "group_key", "source", "host", "created_at", "updated_at",
+    "acknowledged_at", "resolved_at",
+)  # fmt: skip
+
+
+def insert_events(model: type[AlertEvent] | type[IncidentEvent], rows: list[tuple]) -> None:
+    """Append event rows with multi-row INSERTs (batched by the backend's parameter limit).
+
+    Events are write-only rows of plain values; bulk_create would prepare every field of
+    every object, which cost more than the rest of a webhook. The last column is a datetime.
+    One statement rather than executemany: psycopg runs executemany as one statement per row.
+    """
+    if not rows:
+        return
+    columns = EVENT_COLUMNS[model]
+    quote = connection.ops.quote_name
+    head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608 - names from the model only
+        quote(model._meta.db_table), ", ".join(quote(column) for column in columns)
+    )
+    row_marks = "({})".format(", ".join(["%s"] * len(columns)))
+    adapt = memoized(connection.ops.adapt_datetimefield_value)
+    batch = max(1, connection.ops.bulk_batch_size(list(columns), rows))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            params = [value for row in chunk for value in (*row[:-1], adapt(row[-1]))]
+            cursor.execute(head + ", ".join([row_marks] * len(chunk)), params)
+
+
+def insert_new(model: type[Alert] | type[Incident], objs: list, columns: tuple[str, ...]) -> None:
+    """INSERT new rows with RETURNING id and set each object's pk, as bulk_create does.
+
+    bulk_create runs every field of every object through the ORM's preparation, which cost
+    more than everything else a webhook does. Here only JSON and datetime columns go through
+    their field's get_db_prep_save (the same conversion bulk_create applies); the other
+    columns are plain strings and ids already. Backends without multi-row RETURNING (SQLite
+    before 3.35) use bulk_create.
+    """
+    if not objs:
+        return
+    db = connections[DEFAULT_DB_ALIAS]  # the real connection: the proxy costs per attribute
+    if not db.features.can_return_rows_from_bulk_insert:
+        model.objects.bulk_create(objs)
+        return
+    fields = [model._meta.get_field(column.removesuffix("_id")) for column in columns]
+    adapters = [column_adapter(field, db) for field in fields]
+    for model_field in fields:
+        if model_field.is_relation:
+            link_saved_parents(objs, model_field)
+    quote = db.ops.quote_name
+    head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608 - names from the model only
+        quote(model._meta.db_table), ", ".join(quote(column) for column in columns)
+    )
+    tail = f" RETURNING {quote(model._meta.pk.column)}"
+    row_marks = "({})".format(", ".join(["%s"] * len(columns)))
+    batch = max(1, db.ops.bulk_batch_size(fields, objs))
+    with db.cursor() as cursor:
+        for start in range(0, len(objs), batch):
+            chunk = objs[start : start + batch]
+            params: list[Any] = []
+            for obj in chunk:
+                for column, adapt in zip(columns, adapters, strict=True):
+                    value = getattr(obj, column)
+                    params.append(value if adapt is None or value is None else adapt(value))
+            cursor.execute(head + ", ".join([row_marks] * len(chunk)) + tail, params)
+            for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = db.alias
+
+
+def link_saved_parents(objs: list, field: Any) -> None:
+    """Copy the pk of a parent saved after it was assigned (a new incident) into the
+    foreign key column, keeping the cached parent object, as bulk_create does."""
+    for obj in objs:
+        if getattr(obj, field.attname) is None and field.is_cached(obj):
+            parent = field.get_cached_value(obj)
+            if parent is not None and parent.pk is None:
+                raise ValueError(f"{field.name} of a new {type(obj).__name__} is not saved yet")
+            if parent is not None:
+                setattr(obj, field.name, parent)
+
+
+def column_adapter(field: Any, db: Any) -> Any:
+    """What turns a non-None value of this field into a query parameter (None: as it is).
+
+    The same backend adapters the fields' get_db_prep_save end in. Datetimes here are
+    always aware (the vendor parsers' and timezone.now()), so the naive-datetime warning
+    does not apply.
+    """
+    kind = field.get_internal_type()
+    if kind == "JSONField":
+        return lambda value: db.ops.adapt_json_value(value, field.encoder)
+    if kind == "DateTimeField":
+        return memoized(db.ops.adapt_datetimefield_value)
+    return None
+
+
+def memoized(adapt: Any) -> Any:
+    """Adapt each distinct value once: most datetimes of a payload are the same "now"."""
+    done: dict[Any, Any] = {}
+
+    def adapt_once(value: Any) -> Any:
+        if value not in done:
+            done[value] = adapt(value)
+        return done[value]
+
+    return adapt_once
+
+
+def new_row(model: type[Alert] | type[Incident], **values: Any) -> Any:
+    """An unsaved instance built the way Django builds a loaded row (positional __init__),
+    which skips the per-keyword work of Model(**kwargs); unnamed fields get their default."""
+    return model(
+        *[
+            values[field.attname] if field.attname in values else field.get_default()
+            for field in model._meta.concrete_fields
+        ]
+    )
+
+
+def stored_fingerprints(source: str, fingerprints: list[str]) -> set[str]:
+    """Which of these fingerprints are stored: one indexed read, no model objects."""
+    quote = connection.ops.quote_name
+    table, fingerprint = quote(Alert._meta.db_table), quote("fingerprint")
+    found: set[str] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(fingerprints), LOOKUP_CHUNK):
+            chunk = fingerprints[start : start + LOOKUP_CHUNK]
+            marks = ", ".join(["%s"] * len(chunk))
+            sql = f"SELECT {fingerprint} FROM {table} WHERE {quote('source')} = %s"  # noqa: S608
+            cursor.execute(f"{sql} AND {fingerprint} IN ({marks})", [source, *chunk])
+            found.update(row[0] for row in cursor.fetchall())
+    return found
+
+
+def any_active_incident(keys: set[str]) -> bool:
+    """Whether an open or acknowledged incident holds one of these group keys."""
+    if not keys:
+        return False
+    quote = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(keys))
+    sql = (
+        f"SELECT 1 FROM {quote(Incident._meta.db_table)} "  # noqa: S608 - names from the model
+        f"WHERE {quote('status')} IN (%s, %s) AND {quote('group_key')} IN ({marks}) LIMIT 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*map(str, ACTIVE_STATUSES), *keys])
+        return cursor.fetchone() is not None
