@@ -16,10 +16,14 @@ from typing import Any
 
 from apps.alerts import vendors
 from apps.alerts.grouping import GroupingError, group_fields, group_key
+from apps.alerts.hosts import resolve_host
 from apps.common.text import one_line
 
 DETECT_SOURCES = {None, "", "cli", "api", "webhook", "auto"}
 CHECKS_SOURCE = "checks"
+AGENT_SOURCE = "agent"  # the hub's own alerts about its agents ("<host> stopped reporting")
+# Sources of this project's own alerts: the generic format, stored under their own name.
+INTERNAL_SOURCES = (CHECKS_SOURCE, AGENT_SOURCE)
 GENERIC_VENDOR = "generic"
 
 
@@ -68,11 +72,11 @@ def resolve_source(payload: Any, source: str | None) -> tuple[str, str]:
                 "generic format (see docs/alerts.md)"
             )
         return vendor, vendor
-    if source == CHECKS_SOURCE:
-        return GENERIC_VENDOR, CHECKS_SOURCE
+    if source in INTERNAL_SOURCES:
+        return GENERIC_VENDOR, str(source)
     if source in vendors.VENDORS:
         return str(source), str(source)
-    known = ", ".join([*vendors.vendor_names(), CHECKS_SOURCE])
+    known = ", ".join([*vendors.vendor_names(), *INTERNAL_SOURCES])
     raise IngestError(f"unknown source {source!r}; expected one of: {known}")
 
 
@@ -99,7 +103,9 @@ def content_hash(item: Incoming) -> str:
 def to_incoming(alert: vendors.NormalizedAlert, source: str, fields: list[str]) -> Incoming:
     """What a vendor parser guarantees is not checked again: a status of firing/resolved, a
     severity of info/warning/critical, a non-empty name and fingerprint (at most 200
-    characters), string fields and aware times (parse_time, now_utc)."""
+    characters), string fields and aware times (parse_time, now_utc). The host is resolved
+    here, once for every vendor (apps.alerts.hosts), before the group key is made from it."""
+    alert.host = resolve_host(alert.host, alert.labels)
     item = Incoming(
         fingerprint=alert.fingerprint,
         fingerprint_fields=list(alert.fingerprint_fields),
@@ -107,7 +113,7 @@ def to_incoming(alert: vendors.NormalizedAlert, source: str, fields: list[str]) 
         name=alert.name[:500],
         status=alert.status,
         severity=alert.severity,
-        host=alert.host[:255],
+        host=alert.host,
         description=alert.description,
         labels=dict(alert.labels),
         annotations=dict(alert.annotations),

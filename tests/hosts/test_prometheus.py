@@ -389,3 +389,50 @@ def test_loopback_timing(prometheus):
         timings.append(time.perf_counter() - started)
         assert result.reason == ""
     assert min(timings) < 1.0, timings  # loose for busy CI machines; ~20-80 ms on loopback
+
+
+@pytest.mark.django_db
+def test_an_alert_about_a_node_exporter_instance_gets_context_from_prometheus(prometheus, settings):
+    """The web-07 case end to end: the webhook, the run, its context node, graded here."""
+    import time as clock
+
+    from django.test import Client
+
+    from apps.common.models import ApiKey
+    from apps.orchestration.models import PipelineDefinition, PipelineRun
+    from apps.orchestration.services import execute_run
+
+    settings.HOST_NAME, settings.HOST_ALIASES = "hub-1", []
+    settings.PROMETHEUS_URL = prometheus.url
+    settings.INGEST_START_RUNS, settings.CELERY_BROKER_URL = True, ""
+    definition = {
+        "version": "1",
+        "nodes": [
+            {"id": "ingest", "type": "ingest", "next": "metrics"},
+            {
+                "id": "metrics",
+                "type": "context",
+                "config": {"include": ["memory", "disk", "uptime"]},
+            },
+        ],
+    }
+    PipelineDefinition.objects.create(name="t", config=definition, match={"source": "generic"})
+    key = ApiKey.create_key("hub", ["ingest"])[1]
+    body = {"name": "DiskFull", "status": "firing", "severity": "critical", "host": "web-07:9100"}
+    response = Client().post(
+        "/api/alerts/generic/", data=json.dumps(body), content_type="application/json",
+        headers={"Authorization": f"Bearer {key}"},
+    )  # fmt: skip
+    (run_id,) = response.json()["runs"]
+    PipelineRun.objects.filter(pk=run_id).update(status="PENDING")
+    started = clock.perf_counter()
+    execute_run(run_id)
+    elapsed = clock.perf_counter() - started
+    output = PipelineRun.objects.get(pk=run_id).stages.get(node_id="metrics").output
+    assert (output["host"], output["source"], output["available"]) == ("web-07", "prometheus", True)
+    assert output["prometheus"]["instance"] == "web-07:9100"
+    memory = output["checks"]["memory"]
+    assert abs(memory["metrics"]["percent"] - psutil.virtual_memory().percent) < 5
+    assert memory["message"].startswith("memory ")  # the memory check's own wording
+    assert output["checks"]["disk"]["status"] in ("ok", "warning", "critical")
+    assert elapsed < 5
