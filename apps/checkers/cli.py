@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from .checks import EXIT_CODES, worst_status
+from .checks import options as checks_options
 
 
 class CheckCommand(BaseCommand):
@@ -25,15 +26,10 @@ class CheckCommand(BaseCommand):
 
 def parse_options(raw: list[str], *, check: str | None = None) -> dict[str, dict[str, str]]:
     """['disk.paths=/,/var'] -> {'disk': {'paths': '/,/var'}}; with `check`, 'key=value' form."""
-    shape = "key=value" if check else "check.key=value"
-    options: dict[str, dict[str, str]] = {}
-    for item in raw:
-        target, sep, value = item.partition("=")
-        name, key = (check, target) if check else target.partition(".")[::2]
-        if not sep or not name or not key.strip():
-            raise CommandError(f"--option must look like {shape}, got {item!r}")
-        options.setdefault(name.strip(), {})[key.strip()] = value.strip()
-    return options
+    try:
+        return checks_options.parse_options(raw, check=check)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def exit_code(statuses: list[str], fail_on: str = "warning") -> int:

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from apps.common.redact import redact_text
 
-from .checks import CHECKS, STATUSES, Check, CheckResult
+from .checks import CHECKS, STATUSES, Check, CheckResult, check_class
 from .checks.base import run_parallel
 from .models import CheckRun
 
@@ -51,7 +51,7 @@ def validate_context_config(config: dict) -> list[str]:
         else:
             if isinstance(include, list) and name not in include:
                 problems.append(f"options given for check '{name}' which is not in include")
-            problems += CHECKS[name].configure(check_options)[1]
+            problems += check_class(name).configure(check_options)[1]
     return problems
 
 
@@ -185,7 +185,7 @@ def _recorded(
 
 
 def _configured(name: str, options: dict[str, Any]) -> Check:
-    check, problems = CHECKS[name].configure(options)
+    check, problems = check_class(name).configure(options)
     if check is None:  # validate_context_config already reported these
         raise CheckerError("; ".join(problems))
     return check

@@ -7,19 +7,20 @@ import time
 import psutil
 import pytest
 
-from apps.checkers.checks import CHECKS, STATUSES, Check
+from apps.checkers.checks import CHECKS, STATUSES, Check, check_class
 from apps.checkers.checks.base import coerce_option, worst_status
 
 
 def make(name: str, **options) -> Check:
-    check, problems = CHECKS[name].configure(options)
+    check, problems = check_class(name).configure(options)
     assert check is not None, problems
     return check
 
 
 def test_registry_names_every_check():
     assert list(CHECKS) == ["cpu", "memory", "swap", "load", "disk", "network", "process", "uptime"]
-    for name, cls in CHECKS.items():
+    for name in CHECKS:
+        cls = check_class(name)
         assert cls.name == name
         assert {"warning", "critical"} <= set(cls.option_names())
 
@@ -289,7 +290,7 @@ def test_settings_supply_list_defaults(settings, fake):
     ],
 )
 def test_bad_options_are_named(name, options, expected):
-    check, problems = CHECKS[name].configure(options)
+    check, problems = check_class(name).configure(options)
     assert check is None
     assert any(expected in problem for problem in problems), problems
 

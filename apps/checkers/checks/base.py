@@ -1,14 +1,25 @@
-"""What every check shares: the result shape, threshold grading and option validation."""
+"""What every check shares: the result shape, threshold grading and option validation.
+
+A check is split in two: `measure()` takes the raw readings on this machine (psutil, sockets)
+and `evaluate(readings)` grades readings against the thresholds. Readings may come from
+elsewhere (an agent's snapshot, Prometheus) and are graded the same way; `run()` is
+`evaluate(measure())`.
+
+This package runs without Django (the agent imports it on servers without Django): settings are
+read only when Django is already loaded and configured, see `setting`.
+"""
 
 import dataclasses
 import math
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self, TypeVar
 
-from django.conf import settings
+from apps.common.text import one_line, shown
 
 STATUSES = ("ok", "warning", "critical", "unknown")
 # Worst wins: critical over unknown over warning.
@@ -22,6 +33,59 @@ def worst_status(statuses: list[str]) -> str:
     return max(statuses, key=STATUS_RANK.__getitem__, default="ok")
 
 
+def setting(name: str, default: Any) -> Any:
+    """A Django setting when Django is loaded and configured, else `default`.
+
+    Never imports Django: a process that did not load it (the agent) gets the class defaults.
+    """
+    conf = sys.modules.get("django.conf")
+    if conf is None:
+        return default
+    settings = conf.settings
+    if not (settings.configured or os.environ.get("DJANGO_SETTINGS_MODULE")):
+        return default
+    return getattr(settings, name, default)
+
+
+def failure_message(name: str, exc: BaseException) -> str:
+    """The one-line message of a check that raised."""
+    detail = " ".join(str(exc).split()) or "no details"
+    return f"{name} check failed: {type(exc).__name__}: {detail}"
+
+
+class ReadingError(Exception):
+    """A reading that evaluate() needs is missing or unusable: the check reports unknown."""
+
+
+def number(readings: Mapping[str, Any], key: str) -> float:
+    """readings[key] as a finite float; ReadingError when it is missing or not a number."""
+    value = readings.get(key)
+    if value is None:
+        raise ReadingError(f"reading '{key}' is missing")
+    try:
+        return _number(value)
+    except ValueError:
+        raise ReadingError(f"reading '{key}' must be a number, got {shown(value)}") from None
+
+
+def optional_number(readings: Mapping[str, Any], key: str) -> float | None:
+    """readings[key] as a finite float, or None when it is missing or not a number."""
+    try:
+        return number(readings, key)
+    except ReadingError:
+        return None
+
+
+def mapping(readings: Mapping[str, Any], key: str, note: str = "") -> Mapping[str, Any]:
+    """readings[key] as an object (a dict of per-path or per-target readings)."""
+    value = readings.get(key)
+    if value is None:
+        raise ReadingError(f"reading '{key}' is missing{note}")
+    if not isinstance(value, Mapping):
+        raise ReadingError(f"reading '{key}' must be an object, got {shown(value)}")
+    return value
+
+
 @dataclass
 class CheckResult:
     status: str  # ok | warning | critical | unknown
@@ -33,8 +97,9 @@ class CheckResult:
 class Check:
     """A check: option fields with defaults, `warning`/`critical` thresholds (None disables).
 
-    Subclasses set `name`, `unit` and `lower_is_worse`, and implement `collect()`.
-    Higher is worse: a threshold is reached when value >= threshold.
+    Subclasses set `name`, `unit` and `lower_is_worse`, and implement `measure()` (readings on
+    this machine; may raise) and `assess(readings)` (the result; raises ReadingError for a
+    missing or bad reading). Higher is worse: a threshold is reached when value >= threshold.
     Lower is worse: a threshold is reached when value < threshold.
     """
 
@@ -45,16 +110,36 @@ class Check:
     warning: float | None = None
     critical: float | None = None
 
-    def collect(self) -> CheckResult:
+    def measure(self) -> dict[str, Any]:
+        """The raw readings on this machine, keyed like the result's metrics."""
         raise NotImplementedError
+
+    def assess(self, readings: Mapping[str, Any]) -> CheckResult:
+        raise NotImplementedError
+
+    def evaluate(self, readings: Mapping[str, Any]) -> CheckResult:
+        """Grade readings taken here or elsewhere; never raises.
+
+        A reading `error` (the measuring side could not measure) is reported as unknown with
+        that message; a missing or bad reading is unknown with a one-line reason.
+        """
+        if not isinstance(readings, Mapping):
+            return CheckResult("unknown", f"{self.name} readings must be an object")
+        if readings.get("error") is not None:
+            return CheckResult("unknown", one_line(readings["error"]))
+        try:
+            return self.assess(readings)
+        except ReadingError as exc:
+            return CheckResult("unknown", f"{self.name} {exc}", dict(readings))
+        except Exception as exc:  # readings of an unexpected shape
+            return CheckResult("unknown", failure_message(self.name, exc), dict(readings))
 
     def run(self) -> CheckResult:
         try:
-            return self.collect()
+            readings = self.measure()
         except Exception as exc:  # a broken check reports unknown and never stops the others
-            detail = " ".join(str(exc).split()) or "no details"
-            message = f"{self.name} check failed: {type(exc).__name__}: {detail}"
-            return CheckResult("unknown", message)
+            return CheckResult("unknown", failure_message(self.name, exc))
+        return self.evaluate(readings)
 
     def grade(self, value: float) -> str:
         for status, threshold in (("critical", self.critical), ("warning", self.warning)):
@@ -102,7 +187,7 @@ class Check:
     @classmethod
     def configure(cls, options: Mapping[str, Any]) -> tuple[Self | None, list[str]]:
         """Build the check from settings defaults and options; return (check, problems)."""
-        values = {**settings.CHECK_THRESHOLDS.get(cls.name, {}), **options}
+        values = {**setting("CHECK_THRESHOLDS", {}).get(cls.name, {}), **options}
         known = {f.name: f for f in dataclasses.fields(cls)}
         kwargs: dict[str, Any] = {}
         problems: list[str] = []

@@ -3,17 +3,26 @@
 import ipaddress
 import socket
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from django.conf import settings
+from apps.common.text import one_line, shown
 
-from apps.common.http import ALWAYS_BLOCKED
-
-from .base import Check, CheckResult, run_parallel
+from .base import Check, CheckResult, mapping, run_parallel, setting
 
 MAX_TARGETS = 50  # one thread each
+
+# The same list as apps.common.http.ALWAYS_BLOCKED (a test keeps them equal): that module needs
+# Django, and this one runs in the agent without it.
+ALWAYS_BLOCKED = [
+    ipaddress.ip_network("169.254.0.0/16"),  # link-local, incl. 169.254.169.254 metadata
+    ipaddress.ip_network("fe80::/10"),
+    ipaddress.ip_network("fd00:ec2::/32"),  # AWS IMDS over IPv6
+    ipaddress.ip_network("100.100.100.200/32"),  # Alibaba metadata
+    ipaddress.ip_network("0.0.0.0/8"),
+]
 
 
 @dataclass(kw_only=True)
@@ -23,6 +32,10 @@ class NetworkCheck(Check):
     With no targets the check sends nothing and reports ok. Link-local and cloud metadata
     addresses are refused like in apps.common.http; private addresses are allowed, since
     checking internal services is the point.
+
+    Readings: `targets`, an object of "host:port" -> `reachable` (bool), `latency_ms`, `error`.
+    The metrics add `reachable`, `total` and `reachable_percent` (graded). Only the host itself
+    can take these readings; without them the check is unknown.
     """
 
     name = "network"
@@ -31,7 +44,7 @@ class NetworkCheck(Check):
 
     warning: float | None = 100.0
     critical: float | None = 50.0
-    targets: list[str] = field(default_factory=lambda: list(settings.CHECK_NETWORK_TARGETS))
+    targets: list[str] = field(default_factory=lambda: list(setting("CHECK_NETWORK_TARGETS", [])))
     timeout_s: float = 2.0
 
     def problems(self) -> list[str]:
@@ -52,19 +65,31 @@ class NetworkCheck(Check):
             )
         return problems
 
-    def collect(self) -> CheckResult:
+    def measure(self) -> dict[str, Any]:
         if not self.targets:
-            return CheckResult("ok", "no targets", {"targets": {}, "reachable": 0, "total": 0})
+            return {"targets": {}}
         tasks = {
             target: partial(probe, *parse_target(target), self.timeout_s) for target in self.targets
         }
         done = run_parallel(tasks, self.timeout_s + 1)
         timed_out = {"reachable": False, "latency_ms": None, "error": "timed out"}
-        probes = {target: done.get(target, timed_out) for target in self.targets}
-        reachable = sum(1 for p in probes.values() if p["reachable"])
+        return {"targets": {target: done.get(target, timed_out) for target in self.targets}}
+
+    def assess(self, readings: Mapping[str, Any]) -> CheckResult:
+        probes = dict(mapping(readings, "targets", " (only the host itself can probe targets)"))
+        if not probes:
+            return CheckResult("ok", "no targets", {"targets": {}, "reachable": 0, "total": 0})
+        for target, found in probes.items():
+            if not isinstance(found, Mapping):
+                probes[target] = {"reachable": False, "latency_ms": None, "error": "no reading"}
+        reachable = sum(1 for p in probes.values() if p.get("reachable") is True)
         percent = round(100 * reachable / len(probes), 1)
         status = self.grade(percent)
-        failed = [f"{t} ({p['error']})" for t, p in probes.items() if not p["reachable"]]
+        failed = [
+            f"{shown(t, 300)} ({one_line(p.get('error') or 'no reading', 500)})"
+            for t, p in probes.items()
+            if p.get("reachable") is not True
+        ]
         message = f"{reachable}/{len(probes)} targets reachable"
         if failed:
             message += f"; unreachable: {', '.join(failed)}"
