@@ -261,7 +261,8 @@ class Ingestion(Changes):
         self.alert_event(alert, "grouped", f"joined incident #{{incident}}: {why}", incident)
 
     def open_incident(self, alert: Alert) -> None:
-        title = f"{alert.name} on {alert.host}" if alert.host else alert.name
+        named = not alert.host or alert.host in alert.name  # "web-07 stopped reporting"
+        title = alert.name if named else f"{alert.name} on {alert.host}"
         incident = new_row(
             Incident, title=title[:500], status=Incident.Status.OPEN, severity=alert.severity,
             group_key=alert.group_key, source=self.source, host=alert.host,
