@@ -1,67 +1,12 @@
-"""Recognise incident kinds: whole words in alert text, and non-ok host checks with numbers."""
+"""Findings: the incident kinds the alerts name and the non-ok host checks show, with numbers."""
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .facts import Facts
+from apps.common.severity import SEVERITIES, rank
 
-# Precedence when two findings are equally severe: what explains the others comes first
-# (an unreachable host explains missing data; a reboot explains a stopped process; memory
-# pressure explains swapping and load).
-KIND_ORDER = (
-    "network",
-    "reboot",
-    "process",
-    "memory",
-    "disk",
-    "inodes",
-    "swap",
-    "cpu",
-    "load",
-    "temperature",
-)
-KIND_LABELS = {
-    "network": "host or network unreachable",
-    "reboot": "host reboot",
-    "process": "process down",
-    "memory": "memory pressure",
-    "disk": "disk space",
-    "inodes": "inode exhaustion",
-    "swap": "swap use",
-    "cpu": "CPU saturation",
-    "load": "high load",
-    "temperature": "hardware temperature",
-}
-_DOWN = r"(down|not running|stopped|dead|crashed|exited|missing|failed|crash ?looping)"
-KIND_PATTERNS = {
-    kind: re.compile(pattern)
-    for kind, pattern in {
-        "network": r"\b(unreachable|packet loss|no route to host|connection refused|"
-        r"connection timed out|network (is )?(down|unreachable)|"
-        r"(host|server|node|instance|target|machine) (is )?down)\b",
-        "reboot": r"\b(reboot|rebooted|rebooting|uptime|kernel panic|unexpected restart|"
-        r"(host|server|system|machine) (was )?restarted)\b",
-        "process": r"\b(process|processes|service|daemon|systemd unit|container)\b.{0,40}\b"
-        + _DOWN
-        + r"\b"
-        r"|\b(process (count|missing|not running)|crash ?looping|procstat)\b",
-        "memory": r"\b(memory|mem|ram|oom|out of memory|oom ?kill(er|ed)?)\b",
-        "disk": r"\b(disk|disks|storage|filesystem|filesystems|file system|no space left|"
-        r"partition|disk space|volume full)\b",
-        "inodes": r"\binodes?\b",
-        "swap": r"\b(swap|swapping|swapped)\b",
-        "cpu": r"\b(cpu|cpus|processor|cpu usage|cpu utili[sz]ation)\b",
-        "load": r"\b(load ?average|load avg|load ?[0-9]{1,2}|system load|high load|"
-        r"load per core)\b",
-        "temperature": r"\b(temperature|thermal|overheat(ing|ed)?)\b",
-    }.items()
-}
-CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-SEPARATORS_RE = re.compile(r"[_\-./:=,;|{}\[\]()\"']+")
-PERCENT_RE = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s?%")
-SEVERITY_RANK = {"ok": 0, "info": 1, "warning": 2, "critical": 3}
-ALERT_SEVERITY = {"critical": "critical", "warning": "warning", "info": "info"}
+from .facts import Facts
+from .kinds import KIND_ORDER, PERCENT_RE, alert_text, kinds_in
 
 
 @dataclass
@@ -74,31 +19,8 @@ class Finding:
     data: dict[str, Any] = field(default_factory=dict)  # numbers the rule pulled out
 
     def raise_to(self, severity: str) -> None:
-        if SEVERITY_RANK.get(severity, 0) > SEVERITY_RANK[self.severity]:
+        if rank(severity, default="ok") > rank(self.severity):
             self.severity = severity
-
-
-def words(text: str) -> str:
-    """'high_memory_load' / 'HighMemoryLoad' -> 'high memory load' so \\b matches real words."""
-    return " ".join(SEPARATORS_RE.sub(" ", CAMEL_RE.sub(" ", text)).lower().split())
-
-
-def alert_text(alert: dict[str, Any]) -> str:
-    parts = [alert.get("name", ""), alert.get("description", "")]
-    for mapping in (alert.get("labels") or {}, alert.get("annotations") or {}):
-        for key in ("alertname", "summary", "description", "message", "title", "check"):
-            value = mapping.get(key)
-            if isinstance(value, str):
-                parts.append(value)
-    return " ".join(parts)[:4000]
-
-
-def kinds_in(text: str) -> list[str]:
-    normalized = words(text)
-    found = [kind for kind, pattern in KIND_PATTERNS.items() if pattern.search(normalized)]
-    if "temperature" in found and "cpu" in found:
-        found.remove("cpu")  # "High CPU Temperature" is about heat, not CPU time
-    return found
 
 
 def _number(value: Any) -> float | None:
@@ -110,10 +32,11 @@ def _number(value: Any) -> float | None:
 def from_alerts(facts: Facts, findings: dict[str, Finding]) -> None:
     for alert in facts.firing_alerts:
         text = alert_text(alert)
+        severity = alert.get("severity", "")
         for kind in kinds_in(text):
             finding = findings.setdefault(kind, Finding(kind))
             finding.alerts.append(alert)
-            finding.raise_to(ALERT_SEVERITY.get(alert.get("severity", ""), "warning"))
+            finding.raise_to(severity if severity in SEVERITIES else "warning")
             # The largest percentage: "threshold of 1% with a value of 28.5%" means 28.5.
             percents = [float(p) for p in PERCENT_RE.findall(text) if float(p) <= 100]
             if percents:
@@ -272,5 +195,5 @@ def detect(facts: Facts) -> list[Finding]:
     from_checks(facts, findings)
     return sorted(
         findings.values(),
-        key=lambda f: (-SEVERITY_RANK[f.severity], KIND_ORDER.index(f.kind)),
+        key=lambda f: (-rank(f.severity), KIND_ORDER.index(f.kind)),
     )
