@@ -6,7 +6,25 @@ from typing import Any
 from apps.common.severity import SEVERITIES, rank
 
 from .facts import Facts
-from .kinds import KIND_ORDER, PERCENT_RE, alert_text, kinds_in
+from .kinds import KIND_ORDER, alert_text, kinds_in, percents_by_kind
+
+# Alerts made from this project's own checks (check_and_alert); labels carry the check name.
+CHECKS_SOURCE = "checks"
+# The kinds each of this project's checks reports on.
+CHECK_KINDS = {
+    "cpu": ("cpu",),
+    "memory": ("memory",),
+    "swap": ("swap",),
+    "load": ("load",),
+    "disk": ("disk", "inodes"),
+    "process": ("process",),
+    "network": ("network",),
+    "uptime": ("reboot",),
+}
+PERCENT_CHECKS = ("cpu", "memory", "swap")  # checks whose metrics carry their figure as percent
+# A kind an alert quotes below this, beside another kind it names without a figure or at a
+# higher one, is mentioned in passing ("disk / 23.0% used, inodes 3.1%" is about disk).
+SIDE_FIGURE_BELOW = 50.0
 
 
 @dataclass
@@ -15,7 +33,7 @@ class Finding:
     severity: str = "info"  # critical | warning | info
     alerts: list[dict[str, Any]] = field(default_factory=list)
     check: dict[str, Any] | None = None  # the non-ok check result behind it, if any
-    alert_percent: float | None = None  # a percentage quoted in the alert text
+    alert_percent: float | None = None  # the percentage the alerts give for this kind
     data: dict[str, Any] = field(default_factory=dict)  # numbers the rule pulled out
 
     def raise_to(self, severity: str) -> None:
@@ -29,18 +47,85 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
+def _check_name(alert: dict[str, Any]) -> str:
+    for mapping in (alert.get("labels") or {}, alert.get("annotations") or {}):
+        value = mapping.get("check")
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _without_side_figures(kinds: list[str], figures: dict[str, float]) -> dict[str, float | None]:
+    """kind -> figure of the kinds an alert is about (see SIDE_FIGURE_BELOW)."""
+    kept: dict[str, float | None] = {}
+    for kind in kinds:
+        figure = figures.get(kind)
+        aside = (
+            figure is not None
+            and figure < SIDE_FIGURE_BELOW
+            and any(
+                other != kind and (figures.get(other) is None or figures[other] > figure)
+                for other in kinds
+            )
+        )
+        if not aside:
+            kept[kind] = figure
+    return kept
+
+
+def alert_figures(alert: dict[str, Any], facts: Facts) -> dict[str, float | None]:
+    """The kinds an alert is about, each with the percentage it gives for that kind (or None).
+
+    An alert from this project's own checks takes its figures from the check's metrics when the
+    context has them, and its kinds from the check; any other alert is read from its text, each
+    figure for its own kind.
+    """
+    text = alert_text(alert)
+    check = _check_name(alert) if alert.get("source") == CHECKS_SOURCE else ""
+    if check in CHECK_KINDS:
+        measured = facts.checks.get(check)
+        measured_figures = check_figures(check, measured["metrics"]) if measured else {}
+        if measured_figures:
+            return dict(measured_figures)
+        kinds = [k for k in kinds_in(text) if k in CHECK_KINDS[check]] or [CHECK_KINDS[check][0]]
+    else:
+        kinds = kinds_in(text)
+    return _without_side_figures(kinds, percents_by_kind(text, kinds))
+
+
 def from_alerts(facts: Facts, findings: dict[str, Finding]) -> None:
     for alert in facts.firing_alerts:
-        text = alert_text(alert)
         severity = alert.get("severity", "")
-        for kind in kinds_in(text):
+        for kind, figure in alert_figures(alert, facts).items():
             finding = findings.setdefault(kind, Finding(kind))
             finding.alerts.append(alert)
             finding.raise_to(severity if severity in SEVERITIES else "warning")
-            # The largest percentage: "threshold of 1% with a value of 28.5%" means 28.5.
-            percents = [float(p) for p in PERCENT_RE.findall(text) if float(p) <= 100]
-            if percents:
-                finding.alert_percent = max(percents + [finding.alert_percent or 0.0])
+            if figure is not None:
+                finding.alert_percent = max(figure, finding.alert_percent or 0.0)
+
+
+def check_figures(name: str, metrics: dict[str, Any]) -> dict[str, float]:
+    """The kinds a check's alert is about with the figure its metrics give for each; {} when
+    the metrics give no percentage (load, process, network and uptime never do)."""
+    if name == "disk":
+        return _disk_figures(disk_paths(metrics))
+    percent = _number(metrics.get("percent")) if name in PERCENT_CHECKS else None
+    return {} if percent is None else {CHECK_KINDS[name][0]: percent}
+
+
+def _disk_figures(mounts: list[dict[str, Any]]) -> dict[str, float]:
+    """Space or inodes of each mount the check flagged (of its worst one when it flags none):
+    the disk check grades a mount on the larger of the two."""
+    flagged = [m for m in mounts if m["status"] in ("warning", "critical")]
+    if not flagged and mounts:
+        flagged = [max(mounts, key=lambda m: max(m["percent"] or 0, m["inodes_percent"] or 0))]
+    figures: dict[str, float] = {}
+    for mount in flagged:
+        space, inodes = mount["percent"], mount["inodes_percent"]
+        kind, value = ("inodes", inodes) if (inodes or 0) > (space or 0) else ("disk", space)
+        if value is not None:
+            figures[kind] = max(value, figures.get(kind, value))
+    return figures
 
 
 def disk_paths(metrics: dict[str, Any]) -> list[dict[str, Any]]:
