@@ -1,6 +1,6 @@
 """Turn the analyse() inputs (ORM rows or dicts) into plain, bounded dicts every provider reads."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
@@ -32,7 +32,6 @@ class Facts:
     checks: dict[str, dict[str, Any]]
     host_info: dict[str, Any]
     payload_host: str = ""
-    notes: list[str] = field(default_factory=list)
 
     @property
     def host(self) -> str:

@@ -7,11 +7,23 @@ when it stopped early.
 import os
 import stat
 import time
+from dataclasses import dataclass
 from typing import Any
 
 MAX_TOP_ENTRIES = 100  # direct entries of the flagged mount we look at
 MAX_ENTRIES_TOTAL = 20000  # stat calls across the whole look
 RECENT_S = 24 * 3600
+
+
+@dataclass
+class Look:
+    """What the rules may do beyond reading their input."""
+
+    allowed: bool  # config "inspect" and the incident is about this machine
+    end: float  # monotonic time by which any look must stop
+
+    def budget(self, cap: float = 0.5) -> float:
+        return max(0.0, min(cap, self.end - time.monotonic()))
 
 
 def _dir_size(path: str, device: int, end: float, budget: list[int]) -> tuple[int, float, bool]:
@@ -44,12 +56,11 @@ def _dir_size(path: str, device: int, end: float, budget: list[int]) -> tuple[in
 def largest_entries(mount: str, *, time_budget_s: float = 0.5, top: int = 3) -> dict[str, Any]:
     """The biggest direct entries of mount (directory sizes summed within the budget).
 
-    Returns {"entries": [{"name", "bytes", "complete", "modified_s_ago"}], "complete",
-    "looked_at", "elapsed_ms"}; entries is empty when the mount cannot be read.
+    Returns {"entries": [{"name", "bytes", "complete", "modified_s_ago"}], "complete"};
+    entries is empty when the mount cannot be read.
     """
-    start = time.monotonic()
-    end = start + max(0.0, time_budget_s)
-    result: dict[str, Any] = {"entries": [], "complete": True, "looked_at": 0, "elapsed_ms": 0.0}
+    end = time.monotonic() + max(0.0, time_budget_s)
+    result: dict[str, Any] = {"entries": [], "complete": True}
     try:
         device = os.stat(mount).st_dev
         with os.scandir(mount) as scan:
@@ -88,8 +99,6 @@ def largest_entries(mount: str, *, time_budget_s: float = 0.5, top: int = 3) -> 
         )
     sized.sort(key=lambda item: item["bytes"], reverse=True)
     result["entries"] = sized[:top]
-    result["looked_at"] = MAX_ENTRIES_TOTAL - budget[0] + len(children)
-    result["elapsed_ms"] = round((time.monotonic() - start) * 1000, 1)
     return result
 
 

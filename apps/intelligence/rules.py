@@ -1,67 +1,30 @@
-"""Recognise incident kinds: whole words in alert text, and non-ok host checks with numbers."""
+"""Findings: the incident kinds the alerts name and the non-ok host checks show, with numbers."""
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .facts import Facts
+from apps.common.severity import SEVERITIES, rank
 
-# Precedence when two findings are equally severe: what explains the others comes first
-# (an unreachable host explains missing data; a reboot explains a stopped process; memory
-# pressure explains swapping and load).
-KIND_ORDER = (
-    "network",
-    "reboot",
-    "process",
-    "memory",
-    "disk",
-    "inodes",
-    "swap",
-    "cpu",
-    "load",
-    "temperature",
-)
-KIND_LABELS = {
-    "network": "host or network unreachable",
-    "reboot": "host reboot",
-    "process": "process down",
-    "memory": "memory pressure",
-    "disk": "disk space",
-    "inodes": "inode exhaustion",
-    "swap": "swap use",
-    "cpu": "CPU saturation",
-    "load": "high load",
-    "temperature": "hardware temperature",
+from .facts import Facts
+from .kinds import KIND_ORDER, alert_text, kinds_in, percents_by_kind
+
+# Alerts made from this project's own checks (check_and_alert); labels carry the check name.
+CHECKS_SOURCE = "checks"
+# The kinds each of this project's checks reports on.
+CHECK_KINDS = {
+    "cpu": ("cpu",),
+    "memory": ("memory",),
+    "swap": ("swap",),
+    "load": ("load",),
+    "disk": ("disk", "inodes"),
+    "process": ("process",),
+    "network": ("network",),
+    "uptime": ("reboot",),
 }
-_DOWN = r"(down|not running|stopped|dead|crashed|exited|missing|failed|crash ?looping)"
-KIND_PATTERNS = {
-    kind: re.compile(pattern)
-    for kind, pattern in {
-        "network": r"\b(unreachable|packet loss|no route to host|connection refused|"
-        r"connection timed out|network (is )?(down|unreachable)|"
-        r"(host|server|node|instance|target|machine) (is )?down)\b",
-        "reboot": r"\b(reboot|rebooted|rebooting|uptime|kernel panic|unexpected restart|"
-        r"(host|server|system|machine) (was )?restarted)\b",
-        "process": r"\b(process|processes|service|daemon|systemd unit|container)\b.{0,40}\b"
-        + _DOWN
-        + r"\b"
-        r"|\b(process (count|missing|not running)|crash ?looping|procstat)\b",
-        "memory": r"\b(memory|mem|ram|oom|out of memory|oom ?kill(er|ed)?)\b",
-        "disk": r"\b(disk|disks|storage|filesystem|filesystems|file system|no space left|"
-        r"partition|disk space|volume full)\b",
-        "inodes": r"\binodes?\b",
-        "swap": r"\b(swap|swapping|swapped)\b",
-        "cpu": r"\b(cpu|cpus|processor|cpu usage|cpu utili[sz]ation)\b",
-        "load": r"\b(load ?average|load avg|load ?[0-9]{1,2}|system load|high load|"
-        r"load per core)\b",
-        "temperature": r"\b(temperature|thermal|overheat(ing|ed)?)\b",
-    }.items()
-}
-CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-SEPARATORS_RE = re.compile(r"[_\-./:=,;|{}\[\]()\"']+")
-PERCENT_RE = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s?%")
-SEVERITY_RANK = {"ok": 0, "info": 1, "warning": 2, "critical": 3}
-ALERT_SEVERITY = {"critical": "critical", "warning": "warning", "info": "info"}
+PERCENT_CHECKS = ("cpu", "memory", "swap")  # checks whose metrics carry their figure as percent
+# A kind an alert quotes below this, beside another kind it names without a figure or at a
+# higher one, is mentioned in passing ("disk / 23.0% used, inodes 3.1%" is about disk).
+SIDE_FIGURE_BELOW = 50.0
 
 
 @dataclass
@@ -70,35 +33,12 @@ class Finding:
     severity: str = "info"  # critical | warning | info
     alerts: list[dict[str, Any]] = field(default_factory=list)
     check: dict[str, Any] | None = None  # the non-ok check result behind it, if any
-    alert_percent: float | None = None  # a percentage quoted in the alert text
+    alert_percent: float | None = None  # the percentage the alerts give for this kind
     data: dict[str, Any] = field(default_factory=dict)  # numbers the rule pulled out
 
     def raise_to(self, severity: str) -> None:
-        if SEVERITY_RANK.get(severity, 0) > SEVERITY_RANK[self.severity]:
+        if rank(severity, default="ok") > rank(self.severity):
             self.severity = severity
-
-
-def words(text: str) -> str:
-    """'high_memory_load' / 'HighMemoryLoad' -> 'high memory load' so \\b matches real words."""
-    return " ".join(SEPARATORS_RE.sub(" ", CAMEL_RE.sub(" ", text)).lower().split())
-
-
-def alert_text(alert: dict[str, Any]) -> str:
-    parts = [alert.get("name", ""), alert.get("description", "")]
-    for mapping in (alert.get("labels") or {}, alert.get("annotations") or {}):
-        for key in ("alertname", "summary", "description", "message", "title", "check"):
-            value = mapping.get(key)
-            if isinstance(value, str):
-                parts.append(value)
-    return " ".join(parts)[:4000]
-
-
-def kinds_in(text: str) -> list[str]:
-    normalized = words(text)
-    found = [kind for kind, pattern in KIND_PATTERNS.items() if pattern.search(normalized)]
-    if "temperature" in found and "cpu" in found:
-        found.remove("cpu")  # "High CPU Temperature" is about heat, not CPU time
-    return found
 
 
 def _number(value: Any) -> float | None:
@@ -107,17 +47,85 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
+def _check_name(alert: dict[str, Any]) -> str:
+    for mapping in (alert.get("labels") or {}, alert.get("annotations") or {}):
+        value = mapping.get("check")
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _without_side_figures(kinds: list[str], figures: dict[str, float]) -> dict[str, float | None]:
+    """kind -> figure of the kinds an alert is about (see SIDE_FIGURE_BELOW)."""
+    kept: dict[str, float | None] = {}
+    for kind in kinds:
+        figure = figures.get(kind)
+        aside = (
+            figure is not None
+            and figure < SIDE_FIGURE_BELOW
+            and any(
+                other != kind and (figures.get(other) is None or figures[other] > figure)
+                for other in kinds
+            )
+        )
+        if not aside:
+            kept[kind] = figure
+    return kept
+
+
+def alert_figures(alert: dict[str, Any], facts: Facts) -> dict[str, float | None]:
+    """The kinds an alert is about, each with the percentage it gives for that kind (or None).
+
+    An alert from this project's own checks takes its figures from the check's metrics when the
+    context has them, and its kinds from the check; any other alert is read from its text, each
+    figure for its own kind.
+    """
+    text = alert_text(alert)
+    check = _check_name(alert) if alert.get("source") == CHECKS_SOURCE else ""
+    if check in CHECK_KINDS:
+        measured = facts.checks.get(check)
+        measured_figures = check_figures(check, measured["metrics"]) if measured else {}
+        if measured_figures:
+            return dict(measured_figures)
+        kinds = [k for k in kinds_in(text) if k in CHECK_KINDS[check]] or [CHECK_KINDS[check][0]]
+    else:
+        kinds = kinds_in(text)
+    return _without_side_figures(kinds, percents_by_kind(text, kinds))
+
+
 def from_alerts(facts: Facts, findings: dict[str, Finding]) -> None:
     for alert in facts.firing_alerts:
-        text = alert_text(alert)
-        for kind in kinds_in(text):
+        severity = alert.get("severity", "")
+        for kind, figure in alert_figures(alert, facts).items():
             finding = findings.setdefault(kind, Finding(kind))
             finding.alerts.append(alert)
-            finding.raise_to(ALERT_SEVERITY.get(alert.get("severity", ""), "warning"))
-            # The largest percentage: "threshold of 1% with a value of 28.5%" means 28.5.
-            percents = [float(p) for p in PERCENT_RE.findall(text) if float(p) <= 100]
-            if percents:
-                finding.alert_percent = max(percents + [finding.alert_percent or 0.0])
+            finding.raise_to(severity if severity in SEVERITIES else "warning")
+            if figure is not None:
+                finding.alert_percent = max(figure, finding.alert_percent or 0.0)
+
+
+def check_figures(name: str, metrics: dict[str, Any]) -> dict[str, float]:
+    """The kinds a check's alert is about with the figure its metrics give for each; {} when
+    the metrics give no percentage (load, process, network and uptime never do)."""
+    if name == "disk":
+        return _disk_figures(disk_paths(metrics))
+    percent = _number(metrics.get("percent")) if name in PERCENT_CHECKS else None
+    return {} if percent is None else {CHECK_KINDS[name][0]: percent}
+
+
+def _disk_figures(mounts: list[dict[str, Any]]) -> dict[str, float]:
+    """Space or inodes of each mount the check flagged (of its worst one when it flags none):
+    the disk check grades a mount on the larger of the two."""
+    flagged = [m for m in mounts if m["status"] in ("warning", "critical")]
+    if not flagged and mounts:
+        flagged = [max(mounts, key=lambda m: max(m["percent"] or 0, m["inodes_percent"] or 0))]
+    figures: dict[str, float] = {}
+    for mount in flagged:
+        space, inodes = mount["percent"], mount["inodes_percent"]
+        kind, value = ("inodes", inodes) if (inodes or 0) > (space or 0) else ("disk", space)
+        if value is not None:
+            figures[kind] = max(value, figures.get(kind, value))
+    return figures
 
 
 def disk_paths(metrics: dict[str, Any]) -> list[dict[str, Any]]:
@@ -272,5 +280,5 @@ def detect(facts: Facts) -> list[Finding]:
     from_checks(facts, findings)
     return sorted(
         findings.values(),
-        key=lambda f: (-SEVERITY_RANK[f.severity], KIND_ORDER.index(f.kind)),
+        key=lambda f: (-rank(f.severity), KIND_ORDER.index(f.kind)),
     )

@@ -6,10 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from apps.common.text import one_line
+
 from .errors import ProviderError
 
-SEVERITIES = ("critical", "warning", "info", "ok")
-PRIORITIES = ("low", "medium", "high", "critical")
 FENCE_RE = re.compile(r"^\s*```[a-zA-Z0-9_-]*\s*\n?(?P<body>.*?)\n?\s*```\s*$", re.S)
 
 
@@ -100,12 +100,7 @@ def _loads(text: str) -> Any:
             return json.loads(stripped[start : end + 1])
         except ValueError:
             pass
-    raise ProviderError(f"answer is not JSON: {_preview(text)}")
-
-
-def _preview(text: str) -> str:
-    flat = " ".join(text.split())
-    return repr(flat[:80] + ("…" if len(flat) > 80 else ""))
+    raise ProviderError(f"answer is not JSON: {one_line(text, 80)!r}")
 
 
 def parse_answer(text: str) -> Answer:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from apps.intelligence.kinds import kinds_in, words
 from apps.intelligence.models import AnalysisRun
-from apps.intelligence.rules import kinds_in, words
 from apps.intelligence.services import analyze
 from tests.intelligence.helpers import context, healthy_context, incident_from_fixture
 

@@ -209,3 +209,14 @@ def test_importing_services_is_cheap():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_local_is_the_analyser_through_the_one_provider_registry():
+    from apps.common.registry import UnknownName
+    from apps.intelligence import analyser
+    from apps.intelligence.providers import PROVIDERS, load
+
+    assert PROVIDERS["local"] == "apps.intelligence.analyser"
+    assert load("local") is analyser
+    with pytest.raises(UnknownName, match=r"unknown intelligence provider 'gpt' \(known: local,"):
+        load("gpt")

@@ -1,6 +1,19 @@
-"""What an LLM provider module returns; shared by openai, anthropic and ollama."""
+"""What providers return: a Result from each, and the Reply of one LLM call."""
 
 from dataclasses import dataclass
+from typing import Any
+
+from apps.common.text import one_line
+
+
+@dataclass
+class Result:
+    """One provider's analysis: the answer fields (summary .. evidence) and what it cost."""
+
+    answer: dict[str, Any]
+    model: str
+    input_tokens: int | None = None
+    output_tokens: int | None = None
 
 
 @dataclass
@@ -8,11 +21,6 @@ class Reply:
     text: str
     input_tokens: int | None = None
     output_tokens: int | None = None
-
-
-def one_line(text: object, limit: int = 200) -> str:
-    flat = " ".join(str(text).split())
-    return flat[:limit] + ("…" if len(flat) > limit else "")
 
 
 def status_error(status: int, detail: object, retry_after: str | None):

@@ -1,11 +1,20 @@
 """Ollama /api/chat through the official SDK (imported on first use)."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 
-from ..errors import ProviderError
-from .base import Reply, one_line, status_error
+from apps.common.text import one_line
 
-NAME = "ollama"
+from ..errors import ProviderError
+from ..facts import Facts
+from . import llm
+from .base import Reply, Result, status_error
+
+if TYPE_CHECKING:
+    from ..config import Options
+
+CACHED = True  # an answer costs money and seconds
 SDK = "ollama"  # imported before the call's timeout is computed: importing it is slow
 
 
@@ -16,6 +25,12 @@ def default_model() -> str:
 def missing_settings() -> str | None:
     # The SDK would silently default to localhost:11434; an explicit host says Ollama is wanted.
     return None if settings.OLLAMA_HOST else "OLLAMA_HOST is not set"
+
+
+def answer(facts: Facts, options: "Options", deadline: float | None) -> Result:
+    return llm.answer(
+        facts, options, deadline, complete=complete, missing=missing_settings(), sdk=SDK
+    )
 
 
 def complete(
@@ -38,9 +53,9 @@ def complete(
     except httpx.TimeoutException:
         raise ProviderError(f"timed out after {timeout_s:.3g} s", timed_out=True) from None
     except (ConnectionError, httpx.TransportError) as exc:
-        raise ProviderError(f"connection failed: {one_line(exc)}", retryable=True) from None
+        raise ProviderError(f"connection failed: {one_line(exc, 200)}", retryable=True) from None
     except (ollama.RequestError, ValueError) as exc:  # a garbled body fails the SDK's parsing
-        raise ProviderError(f"bad response: {type(exc).__name__}: {one_line(exc)}") from None
+        raise ProviderError(f"bad response: {type(exc).__name__}: {one_line(exc, 200)}") from None
     finally:
         client.close()
     message = getattr(response, "message", None)

@@ -1,11 +1,20 @@
 """OpenAI chat completions through the official SDK (imported on first use)."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 
-from ..errors import ProviderError
-from .base import Reply, one_line, status_error
+from apps.common.text import one_line
 
-NAME = "openai"
+from ..errors import ProviderError
+from ..facts import Facts
+from . import llm
+from .base import Reply, Result, status_error
+
+if TYPE_CHECKING:
+    from ..config import Options
+
+CACHED = True  # an answer costs money and seconds
 SDK = "openai"  # imported before the call's timeout is computed: importing it is slow
 
 
@@ -15,6 +24,12 @@ def default_model() -> str:
 
 def missing_settings() -> str | None:
     return None if settings.OPENAI_API_KEY else "OPENAI_API_KEY is not set"
+
+
+def answer(facts: Facts, options: "Options", deadline: float | None) -> Result:
+    return llm.answer(
+        facts, options, deadline, complete=complete, missing=missing_settings(), sdk=SDK
+    )
 
 
 def complete(
@@ -43,9 +58,9 @@ def complete(
             exc.status_code, exc.message, exc.response.headers.get("retry-after")
         ) from None
     except openai.APIConnectionError as exc:
-        raise ProviderError(f"connection failed: {one_line(exc)}", retryable=True) from None
+        raise ProviderError(f"connection failed: {one_line(exc, 200)}", retryable=True) from None
     except (openai.OpenAIError, ValueError) as exc:  # a garbled body the SDK cannot parse
-        raise ProviderError(f"bad response: {type(exc).__name__}: {one_line(exc)}") from None
+        raise ProviderError(f"bad response: {type(exc).__name__}: {one_line(exc, 200)}") from None
     finally:
         client.close()
     usage = getattr(response, "usage", None)

@@ -1,47 +1,22 @@
-"""The local provider: deterministic rules over the incident, its alerts and the host checks.
+"""Per-kind advice of the analyser: each finding turned into a detail for the summary, a
+probable cause and a recommendation with the commands to run.
 
-Fast (pure Python over a few dicts) because it runs in every pipeline; the only I/O is a
-bounded look at this machine (largest entries of a full mount, top processes by RSS) when a
-finding needs it and the incident is about this machine.
+Builders read the check's metrics when there are any and fall back to what the alerts say; the
+only I/O is a bounded look at this machine (host_look) when the Look allows it.
 """
 
 import os
 import shlex
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from .. import host_look
-from ..facts import Facts
-from ..rules import (
-    KIND_LABELS,
-    SEVERITY_RANK,
-    Finding,
-    alert_text,
-    detect,
-    kinds_in,
-    missing_processes,
-    unreachable_targets,
-)
+from . import host_look
+from .facts import Facts
+from .host_look import Look
+from .rules import Finding, missing_processes, unreachable_targets
+from .wording import cap, human_age, human_bytes, pct
 
-NAME = "local"
-MODEL = "rules"
 PRIORITY = {"critical": "critical", "warning": "medium", "info": "low"}
-
-
-def default_model() -> str:
-    return MODEL
-
-
-@dataclass
-class Look:
-    """What the rules may do beyond reading their input."""
-
-    allowed: bool  # config "inspect" and the incident is about this machine
-    end: float  # monotonic time by which any look must stop
-
-    def budget(self, cap: float = 0.5) -> float:
-        return max(0.0, min(cap, self.end - time.monotonic()))
 
 
 @dataclass
@@ -51,33 +26,6 @@ class Part:
     detail: str
     cause: str
     recommendation: dict[str, Any]
-
-
-def human_bytes(value: float | None) -> str:
-    if value is None:
-        return "?"
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(size) < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"
-
-
-def human_age(seconds: int) -> str:
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds / 3600:.1f} h ago"
-    return f"{seconds / 86400:.1f} days ago"
-
-
-def cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def pct(value: Any) -> str:
-    return f"{float(value):.1f}%" if isinstance(value, int | float) else "?%"
 
 
 def _metrics(finding: Finding) -> dict[str, Any]:
@@ -414,215 +362,3 @@ BUILDERS = {
     "reboot": _reboot,
     "temperature": _temperature,
 }
-
-
-def _alert_line(alert: dict[str, Any]) -> str:
-    return (
-        f"alert '{alert['name'][:120]}' ({alert['source'] or 'unknown source'}, "
-        f"{alert['status']}, {alert['severity'] or 'no severity'})"
-    )
-
-
-def _evidence(facts: Facts, findings: list[Finding]) -> list[str]:
-    lines = []
-    if facts.incident:
-        i = facts.incident
-        lines.append(f"incident #{i['id']} '{i['title'][:120]}' is {i['status']} ({i['severity']})")
-    for finding in findings:
-        for alert in finding.alerts[:3]:
-            lines.append(f"{_alert_line(alert)}: its text names {KIND_LABELS[finding.kind]}")
-    if not any(f.alerts for f in findings):
-        lines += [_alert_line(alert) for alert in facts.firing_alerts[:5]]
-    for name, check in facts.checks.items():
-        lines.append(f"check {name}: {check['status']} - {check['message'][:200]}")
-    return lines[:50]
-
-
-def _host_prefix(facts: Facts) -> str:
-    return f"{facts.host}: " if facts.host else ""
-
-
-def _confidence(finding: Finding) -> float:
-    if finding.alerts and finding.check:
-        return 0.9
-    if finding.check:
-        return 0.8
-    return 0.65 if finding.alert_percent is not None else 0.6
-
-
-def _firing_text(facts: Facts) -> str:
-    counts: dict[tuple[str, str], int] = {}
-    for alert in facts.firing_alerts:
-        key = (alert["name"][:80], alert["severity"] or "no severity")
-        counts[key] = counts.get(key, 0) + 1
-    if not counts:
-        return ""
-    shown = ", ".join(
-        f"'{name}'{f' x{n}' if n > 1 else ''} ({severity})"
-        for (name, severity), n in list(counts.items())[:3]
-    )
-    more = f" and {len(counts) - 3} more" if len(counts) > 3 else ""
-    if facts.alerts_total > len(facts.alerts):
-        more += f" (rules read {len(facts.alerts)} of {facts.alerts_total} alerts)"
-    return f" Firing: {shown}{more}."
-
-
-def _runbooks(facts: Facts) -> list[dict[str, Any]]:
-    urls = []
-    for alert in facts.firing_alerts:
-        for mapping in (alert["annotations"], alert["labels"]):
-            url = mapping.get("runbook_url") or mapping.get("runbook")
-            if isinstance(url, str) and url.startswith(("http://", "https://")) and url not in urls:
-                urls.append(url)
-    return [
-        {"title": "Follow the alert's runbook", "detail": url, "priority": "low", "commands": []}
-        for url in urls[:2]
-    ]
-
-
-def _with_findings(facts: Facts, findings: list[Finding], look: Look) -> dict[str, Any]:
-    parts = [BUILDERS[f.kind](f, facts, look) for f in findings]
-    primary = findings[0]
-    labels = ", ".join(KIND_LABELS[f.kind] for f in findings)
-    summary = f"{_host_prefix(facts)}{labels}. {parts[0].detail[0].upper()}{parts[0].detail[1:]}."
-    if len(parts) > 1:
-        summary += " Also: " + "; ".join(p.detail for p in parts[1:6]) + "."
-    summary += _firing_text(facts)
-    if facts.resolved:
-        summary += " The incident itself is resolved, but the host checks above are still not ok."
-    return {
-        "summary": summary,
-        "probable_cause": parts[0].cause,
-        "severity_assessment": primary.severity,
-        "confidence": _confidence(primary),
-        "recommendations": [p.recommendation for p in parts] + _runbooks(facts),
-        "evidence": _evidence(facts, findings),
-    }
-
-
-def _resolved(facts: Facts) -> dict[str, Any]:
-    kinds = sorted({k for a in facts.alerts for k in kinds_in(alert_text(a))})
-    what = f" ({', '.join(KIND_LABELS[k] for k in kinds)})" if kinds else ""
-    title = (
-        f"incident #{facts.incident['id']} '{facts.incident['title'][:120]}'"
-        if facts.incident
-        else "the alerts"
-    )
-    count = f"{len(facts.alerts)} alert{'s' if len(facts.alerts) != 1 else ''}"
-    checks = "no host check is failing" if facts.checks else "no host checks were given"
-    return {
-        "summary": f"{_host_prefix(facts)}{title} is resolved{what}: {count} recovered; {checks}.",
-        "probable_cause": f"The condition cleared{what}; the rules see nothing still wrong.",
-        "severity_assessment": "ok",
-        "confidence": 0.9,
-        "recommendations": [
-            {
-                "title": "Confirm the recovery and note the cause",
-                "detail": "Check that the service is back for its users and record what "
-                "fixed it, so a recurrence is quicker to handle.",
-                "priority": "low",
-                "commands": [],
-            }
-        ],
-        "evidence": _evidence(facts, []) + [f"{count} resolved"],
-    }
-
-
-def _unrecognised(facts: Facts) -> dict[str, Any]:
-    firing = facts.firing_alerts
-    severity = max(
-        [a["severity"] for a in firing if a["severity"] in SEVERITY_RANK]
-        + ([facts.incident["severity"]] if facts.incident else [])
-        + ["info"],
-        key=SEVERITY_RANK.__getitem__,
-    )
-    checks_ok = bool(facts.checks) and all(c["status"] == "ok" for c in facts.checks.values())
-    plural = "s" if len(firing) != 1 else ""
-    where = f"{firing[0]['source'] or 'unknown source'}: '{firing[0]['name'][:120]}'"
-    hint = (
-        f" All {len(facts.checks)} host checks are ok, so the problem is probably in the "
-        "application or a dependency rather than host resources."
-        if checks_ok
-        else ""
-    )
-    return {
-        "summary": f"{_host_prefix(facts)}{len(firing)} firing alert{plural} that no rule "
-        f"recognises.{_firing_text(facts)}{hint}",
-        "probable_cause": "Not determined: the alerts name no resource the rules know (CPU, "
-        "memory, swap, disk, inodes, load, processes, network, reboots).",
-        "severity_assessment": severity,
-        "confidence": 0.3,
-        "recommendations": _runbooks(facts)
-        + [
-            {
-                "title": "Investigate from the alert's source",
-                "detail": f"Open the monitor that fired ({where}) and read its query and "
-                "recent values.",
-                "priority": PRIORITY.get(severity, "low"),
-                "commands": [],
-            }
-        ],
-        "evidence": _evidence(facts, []),
-    }
-
-
-def _quiet(facts: Facts) -> dict[str, Any]:
-    if not facts.checks:
-        return {
-            "summary": f"{_host_prefix(facts)}nothing to analyse: no firing alerts and no "
-            "host check results were given.",
-            "probable_cause": "",
-            "severity_assessment": "info",
-            "confidence": 0.1,
-            "recommendations": [],
-            "evidence": _evidence(facts, []),
-        }
-    unknown = sorted(
-        n for n, c in facts.checks.items() if c["status"] not in ("ok", "warning", "critical")
-    )
-    ok = len(facts.checks) - len(unknown)
-    names = ", ".join(sorted(facts.checks))
-    summary = f"{facts.host or 'The host'} looks healthy: {ok} of {len(facts.checks)} checks ok"
-    summary += f" ({names})"
-    summary += f"; could not check {', '.join(unknown)}." if unknown else "."
-    recommendations = []
-    if unknown:
-        recommendations.append(
-            {
-                "title": f"Fix the check{'s' if len(unknown) > 1 else ''} that could not run: "
-                f"{', '.join(unknown)}",
-                "detail": "; ".join(f"{n}: {facts.checks[n]['message'][:200]}" for n in unknown),
-                "priority": "low",
-                "commands": [],
-            }
-        )
-    return {
-        "summary": summary,
-        "probable_cause": "No problem found.",
-        "severity_assessment": "info" if unknown else "ok",
-        "confidence": 0.7 if unknown else 0.85,
-        "recommendations": recommendations,
-        "evidence": _evidence(facts, []),
-    }
-
-
-def analyze(facts: Facts, *, inspect: bool = True, deadline: float | None = None) -> dict[str, Any]:
-    """The analysis fields of the output (summary .. evidence) for facts."""
-    end = time.monotonic() + 0.5
-    if deadline is not None:
-        end = min(end, deadline)
-    local_name = str(facts.host_info.get("hostname") or "")
-    look = Look(inspect and host_look.is_this_host(facts.host, local_name), end)
-    findings = detect(facts)
-    if facts.resolved:
-        # Alerts that ended say nothing about now; only failing checks still count.
-        findings = [f for f in findings if f.check]
-        for finding in findings:
-            finding.alerts = []
-        if not findings:
-            return _resolved(facts)
-    if findings:
-        return _with_findings(facts, findings, look)
-    if facts.firing_alerts:
-        return _unrecognised(facts)
-    return _quiet(facts)
