@@ -232,7 +232,22 @@ def analyze(facts: Facts, *, inspect: bool = True, deadline: float | None = None
     if deadline is not None:
         end = min(end, deadline)
     local_name = str(facts.host_info.get("hostname") or "")
-    look = Look(inspect and host_look.is_this_host(facts.host, local_name), end)
+    here = facts.measured_here and host_look.is_this_host(facts.host, local_name)
+    look = Look(inspect and here, end)
+    return with_facts_note(facts, _analysis(facts, look))
+
+
+def with_facts_note(facts: Facts, fields: dict[str, Any]) -> dict[str, Any]:
+    """Say so when the context had no facts of the host, rather than analyse without them."""
+    if not facts.no_facts_reason:
+        return fields
+    note = f"No host facts for {facts.host or 'the host'}: {facts.no_facts_reason}."
+    fields["summary"] = f"{fields['summary'].rstrip()} {note}"
+    fields["evidence"] = [*fields["evidence"], note][:50]
+    return fields
+
+
+def _analysis(facts: Facts, look: Look) -> dict[str, Any]:
     findings = detect(facts)
     if facts.resolved:
         # Alerts that ended say nothing about now; only failing checks still count.

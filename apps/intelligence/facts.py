@@ -32,6 +32,15 @@ class Facts:
     checks: dict[str, dict[str, Any]]
     host_info: dict[str, Any]
     payload_host: str = ""
+    # Where the context came from (local, agent, prometheus; "" for a context from before
+    # fleets) and, when no source had facts of the host, why.
+    facts_source: str = ""
+    no_facts_reason: str = ""
+
+    @property
+    def measured_here(self) -> bool:
+        """The checks were measured on this machine (only then may the rules look around)."""
+        return self.facts_source in ("", "local") and not self.no_facts_reason
 
     @property
     def host(self) -> str:
@@ -124,6 +133,11 @@ def gather(
         total = len(rows) if len(rows) < MAX_ALERTS_READ else incident.alerts.count()
     alert_rows = [alert_dict(a) for a in rows if isinstance(a, dict) or hasattr(a, "labels")]
     checks, host_info = _checks(context)
+    source, reason = "", ""
+    if isinstance(context, dict):
+        source = str(context.get("source") or "")
+        if context.get("available") is False:
+            reason = str(context.get("reason") or "no source had facts of the host")[:500]
     payload_host = ""
     if isinstance(payload, dict):
         payload_host = next(
@@ -140,4 +154,6 @@ def gather(
         checks=checks,
         host_info=host_info,
         payload_host=payload_host,
+        facts_source=source,
+        no_facts_reason=reason,
     )

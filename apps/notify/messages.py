@@ -177,6 +177,12 @@ def build_model(ctx: dict[str, Any], kind: str) -> dict[str, Any]:
     ).lower()
     status = _first(incident.get("status"), payload.get("status"), alert.get("status"))
     failing, checks_summary = _failing_checks(ctx["context"])
+    context = ctx["context"] if isinstance(ctx["context"], dict) else {}
+    no_facts = ""
+    if context.get("available") is False:
+        no_facts = f"No host facts for {_first(context.get('host'), host)}: " + _first(
+            context.get("reason"), "no source had facts of the host"
+        )
     return {
         "kind": kind,
         "title": title,
@@ -196,6 +202,7 @@ def build_model(ctx: dict[str, Any], kind: str) -> dict[str, Any]:
         "recommendations": _recommendations(ctx["analysis"]),
         "failing_checks": failing,
         "checks_summary": checks_summary,
+        "no_host_facts": no_facts,
         "alerts_count": len(ctx["alerts"]),
         "alert_names": [_first(a.get("name"), "?") for a in ctx["alerts"][:5]],
         "dedup_key": dedup_key(ctx, title, host),
