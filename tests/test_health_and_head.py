@@ -69,7 +69,7 @@ def test_broker_failure_never_shows_its_password(client, no_broker, settings):
 
 
 def test_a_failure_message_with_a_url_is_redacted():
-    from apps.common.health import one_line
+    from apps.common.health import failure_line as one_line
 
     text = one_line(OSError("cannot reach amqp://ops:hunter2@10.0.0.5:5672// (timed out)"))
     assert "hunter2" not in text and "10.0.0.5" in text and "\n" not in text

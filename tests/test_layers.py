@@ -103,7 +103,7 @@ def test_every_import_follows_the_layers():
         ("apps.alerts.routing", "from apps.orchestration.models import PipelineDefinition"),
         ("apps.alerts.views", "def f():\n    from apps.orchestration.services import create_run"),
         ("apps.common.metrics", "def f():\n    from apps.orchestration.models import PipelineRun"),
-        ("apps.orchestration.nodes.transform", "from apps.orchestration.engine import storable"),
+        ("apps.orchestration.nodes.transform", "from apps.orchestration.engine import Engine"),
         ("apps.orchestration.nodes.transform", "from ..engine import storable"),
         (
             "apps.checkers.management.commands.check_and_alert",

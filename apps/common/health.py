@@ -27,7 +27,7 @@ _checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="healthz")
 _in_flight = threading.BoundedSemaphore(MAX_CHECKS_IN_FLIGHT)
 
 
-def one_line(exc: BaseException, url: str = "") -> str:
+def failure_line(exc: BaseException, url: str = "") -> str:
     """The failure in one line, with any password (in a URL, or taken from `url`) masked."""
     text = " ".join(f"{type(exc).__name__}: {exc}".split())
     for secret in url_secrets(url):
@@ -58,7 +58,7 @@ def database_check() -> str:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # any failure is the answer, not an error of this view
-        return one_line(exc)
+        return failure_line(exc)
     finally:
         database.close()
     return "ok"
@@ -82,7 +82,7 @@ def broker_check(url: str) -> str:
             with Connection(url, connect_timeout=CHECK_TIMEOUT_S) as broker:
                 broker.ensure_connection(max_retries=1, interval_start=0, timeout=CHECK_TIMEOUT_S)
     except Exception as exc:
-        return one_line(exc, url)
+        return failure_line(exc, url)
     return "ok"
 
 

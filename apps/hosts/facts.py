@@ -157,6 +157,7 @@ def graded(
         check, problems = check_class(name).configure((options or {}).get(name, {}))
         if check is None:
             raise CheckerError("; ".join(problems))
+        result: dict[str, Any]
         if readings[name]:
             outcome = check.evaluate(readings[name])
             result = {"status": outcome.status, "message": outcome.message}

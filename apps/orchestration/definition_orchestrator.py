@@ -4,8 +4,9 @@ import uuid
 from typing import Any
 
 from .definition import validate_definition
-from .engine import Engine, storable
+from .engine import Engine
 from .models import PipelineDefinition, PipelineRun, RunStatus
+from .records import storable
 from .spec import Plan, Problem, build_plan
 
 

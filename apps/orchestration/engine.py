@@ -5,56 +5,28 @@ Timeouts are cooperative: a node gets a deadline that its service honours for ev
 (HTTP, LLM, checks), and a node that still overruns it is recorded as timed out.
 """
 
-import json
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
 from apps.common import metrics, templating
 from apps.common.logging import run_context
-from apps.common.redact import redact
 from apps.common.retry import Backoff, sleep_before_retry
 
 from .models import NodeStatus, PipelineRun, RunStatus, StageExecution
 from .nodes import get_handler
 from .nodes.base import NodeContext, NodeFailed
 from .nodes.transform import template_scope
+from .records import Heartbeat, result_dict, storable
 from .spec import Plan
 
 logger = logging.getLogger(__name__)
 
 REUSABLE = {NodeStatus.SUCCEEDED, NodeStatus.SKIPPED}
-
-
-def to_json_value(value: Any) -> Any:
-    """A JSON-safe copy (datetimes and decimals become strings)."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str))
-
-
-def storable(value: Any) -> Any:
-    """Redacted, JSON-safe and capped in size: what goes into a record."""
-    try:
-        size = len(json.dumps(value))
-    except (TypeError, ValueError):  # datetimes, decimals, ...: normalise first
-        value = to_json_value(value)
-        size = len(json.dumps(value))
-    safe = redact(value)
-    if size > settings.PIPELINE_OUTPUT_MAX_BYTES:
-        size = len(json.dumps(safe))
-    if size > settings.PIPELINE_OUTPUT_MAX_BYTES:
-        return {
-            "truncated": True,
-            "size_bytes": size,
-            "preview": json.dumps(safe)[: min(2000, settings.PIPELINE_OUTPUT_MAX_BYTES)],
-        }
-    return safe
 
 
 @dataclass
@@ -72,56 +44,6 @@ class NodeState:
     attempt_log: list = field(default_factory=list)
     record: StageExecution | None = None
     record_values: dict = field(default_factory=dict)
-
-
-class Heartbeat:
-    """Keeps run.heartbeat_at fresh while a run executes, so that a sweep or another worker can
-    tell a live run from one whose worker died. One shared thread serves every run of the
-    process; a run shorter than PIPELINE_HEARTBEAT_S never gets a heartbeat write."""
-
-    _active: dict[int, float] = {}
-    _lock = threading.Lock()
-    _thread: threading.Thread | None = None
-
-    def __init__(self, run: PipelineRun):
-        self.run_id = run.pk
-
-    def __enter__(self) -> "Heartbeat":
-        with Heartbeat._lock:
-            Heartbeat._active[self.run_id] = time.monotonic()
-            if Heartbeat._thread is None or not Heartbeat._thread.is_alive():
-                Heartbeat._thread = threading.Thread(
-                    target=Heartbeat._beat, daemon=True, name="run-heartbeat"
-                )
-                Heartbeat._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        with Heartbeat._lock:
-            Heartbeat._active.pop(self.run_id, None)
-
-    @staticmethod
-    def _beat() -> None:
-        from django.db import connection
-
-        period = settings.PIPELINE_HEARTBEAT_S
-        while True:
-            time.sleep(period)
-            with Heartbeat._lock:
-                due = [
-                    rid
-                    for rid, since in Heartbeat._active.items()
-                    if time.monotonic() - since >= period
-                ]
-            if not due:
-                continue
-            try:
-                PipelineRun.objects.filter(pk__in=due, status=RunStatus.RUNNING).update(
-                    heartbeat_at=timezone.now()
-                )
-            except Exception:
-                logger.exception("heartbeat of runs %s failed", due)
-                connection.close()
 
 
 def ms_since(start: float) -> float:
@@ -399,47 +321,3 @@ def through_disabled(plan: Plan) -> tuple[dict[str, list[str]], set[str]]:
 
 def failure_reason(failed_node: str) -> str:
     return f"not run: the run stopped after required node '{failed_node}' failed"
-
-
-def node_dict(node: Any) -> dict[str, Any]:
-    item = {
-        "id": node.node_id,
-        "type": node.node_type,
-        "status": node.status,
-        "attempts": node.attempts,
-        "duration_ms": node.duration_ms,
-        "output": node.record.output if getattr(node, "record", None) else node.output,
-        "error": node.error or None,
-    }
-    if node.reason:
-        item["reason"] = node.reason
-    return item
-
-
-def result_dict(run: PipelineRun, nodes: list[Any]) -> dict[str, Any]:
-    """The one result shape: CLI --json, the HTTP API and the admin all use it."""
-    result = {
-        "run_id": run.pk,
-        "trace_id": run.trace_id,
-        "status": run.status,
-        "definition": run.definition_name or None,
-        "config_path": run.config_path or None,
-        "definition_version": run.definition_version,
-        "source": run.source,
-        "environment": run.environment,
-        "incident_id": run.incident_id,
-        "started_at": run.started_at.isoformat() if run.started_at else None,
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "duration_ms": run.duration_ms,
-        "error": run.error or None,
-        "nodes": [node_dict(node) for node in nodes],
-    }
-    if run.replay_of_id:
-        result["replay_of"] = run.replay_of_id
-    return result
-
-
-def stored_result(run: PipelineRun) -> dict[str, Any]:
-    """The result of a stored run, from its records."""
-    stages = list(run.stages.all().order_by("position", "id"))
-    return result_dict(run, stages)

@@ -12,9 +12,10 @@ from django.db.models import Case, F, PositiveIntegerField, Q, When
 from django.utils import timezone
 
 from .definition_orchestrator import DefinitionBasedOrchestrator, new_trace_id
-from .engine import Engine, stored_result
+from .engine import Engine
 from .models import FINAL_RUN_STATUSES, PipelineDefinition, PipelineRun, RunStatus
 from .orchestrator import STANDARD_NAME, standard_definition
+from .records import stored_result
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def create_run(
 ) -> PipelineRun:
     """A PENDING run of definition (None: the built-in standard pipeline), to execute later.
 
-    stored_payload: the payload already made storable (engine.storable), when many runs share
+    stored_payload: the payload already made storable (records.storable), when many runs share
     one payload (a webhook that changed many incidents) so it is redacted once, not per run.
     """
     if orchestrator is None:

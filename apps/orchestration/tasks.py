@@ -40,6 +40,6 @@ def resume_run_task(run_id: int) -> str:
 def sweep_runs_task() -> dict:
     from .triggers import silent_hosts_alerted
 
-    result = sweep_runs(requeue=True)
+    result: dict = dict(sweep_runs(requeue=True))
     result["silent_hosts"] = silent_hosts_alerted()
     return result

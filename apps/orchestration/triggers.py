@@ -19,7 +19,7 @@ from django.db import DatabaseError, transaction
 from apps.alerts.services import IngestResult, prepare_payload, store, write_turn
 
 from . import routing
-from .engine import storable
+from .records import storable
 from .services import create_run, dispatch
 
 logger = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from ninja import Query, Router
 from apps.api.auth import EXECUTE, READ
 from apps.api.errors import ApiError, not_found
 from apps.api.schemas import ErrorOut
-from apps.orchestration.engine import result_dict, stored_result
 from apps.orchestration.models import PipelineRun, RunStatus
+from apps.orchestration.records import result_dict, stored_result
 from apps.orchestration.services import RunError, resume_run
 
 router = Router(tags=["runs"])

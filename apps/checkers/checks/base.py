@@ -19,18 +19,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self, TypeVar
 
+from apps.common.severity import rank, worst
 from apps.common.text import one_line, shown
 
 STATUSES = ("ok", "warning", "critical", "unknown")
-# Worst wins: critical over unknown over warning.
-STATUS_RANK = {"ok": 0, "warning": 1, "unknown": 2, "critical": 3}
+# Worst wins, in the project's one order (apps.common.severity): critical, unknown, warning, ok.
+STATUS_RANK = {status: rank(status) for status in ("ok", "warning", "unknown", "critical")}
 EXIT_CODES = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
 
 T = TypeVar("T")
 
 
 def worst_status(statuses: list[str]) -> str:
-    return max(statuses, key=STATUS_RANK.__getitem__, default="ok")
+    return worst(statuses, default="ok")
 
 
 def setting(name: str, default: Any) -> Any:

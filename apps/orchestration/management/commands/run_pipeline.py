@@ -16,9 +16,9 @@ from apps.orchestration.definition_orchestrator import (
     require_active,
 )
 from apps.orchestration.dryrun import dry_run
-from apps.orchestration.engine import stored_result
 from apps.orchestration.models import PipelineDefinition
 from apps.orchestration.orchestrator import PipelineOrchestrator
+from apps.orchestration.records import stored_result
 from apps.orchestration.services import (
     RunError,
     create_run,
