@@ -47,6 +47,16 @@ def _alert(alert: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def checks_text(facts: Facts, checks: dict[str, Any]) -> str:
+    """The host checks, saying whose and from where; or why there are none."""
+    if facts.no_facts_reason:
+        return f"none: no host facts for {facts.host or 'the host'} ({facts.no_facts_reason})"
+    if not checks:
+        return "none were run"
+    where = f" (measured on {facts.host} by {facts.facts_source})" if facts.facts_source else ""
+    return _json(redact(checks)) + where
+
+
 def build(facts: Facts, *, max_alerts: int, max_chars: int) -> tuple[str, str]:
     """(system, user) with secrets redacted; user fits max_chars (alerts, then metrics, go)."""
     incident = facts.incident or {"note": "no stored incident", "host": facts.host}
@@ -62,7 +72,7 @@ def build(facts: Facts, *, max_alerts: int, max_chars: int) -> tuple[str, str]:
             shown=len(alerts),
             total=facts.alerts_total,
             alerts=_json(redact(alerts)) if alerts else "none",
-            checks=_json(redact(checks)) if checks else "none were run",
+            checks=checks_text(facts, checks),
         )
 
     user = render()

@@ -156,3 +156,20 @@ def test_an_old_snapshot_is_not_used(triage, settings):
     context = stage(post_alert(triage, "web-07:9100"), "metrics")
     assert context["available"] is False
     assert "no agent report for web-07 in the last 300 s (the latest is 9" in context["reason"]
+
+
+def test_the_llm_prompt_says_whose_facts_it_has_or_why_none():
+    from apps.intelligence.facts import gather
+    from apps.intelligence.prompt import build
+
+    missing = {"host": "web-07", "available": False, "reason": "PROMETHEUS_URL is not set"}
+    user = build(gather(payload={"host": "web-07"}, context=missing), max_alerts=5, max_chars=9000)[
+        1
+    ]
+    assert "no host facts for web-07 (PROMETHEUS_URL is not set)" in user
+    agent = {
+        "host": "web-07", "available": True, "source": "agent", "host_info": {"os": "Linux"},
+        "checks": {"memory": {"status": "ok", "message": "memory 20% used", "metrics": {}}},
+    }  # fmt: skip
+    user = build(gather(payload={"host": "web-07"}, context=agent), max_alerts=5, max_chars=9000)[1]
+    assert "(measured on web-07 by agent)" in user
