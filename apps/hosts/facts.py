@@ -92,7 +92,7 @@ def from_agent(name: str, include, options) -> dict[str, Any]:
 
     max_age = settings.HOST_SNAPSHOT_MAX_AGE_S
     host = find(name)
-    if host is None or host.snapshot_at is None:
+    if host is None or host.snapshot_at is None or host.last_source != "agent":
         raise Unavailable(f"no agent report for {name} in the last {max_age:g} s")
     age = (timezone.now() - host.snapshot_at).total_seconds()
     if age > max_age:

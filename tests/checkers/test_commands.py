@@ -274,3 +274,16 @@ def test_usage_errors_exit_1_not_argparse_2_which_reads_as_critical():
     )
     assert done.returncode == 1
     assert "invalid choice: 'info'" in done.stderr
+
+
+@pytest.mark.django_db
+def test_check_and_alert_records_this_machine_as_a_host(fake, settings):
+    from apps.hosts.models import Host
+
+    settings.CHECKERS_SKIP = ["cpu", "network", "process", "uptime", "swap", "load", "memory"]
+    settings.INGEST_START_RUNS = False
+    settings.HOST_NAME = "hub-1"
+    fake.disk(95)
+    run("check_and_alert")
+    host = Host.objects.get(name="hub-1")
+    assert (host.last_source, host.statuses) == ("local", {"disk": "critical"})

@@ -8,6 +8,29 @@ from apps.checkers.cli import parse_options
 from apps.checkers.services import CheckerError, run_checks, validate_context_config
 
 
+def record_local_snapshot(report: dict[str, Any]) -> None:
+    """This machine is a host too: `manage.py hosts` lists it with its latest checks."""
+    from django.utils import timezone
+
+    from apps.hosts.services import record_snapshot
+    from apps.hosts.snapshots import Snapshot
+
+    checks = {
+        name: {
+            "status": result["status"],
+            "message": result["message"],
+            "readings": result["metrics"],
+            "duration_ms": result["duration_ms"],
+        }
+        for name, result in report["checks"].items()
+    }
+    info = {
+        k: v for k, v in report["host"].items() if k in ("os", "platform", "uptime_s", "cpu_count")
+    }
+    snapshot = Snapshot(observed_at=timezone.now(), checks=checks, info=info)
+    record_snapshot(settings.HOST_NAME, snapshot, source="local")
+
+
 class Command(BaseCommand):
     help = (
         "Run the host checks and send the results through alert ingestion (source 'checks'): "
@@ -39,7 +62,8 @@ class Command(BaseCommand):
             report = run_checks(options=check_options, trace_id=trace_id)
         except CheckerError as exc:
             raise CommandError(str(exc)) from None
-        payload = check_alerts(report["host"]["hostname"], report["checks"])
+        record_local_snapshot(report)
+        payload = check_alerts(settings.HOST_NAME, report["checks"])
         triggered = None
         if payload["alerts"]:
             try:
