@@ -4,7 +4,8 @@
     {"source": "grafana" | ["grafana", "alertmanager"],
      "severity": ["critical", "warning"],
      "labels": {"team": "db"},              # exact label values
-     "labels_regex": {"instance": "^web-"}}  # re.search on the label value
+     "labels_regex": {"instance": "^web-"},  # re.search on the label value
+     "host": "web-07" | ["web-07", "web-08"]}  # the resolved host (apps.alerts.hosts)
 Active definitions with a non-empty match are tried by priority (lowest first), then name.
 No match means None: the built-in standard pipeline runs.
 """
@@ -17,7 +18,7 @@ from typing import Any
 
 from .models import PipelineDefinition
 
-MATCH_KEYS = ("source", "severity", "labels", "labels_regex")
+MATCH_KEYS = ("source", "severity", "labels", "labels_regex", "host")
 
 
 @dataclass
@@ -35,7 +36,7 @@ def match_problems(match: Any) -> list[str]:
     if not isinstance(match, dict):
         return [f"match must be a JSON object, got {type(match).__name__}"]
     problems = [f"unknown match key {key!r}" for key in match if key not in MATCH_KEYS]
-    for key in ("source", "severity"):
+    for key in ("source", "severity", "host"):
         value = match.get(key)
         if value is not None and not is_text_or_texts(value):
             problems.append(f"match.{key} must be a string or a list of strings")
@@ -63,8 +64,10 @@ def as_list(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def mismatch(match: dict, source: str, severity: str, labels: dict) -> str:
+def mismatch(match: dict, source: str, severity: str, labels: dict, host: str = "") -> str:
     """The first condition of `match` that does not hold, or "" when all hold."""
+    if match.get("host") is not None and host not in as_list(match["host"]):
+        return f"host {host!r} is not in {as_list(match['host'])!r}"
     if match.get("source") is not None and source not in as_list(match["source"]):
         return f"source {source!r} is not {match['source']!r}"
     if match.get("severity") is not None and severity not in as_list(match["severity"]):
@@ -89,19 +92,24 @@ def choose(
     severity: str,
     labels: dict,
     definitions: list[PipelineDefinition] | None = None,
+    host: str = "",
 ) -> Route:
     """The route of one alert; pass `definitions` to route many alerts with one query."""
     candidates = routable_definitions() if definitions is None else definitions
     for definition in candidates:
         if match_problems(definition.match):
             continue
-        if not mismatch(definition.match, source, severity, labels):
+        if not mismatch(definition.match, source, severity, labels, host):
             return Route(definition, f"matched {definition.name} (priority {definition.priority})")
     return Route(None, "no definition matched")
 
 
 def explain(
-    source: str, severity: str, labels: dict, definitions: list[PipelineDefinition]
+    source: str,
+    severity: str,
+    labels: dict,
+    definitions: list[PipelineDefinition],
+    host: str = "",
 ) -> list[tuple[PipelineDefinition, str]]:
     """Each definition with why it did not match ("" for a match), in routing order."""
     lines = []
@@ -110,5 +118,6 @@ def explain(
         if problems:
             lines.append((definition, "match is invalid: " + "; ".join(problems)))
         else:
-            lines.append((definition, mismatch(definition.match, source, severity, labels)))
+            why = mismatch(definition.match, source, severity, labels, host)
+            lines.append((definition, why))
     return lines

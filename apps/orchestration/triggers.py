@@ -80,7 +80,8 @@ def runs_for(
         trigger = result.triggers.get(incident.pk)
         labels = trigger.labels if trigger else {}
         severity = trigger.severity if trigger else incident.severity
-        route = routing.choose(result.source, severity, labels, definitions)
+        host = trigger.host if trigger else incident.host
+        route = routing.choose(result.source, severity, labels, definitions, host)
         try:
             with transaction.atomic():
                 run = create_run(

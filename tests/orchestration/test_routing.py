@@ -72,3 +72,16 @@ def test_invalid_match_is_skipped_and_explained():
     assert routing.match_problems({"severity": 3}) == [
         "match.severity must be a string or a list of strings"
     ]
+
+
+def test_a_match_on_host_uses_the_resolved_name():
+    match = {"host": ["web-07", "web-08"]}
+    assert routing.match_problems(match) == []
+    assert (
+        routing.mismatch(match, "alertmanager", "critical", {"instance": "web-07:9100"}, "web-07")
+        == ""
+    )
+    assert "host 'db-1'" in routing.mismatch(match, "alertmanager", "critical", {}, "db-1")
+    assert routing.match_problems({"host": 7}) == [
+        "match.host must be a string or a list of strings"
+    ]

@@ -41,12 +41,12 @@ class Command(BaseCommand):
         self.stdout.write(f"source: {source}, {len(items)} alert(s), "
                           f"{len(definitions)} definition(s) with a match")  # fmt: skip
         for item in items:
-            route = routing.choose(source, item.severity, item.labels, definitions)
+            route = routing.choose(source, item.severity, item.labels, definitions, item.host)
             style = self.style.SUCCESS if route.definition else self.style.WARNING
             self.stdout.write(f"{self.describe(item).ljust(width)}  ->  {style(route.name)}")
             if verbose:
                 for definition, why in routing.explain(
-                    source, item.severity, item.labels, definitions
+                    source, item.severity, item.labels, definitions, item.host
                 ):
                     verdict = why or self.style.SUCCESS("matches")
                     self.stdout.write(f"    {definition.name} (priority {definition.priority}): "
