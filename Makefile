@@ -51,6 +51,7 @@ bench: install-dev
 	$(PY) bench/bench_dry_run.py
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_distributed.py
+	$(PY) bench/bench_agents.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
