@@ -17,6 +17,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from apps.common.redact import redact, redact_text
 from apps.common.text import shown
 
 TOP_KEYS = {"observed_at", "interval_s", "agent_version", "host", "checks", "labels"}
@@ -129,10 +130,10 @@ def parse_checks(value: Any, known_checks: set[str]) -> dict[str, dict[str, Any]
         duration = result.get("duration_ms", 0)
         if isinstance(duration, bool) or not isinstance(duration, int | float):
             raise SnapshotError(f"checks.{name}.duration_ms must be a number")
-        checks[name] = {
+        checks[name] = {  # redacted before it is stored: agents send what their hosts show
             "status": status,
-            "message": " ".join(message.split())[:MAX_MESSAGE],
-            "readings": result.get("readings") or result.get("metrics") or {},
+            "message": redact_text(" ".join(message.split())[:MAX_MESSAGE]),
+            "readings": redact(result.get("readings") or result.get("metrics") or {}),
             "duration_ms": float(duration),
         }
     return checks

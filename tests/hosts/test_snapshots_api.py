@@ -229,3 +229,12 @@ def test_hosts_command_lists_and_shows(keys):
     out = StringIO()
     call_command("hosts", "list", "--json", stdout=out)
     assert json.loads(out.getvalue())[0]["statuses"]["disk"] == "critical"
+
+
+def test_secrets_in_a_snapshot_are_redacted_before_they_are_stored(keys):
+    body = snapshot()
+    body["checks"]["disk"]["message"] = "disk / 40% used; mounted with password=hunter2secret"
+    body["checks"]["disk"]["readings"]["api_key"] = "sk-live-0123456789abcdef"
+    assert post(keys["ingest"], "web-07", body).status_code == 202
+    stored = json.dumps(Host.objects.get(name="web-07").snapshot)
+    assert "hunter2secret" not in stored and "sk-live-0123456789abcdef" not in stored
