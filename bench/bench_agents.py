@@ -141,11 +141,12 @@ def main() -> None:
     try:
         wait_for(port)
         post_for(args.warmup, port, key, args.hosts, args.clients)
-        cpu_before = workers_cpu(server)
+        cpu_before, client_before = workers_cpu(server), time.process_time()
         started = time.monotonic()
         stats = post_for(args.seconds, port, key, args.hosts, args.clients)
         elapsed = time.monotonic() - started
         cpu = workers_cpu(server) - cpu_before
+        client_cpu = time.process_time() - client_before
     finally:
         server.terminate()
         server.wait(30)
@@ -155,7 +156,8 @@ def main() -> None:
           f"{args.clients} clients, {args.seconds:.0f} s after {args.warmup:.0f} s warm-up; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
     print(f"  {accepted / elapsed:8.0f} snapshots/s accepted ({len(latencies)} requests; "
-          f"server CPU {cpu * 1000 / max(1, len(latencies)):.1f} ms/request; "
+          f"server CPU {cpu * 1000 / max(1, len(latencies)):.1f} ms/request, "
+          f"load generator {client_cpu * 1000 / max(1, len(latencies)):.1f} ms/request; "
           f"p50 {statistics.median(latencies) * 1000:.0f} ms, "
           f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.0f} ms; "
           f"statuses {stats['statuses']})")  # fmt: skip
