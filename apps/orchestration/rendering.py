@@ -93,8 +93,8 @@ def _node_detail(node: dict) -> list[str]:
     kind = node["type"]
     if node["status"] != "SUCCEEDED" and not output:
         return []
-    if kind == "context":
-        return [f"Checks run: {output.get('checks_run', 0)}", *_host_lines(output)]
+    if kind == "context":  # the spec's lines exactly; whose facts: --json and the analysis
+        return [f"Checks run: {output.get('checks_run', 0)}"]
     if kind == "intelligence":
         return [f"Summary: {_short(output.get('summary'))}", _provider_line(output)]
     if kind == "notify":
