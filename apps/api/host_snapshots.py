@@ -20,7 +20,7 @@ from apps.common.logging import run_context
 from apps.hosts.snapshots import SnapshotError, parse_snapshot, valid_host_name
 from apps.orchestration.triggers import snapshot_received
 
-from .webhooks import Rejected, read_json
+from .webhooks import Rejected, busy, read_json
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +41,7 @@ def receive_snapshot(request: HttpRequest, name: str) -> JsonResponse:
         except AuthError as exc:
             return exc.response()
         except Rejected as exc:
-            response = json_error(exc.status, exc.code, exc.message)
-            if exc.status == 405:
-                response["Allow"] = "POST"
-            return response
+            return exc.response()
         except SnapshotError as exc:
             return json_error(400, "invalid_snapshot", str(exc))
         except (IngestError, DataError) as exc:
@@ -52,9 +49,7 @@ def receive_snapshot(request: HttpRequest, name: str) -> JsonResponse:
             return json_error(400, "invalid_snapshot", f"the snapshot cannot be stored: {exc}")
         except (IntegrityError, OperationalError) as exc:
             logger.warning("snapshot of %s could not be written: %s", name, exc)
-            response = json_error(503, "busy", "the database is busy; send the snapshot again")
-            response["Retry-After"] = "1"
-            return response
+            return busy("send the snapshot again")
 
 
 def known_checks() -> set[str]:

@@ -28,6 +28,19 @@ class Rejected(Exception):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
 
+    def response(self) -> JsonResponse:
+        response = json_error(self.status, self.code, self.message)
+        if self.status == 405:
+            response["Allow"] = "POST"
+        return response
+
+
+def busy(what: str) -> JsonResponse:
+    """503 for lock timeouts, deadlocks or a second conflict: the sender should retry."""
+    response = json_error(503, "busy", f"the database is busy; {what}")
+    response["Retry-After"] = "1"
+    return response
+
 
 @csrf_exempt
 def receive(request: HttpRequest, source: str | None = None) -> JsonResponse:
@@ -43,10 +56,7 @@ def receive(request: HttpRequest, source: str | None = None) -> JsonResponse:
         except AuthError as exc:
             return exc.response()
         except Rejected as exc:
-            response = json_error(exc.status, exc.code, exc.message)
-            if exc.status == 405:
-                response["Allow"] = "POST"
-            return response
+            return exc.response()
         except IngestError as exc:
             return json_error(400, "rejected_payload", str(exc))
         except DataError as exc:  # a value the database refuses; the transaction rolled back
@@ -58,11 +68,8 @@ def receive(request: HttpRequest, source: str | None = None) -> JsonResponse:
                 "refuses (too long, or a character it cannot store)",
             )
         except (IntegrityError, OperationalError) as exc:
-            # Lock timeouts, deadlocks or a second conflict: the sender should retry.
             logger.warning("ingest could not write: %s", exc)
-            response = json_error(503, "busy", "the database is busy; retry the webhook")
-            response["Retry-After"] = "1"
-            return response
+            return busy("retry the webhook")
 
 
 def check_source(source: str | None) -> None:
