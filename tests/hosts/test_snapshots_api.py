@@ -238,3 +238,20 @@ def test_secrets_in_a_snapshot_are_redacted_before_they_are_stored(keys):
     assert post(keys["ingest"], "web-07", body).status_code == 202
     stored = json.dumps(Host.objects.get(name="web-07").snapshot)
     assert "hunter2secret" not in stored and "sk-live-0123456789abcdef" not in stored
+
+
+def test_the_admin_shows_hosts_and_lets_aliases_be_edited(keys, admin_client):
+    post(keys["ingest"], "web-07", snapshot("warning", 85.0))
+    host = Host.objects.get(name="web-07")
+    assert admin_client.get("/admin/hosts/host/").status_code == 200
+    page = admin_client.get(f"/admin/hosts/host/{host.pk}/change/")
+    assert page.status_code == 200 and b"web-07" in page.content
+    assert admin_client.get("/admin/hosts/hostsnapshot/").status_code == 200
+    response = admin_client.post(
+        f"/admin/hosts/host/{host.pk}/change/",
+        {"aliases": '["web-07.example.com"]', "labels": "{}"},
+    )
+    assert response.status_code == 302, response.content[:500]
+    from apps.hosts.services import find
+
+    assert find("web-07.example.com").pk == host.pk
