@@ -41,7 +41,10 @@ class Hub:
             total, connect = TIMEOUT
             timeout = httpx.Timeout(total, connect=connect)
             self._client = httpx.Client(headers=self._headers, timeout=timeout)
-        body = json.dumps(snapshot, separators=(",", ":")).encode()
+        # A path or process name that is not UTF-8 (a lone surrogate after decoding) becomes
+        # "?": the hub refuses text no database can store.
+        text = json.dumps(snapshot, separators=(",", ":"), ensure_ascii=False)
+        body = text.encode("utf-8", "replace")
         try:
             response = self._client.post(self.url, content=body)
         except Exception as exc:  # httpx.HTTPError and anything else below it: try again later

@@ -7,6 +7,7 @@ a traceback later, when a row is written.
 """
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -21,38 +22,70 @@ def _no_constant(name: str) -> Any:
     raise JsonInputError(f"{name} is not a JSON value (use a number or null)")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e999: JSON syntax, but no database column can store it
+        raise JsonInputError(f"the number {text[:40]} is too large")
+    return value
+
+
 def loads(text: str) -> Any:
     try:
-        value = json.loads(text, parse_constant=_no_constant)
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
     except RecursionError:
         raise JsonInputError("JSON is nested too deeply") from None
     except JsonInputError:
         raise
     except json.JSONDecodeError as exc:
         raise JsonInputError(str(exc)) from None
-    where = nul_path(value)
+    except ValueError as exc:  # an integer beyond Python's 4300-digit limit
+        raise JsonInputError(f"a number is too large ({str(exc).split(';')[0]})") from None
+    where, what = bad_text_path(value)
     if where is not None:
         where = where if len(where) <= 80 else where[:79] + "…"
-        raise JsonInputError(f"JSON string at {where} contains a NUL character (\\u0000)")
+        raise JsonInputError(f"JSON string at {where} contains {what}")
     return value
+
+
+NUL = "a NUL character (\\u0000)"
+SURROGATE = "a lone surrogate (\\ud800-\\udfff), which is not Unicode text"
+
+
+def text_problem(text: str) -> str:
+    """What in a string no database can store, or ""."""
+    if "\x00" in text:
+        return NUL
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return SURROGATE
+    return ""
 
 
 def nul_path(value: Any) -> str | None:
     """JSON-pointer-like path of the first key or string holding a NUL character, or None."""
+    where, what = bad_text_path(value)
+    return where if what == NUL else None
+
+
+def bad_text_path(value: Any) -> tuple[str | None, str]:
+    """(JSON-pointer-like path, what) of the first key or string holding a NUL character or a
+    lone surrogate, or (None, "")."""
     stack: list[tuple[str, Any]] = [("", value)]
     while stack:  # iterative: the value may be nested as deep as the parser allowed
         path, item = stack.pop()
         if isinstance(item, str):
-            if "\x00" in item:
-                return path or "/"
+            if problem := text_problem(item):
+                return path or "/", problem
         elif isinstance(item, dict):
-            if any("\x00" in key for key in item):
-                return path or "/"
+            for key in item:
+                if problem := text_problem(key):
+                    return path or "/", problem
             # pushed in reverse so the first problem in document order is found first
             stack.extend((f"{path}/{key}", child) for key, child in reversed(item.items()))
         elif isinstance(item, list):
             stack.extend((f"{path}/{i}", child) for i, child in reversed(list(enumerate(item))))
-    return None
+    return None, ""
 
 
 def read_file(path_text: str, what: str = "File") -> Any:

@@ -255,3 +255,44 @@ def test_the_admin_shows_hosts_and_lets_aliases_be_edited(keys, admin_client):
     from apps.hosts.services import find
 
     assert find("web-07.example.com").pk == host.pk
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        (
+            '{"observed_at": "2026-01-01T00:00:00Z", "checks": {}, "interval_s": 1'
+            + "0" * 5000
+            + "}",
+            "number is too large",
+        ),
+        (
+            '{"observed_at": "2026-01-01T00:00:00Z", "checks": {"cpu": {"status": "ok", '
+            '"duration_ms": 1e999}}}',
+            "too large",
+        ),
+        (
+            '{"observed_at": "2026-01-01T00:00:00Z", "checks": {"disk": {"status": "warning", '
+            '"message": "disk /mnt/d\\udcff 95% used"}}}',
+            "lone surrogate",
+        ),
+    ],
+)
+def test_numbers_and_text_no_database_can_store_are_400s(keys, raw, fragment):
+    response = post(keys["ingest"], "web-07", None, raw=raw)
+    assert response.status_code == 400, response.content
+    assert fragment in response.json()["message"]
+    assert Host.objects.count() == 0
+
+
+def test_the_same_refusals_on_the_alert_webhooks(keys):
+    for raw in (
+        '{"name": "x\\ud800", "status": "firing"}',
+        '{"name": "x", "value": 1' + "0" * 5000 + "}",
+    ):
+        response = Client().post(
+            "/api/alerts/", data=raw, content_type="application/json",
+            headers={"Authorization": f"Bearer {keys['ingest']}"},
+        )  # fmt: skip
+        assert response.status_code == 400, response.content
+    assert Alert.objects.count() == 0
