@@ -233,7 +233,9 @@ def wait_for_run(run_id: int, timeout_s: float = 600.0, poll_s: float = 0.2) -> 
         time.sleep(poll_s)
 
 
-def sweep_runs(*, requeue: bool = False, dry_run: bool = False) -> dict[str, list[int]]:
+def sweep_runs(
+    *, requeue: bool = False, dry_run: bool = False, background: bool = True
+) -> dict[str, list[int]]:
     """Mark RUNNING runs whose heartbeat went stale as FAILED; optionally resume them.
 
     Also re-dispatches PENDING runs that waited longer than the stale limit (a lost message).
@@ -270,7 +272,7 @@ def sweep_runs(*, requeue: bool = False, dry_run: bool = False) -> dict[str, lis
             PipelineRun.objects.filter(pk__in=recoverable).update(recoveries=F("recoveries") + 1)
             for run_id in recoverable:
                 _enqueue_resume(run_id)
-            dispatch(waiting)
+            dispatch(waiting, background=background)
     return {
         "failed": failed if not dry_run else [r[0] for r in stuck],
         "requeued": (recoverable if requeue else []),

@@ -228,13 +228,19 @@ def snapshot_received(name: str, snapshot: Any, trace_id: str) -> tuple[Any, lis
     return recorded, triggered
 
 
-def silent_hosts_alerted() -> list[str]:
-    """Open one "<host> stopped reporting" incident per host that went silent (the sweep)."""
+def silent_hosts_alerted(*, background: bool = True) -> list[str]:
+    """Open one "<host> stopped reporting" incident per host that went silent (the sweep).
+
+    background=False (a command from cron, without a broker): the runs execute before this
+    returns, so they are not lost when the process exits."""
     from apps.hosts.services import mark_silent, silent_alert, silent_hosts
 
-    names = []
+    names, run_ids = [], []
     for host in silent_hosts():
         if mark_silent(host):
-            ingest_and_start(silent_alert(host, firing=True), "agent", uuid.uuid4().hex)
+            payload = silent_alert(host, firing=True)
+            triggered = ingest_and_start(payload, "agent", uuid.uuid4().hex, dispatch_runs=False)
+            run_ids += triggered.run_ids
             names.append(host.name)
+    dispatch(run_ids, background=background)
     return names

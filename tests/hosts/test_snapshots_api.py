@@ -296,3 +296,21 @@ def test_the_same_refusals_on_the_alert_webhooks(keys):
         )  # fmt: skip
         assert response.status_code == 400, response.content
     assert Alert.objects.count() == 0
+
+
+def test_sweep_from_cron_without_a_broker_finishes_the_silent_hosts_runs(
+    keys, settings, django_capture_on_commit_callbacks
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from apps.orchestration.models import PipelineRun
+
+    settings.INGEST_START_RUNS, settings.CELERY_BROKER_URL = True, ""
+    post(keys["ingest"], "web-07", snapshot())
+    Host.objects.filter(name="web-07").update(last_seen=timezone.now() - timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("sweep_runs", stdout=StringIO())
+    run = PipelineRun.objects.get(incident__title="web-07 stopped reporting")
+    assert run.status == "COMPLETED"  # ran before the command returned, not in a dying thread

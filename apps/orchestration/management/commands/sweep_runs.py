@@ -21,7 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Only list what would change.")
 
     def handle(self, *args, **options):
-        result = sweep_runs(requeue=options["requeue"], dry_run=options["dry_run"])
+        # background=False: without a broker, runs execute before the command exits.
+        result = sweep_runs(
+            requeue=options["requeue"], dry_run=options["dry_run"], background=False
+        )
         verb = "would fail" if options["dry_run"] else "failed"
         limit = settings.PIPELINE_STALE_AFTER_S
         self.stdout.write(
@@ -37,7 +40,7 @@ class Command(BaseCommand):
             silent = [host.name for host in silent_hosts()]
             self.stdout.write(f"Silent hosts (would page): {len(silent)} {silent or ''}".rstrip())
         else:
-            silent = silent_hosts_alerted()
+            silent = silent_hosts_alerted(background=False)
             self.stdout.write(f"Silent hosts paged: {len(silent)} {silent or ''}".rstrip())
         if result["failed"] and not options["dry_run"]:
             self.stdout.write(self.style.WARNING("Runs whose worker was lost were marked FAILED."))
