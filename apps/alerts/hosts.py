@@ -4,7 +4,7 @@ Vendors name the host in different places: a field of their own (Datadog `host`,
 `hostname`, a New Relic entity name, an Opsgenie entity) or a label (`instance`, `host`, ...).
 The parser passes its vendor field; labels are the fallback, in the order below. The name is
 then cleaned the same way for everyone: `web-07:9100` -> `web-07`, `[2001:db8::7]:9100` ->
-`2001:db8::7`, `web-07.example.com.` -> `web-07.example.com`, `http://web-07:9100/metrics` ->
+`2001:db8::7`, `Web-07.Example.com.` -> `web-07.example.com`, `http://web-07:9100/metrics` ->
 `web-07`. The stored alert, its incident, grouping, routing and messages all use this name.
 """
 
@@ -34,7 +34,7 @@ def host_name(value: Any) -> str:
         name, port = text.split(":")
         if port.isdigit() or not port:
             text = name
-    text = text.rstrip(".").strip()
+    text = text.rstrip(".").strip().lower()  # host names are case-insensitive (RFC 4343)
     return text[:MAX_HOST_LENGTH]
 
 

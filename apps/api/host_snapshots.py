@@ -33,6 +33,7 @@ def receive_snapshot(request: HttpRequest, name: str) -> JsonResponse:
             if request.method != "POST":
                 raise Rejected(405, "method_not_allowed", "send snapshots with POST")
             authenticate(request, "ingest")
+            name = name.lower()  # as alerts name hosts (apps.alerts.hosts)
             if not valid_host_name(name):
                 raise Rejected(400, "invalid_host", f"{name[:100]!r} is not a host name")
             body = read_json(request, settings.HOST_SNAPSHOT_MAX_BYTES, too_large=400)

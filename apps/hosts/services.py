@@ -28,12 +28,13 @@ def is_this_host(name: str) -> bool:
 
 
 def find(name: str) -> Host | None:
-    """The host named `name`, or the one that lists it among its aliases."""
+    """The host named `name`, or the one that lists it among its aliases (any case)."""
+    name = name.lower()
     host = Host.objects.filter(name=name).first()
     if host is not None:
         return host
     for candidate in Host.objects.exclude(aliases=[]).only("name", "aliases"):
-        if name in (candidate.aliases or []):
+        if name in (alias.lower() for alias in candidate.aliases or []):
             return Host.objects.get(pk=candidate.pk)
     return None
 
@@ -53,7 +54,7 @@ def record_snapshot(name: str, snapshot: Snapshot, source: str = Source.AGENT) -
     The path of a known host (thousands of agents a minute) is two plain statements: a SELECT
     of the few columns it needs (FOR UPDATE where the database has it) and one UPDATE; the
     stored snapshot is never read back."""
-    now = timezone.now()
+    name, now = name.lower(), timezone.now()
     fields: dict[str, Any] = {
         "last_seen": now,
         "last_source": source,

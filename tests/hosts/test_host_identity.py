@@ -23,6 +23,8 @@ from apps.alerts.hosts import host_name, resolve_host
         (None, ""),
         (42, ""),
         ("grafana-äöü:80", "grafana-äöü"),
+        ("WEB-07.:9100", "web-07"),
+        ("[2001:DB8::7]:9100", "2001:db8::7"),
     ],
 )
 def test_host_name_drops_port_brackets_scheme_and_trailing_dot(raw, name):
