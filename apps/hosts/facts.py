@@ -94,8 +94,18 @@ def from_agent(name: str, include, options) -> dict[str, Any]:
     host = find(name)
     if host is None or host.snapshot_at is None or host.last_source != "agent":
         raise Unavailable(f"no agent report for {name} in the last {max_age:g} s")
-    age = (timezone.now() - host.snapshot_at).total_seconds()
+    if host.silent_since is not None:
+        since = f"{host.silent_since:%Y-%m-%d %H:%M:%S} UTC"
+        raise Unavailable(f"{host.name} stopped reporting (silent since {since})")
+    now = timezone.now()
+    age = (now - host.snapshot_at).total_seconds()
     if age > max_age:
+        heard = (now - host.last_seen).total_seconds()
+        if heard <= max_age:  # it does report: the snapshot's own time is off
+            raise Unavailable(
+                f"the latest agent snapshot of {host.name} arrived {heard:.0f} s ago but says it "
+                f"was taken {age:.0f} s ago (over {max_age:g} s; is the agent's clock right?)"
+            )
         raise Unavailable(
             f"no agent report for {name} in the last {max_age:g} s (the latest is {age:.0f} s old)"
         )

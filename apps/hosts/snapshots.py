@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from apps.common.redact import redact, redact_text
@@ -22,6 +23,7 @@ from apps.common.text import shown
 
 TOP_KEYS = {"observed_at", "interval_s", "agent_version", "host", "checks", "labels"}
 CHECK_KEYS = {"status", "message", "readings", "metrics", "duration_ms"}
+NUMERIC_HOST_KEYS = {"uptime_s", "cpu_count"}
 HOST_KEYS = {"os", "kernel", "platform", "boot_time", "uptime_s", "cpu_count", "hostname"}
 STATUSES = ("ok", "warning", "critical", "unknown")
 HOSTNAME_RE = re.compile(
@@ -97,8 +99,14 @@ def parse_time(value: Any) -> datetime:
         raise SnapshotError(f"observed_at is not an ISO 8601 time: {shown(value, 60)}") from None
     if moment.tzinfo is None:
         raise SnapshotError("observed_at needs a time zone (e.g. Z or +00:00)")
-    if moment > timezone.now() + FUTURE_SKEW:
+    now = timezone.now()
+    if moment > now + FUTURE_SKEW:
         raise SnapshotError(f"observed_at {value} is in the future (is the agent's clock right?)")
+    oldest = timedelta(days=settings.HOST_SNAPSHOTS_MAX_AGE_DAYS)
+    if moment < now - oldest:
+        raise SnapshotError(
+            f"observed_at {value} is more than {oldest.days} days old (is the agent's clock right?)"
+        )
     return moment
 
 
@@ -152,6 +160,12 @@ def parse_info(value: Any) -> dict[str, Any]:
     for key, item in value.items():
         if item is not None and isinstance(item, dict | list | bool):
             raise SnapshotError(f"host.{key} must be a string or a number")
+        if (
+            key in NUMERIC_HOST_KEYS
+            and item is not None
+            and not (isinstance(item, int | float) and item >= 0)
+        ):
+            raise SnapshotError(f"host.{key} must be a number of 0 or more, got {shown(item, 40)}")
         if isinstance(item, str) and len(item) > 500:
             raise SnapshotError(f"host.{key} is longer than 500 characters")
     return dict(value)

@@ -173,3 +173,24 @@ def test_the_llm_prompt_says_whose_facts_it_has_or_why_none():
     }  # fmt: skip
     user = build(gather(payload={"host": "web-07"}, context=agent), max_alerts=5, max_chars=9000)[1]
     assert "(measured on web-07 by agent)" in user
+
+
+def test_a_silent_host_or_a_wrong_clock_is_said_plainly(triage, settings):
+    from datetime import timedelta
+
+    from apps.hosts.models import Host
+
+    settings.HOST_NAME, settings.HOST_ALIASES = "hub-1", []
+    now = timezone.now()
+    host = Host.objects.create(
+        name="web-07", snapshot={"checks": {}}, snapshot_at=now - timedelta(seconds=400),
+        last_seen=now, last_source="agent",
+    )  # fmt: skip
+    reason = stage(post_alert(triage, "web-07:9100"), "metrics")["reason"]
+    assert "arrived 0 s ago but says it was taken 400 s ago" in reason
+    Host.objects.filter(pk=host.pk).update(silent_since=now, snapshot_at=now)
+    from apps.hosts.facts import host_facts
+
+    again = host_facts("web-07", ["agent"])
+    assert again["available"] is False
+    assert "web-07 stopped reporting (silent since" in again["reason"]
