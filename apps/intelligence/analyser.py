@@ -242,7 +242,7 @@ def with_facts_note(facts: Facts, fields: dict[str, Any]) -> dict[str, Any]:
     if not facts.no_facts_reason:
         return fields
     note = f"No host facts for {facts.host or 'the host'}: {facts.no_facts_reason}."
-    fields["summary"] = f"{fields['summary'].rstrip()} {note}"
+    fields["summary"] = f"{note} {fields['summary'].strip()}"  # first: summaries get cut
     fields["evidence"] = [*fields["evidence"], note][:50]
     return fields
 

@@ -317,3 +317,19 @@ def test_sweep_from_cron_without_a_broker_finishes_the_silent_hosts_runs(
         call_command("sweep_runs", stdout=StringIO())
     run = PipelineRun.objects.get(incident__title="web-07 stopped reporting")
     assert run.status == "COMPLETED"  # ran before the command returned, not in a dying thread
+
+
+def test_hosts_are_listed_worst_first_and_silent_ones_say_so(keys):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    post(keys["ingest"], "a-ok", snapshot("ok"))
+    post(keys["ingest"], "b-bad", snapshot("critical", 97.0))
+    post(keys["ingest"], "c-quiet", snapshot("ok"))
+    Host.objects.filter(name="c-quiet").update(silent_since=timezone.now())
+    out = StringIO()
+    call_command("hosts", stdout=out, no_color=True)
+    names = [line.split()[0] for line in out.getvalue().splitlines()[1:]]
+    assert names == ["c-quiet", "b-bad", "a-ok"]
+    assert "silent" in out.getvalue().splitlines()[1]

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from apps.common.severity import rank
 from apps.hosts.models import Host
 from apps.hosts.services import find
 from apps.hosts.summaries import host_detail, host_summary, with_open_incidents
@@ -45,7 +46,10 @@ class Command(BaseCommand):
 
     def do_list(self, options: dict) -> None:
         hosts = with_open_incidents(list(Host.objects.all()))
-        rows = [host_summary(host) for host in hosts]
+        rows = sorted(  # worst first: silent hosts, then by their worst check, then by name
+            (host_summary(host) for host in hosts),
+            key=lambda row: (not row["silent_since"], -rank(row["worst_status"]), row["name"]),
+        )
         if options["json"]:
             self.stdout.write(json.dumps(rows, indent=2))
             return
@@ -60,7 +64,7 @@ class Command(BaseCommand):
                 row["name"],
                 age_text(row["last_seen_age_s"]) + (" (silent)" if row["silent_since"] else ""),
                 row["last_source"],
-                row["worst_status"],
+                "silent" if row["silent_since"] else row["worst_status"],
                 str(row["open_incidents"]),
             ]
             for row in rows
@@ -69,7 +73,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.MIGRATE_HEADING(self.pad(header, widths)))
         for row in table:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
-            cells[3] = self.status_style(row[3])(cells[3])
+            cells[3] = self.status_style("critical" if row[3] == "silent" else row[3])(cells[3])
             if "(silent)" in row[1]:
                 cells[1] = self.style.ERROR(cells[1])
             self.stdout.write("  ".join(cells).rstrip())
