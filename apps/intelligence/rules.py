@@ -82,6 +82,8 @@ def alert_figures(alert: dict[str, Any], facts: Facts) -> dict[str, float | None
     """
     text = alert_text(alert)
     check = _check_name(alert) if alert.get("source") == CHECKS_SOURCE else ""
+    if check and (alert.get("labels") or {}).get("check_status") == "unknown":
+        return {}  # the check could not measure: that says nothing about the resource
     if check in CHECK_KINDS:
         measured = facts.checks.get(check)
         measured_figures = check_figures(check, measured["metrics"]) if measured else {}

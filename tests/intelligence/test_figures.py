@@ -118,3 +118,15 @@ def test_a_figure_in_passing_does_not_make_a_finding():
     output = analyze(alerts=[_alert("HighLoad: load average 12, cpu 40%")])
     assert output["summary"].startswith("high load.")
     assert "CPU saturation" not in output["summary"]
+
+
+def test_a_check_that_could_not_measure_is_not_read_as_a_failing_resource():
+    from apps.intelligence.facts import gather
+    from apps.intelligence.rules import detect
+
+    alert = {
+        "name": "disk check", "status": "firing", "severity": "warning", "source": "checks",
+        "host": "web-07", "description": "disk /nonexistent: No such file or directory",
+        "labels": {"check": "disk", "check_status": "unknown"}, "annotations": {},
+    }  # fmt: skip
+    assert detect(gather(alerts=[alert])) == []
