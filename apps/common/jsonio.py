@@ -40,6 +40,8 @@ def loads(text: str) -> Any:
         raise JsonInputError(str(exc)) from None
     except ValueError as exc:  # an integer beyond Python's 4300-digit limit
         raise JsonInputError(f"a number is too large ({str(exc).split(';')[0]})") from None
+    if not may_hold_bad_text(text):
+        return value
     where, what = bad_text_path(value)
     if where is not None:
         where = where if len(where) <= 80 else where[:79] + "…"
@@ -49,6 +51,19 @@ def loads(text: str) -> Any:
 
 NUL = "a NUL character (\\u0000)"
 SURROGATE = "a lone surrogate (\\ud800-\\udfff), which is not Unicode text"
+
+
+def may_hold_bad_text(text: str) -> bool:
+    """Whether parsed strings could hold a NUL or a lone surrogate: only through a \\u escape
+    (JSON has no raw control characters) or a lone surrogate already in the text (a command
+    line decoded with surrogateescape). One pass in C instead of a walk of every string."""
+    if "\\u" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def text_problem(text: str) -> str:
