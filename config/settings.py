@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -162,15 +163,13 @@ INCIDENT_GROUP_BY = env_list("INCIDENT_GROUP_BY", "name,host")
 # --- Checkers -------------------------------------------------------------------------------
 CHECKERS_SKIP = env_list("CHECKERS_SKIP", "")
 CHECKERS_TIMEOUT_S = env_float("CHECKERS_TIMEOUT_S", 5.0)
+# CHECK_<NAME>_WARNING / CHECK_<NAME>_CRITICAL for any check (a new check needs no line here).
 CHECK_THRESHOLDS: dict[str, dict[str, float | None]] = {}
-for _check in ("cpu", "memory", "swap", "load", "disk", "network", "process", "uptime"):
-    _overrides = {}
-    for _level in ("warning", "critical"):
-        _var = f"CHECK_{_check.upper()}_{_level.upper()}"
-        if os.environ.get(_var, "").strip():
-            _overrides[_level] = env_optional_float(_var)
-    if _overrides:
-        CHECK_THRESHOLDS[_check] = _overrides
+for _var in sorted(os.environ):
+    _match = re.fullmatch(r"CHECK_([A-Z0-9_]+)_(WARNING|CRITICAL)", _var)
+    if _match and os.environ[_var].strip():
+        _check, _level = _match.group(1).lower(), _match.group(2).lower()
+        CHECK_THRESHOLDS.setdefault(_check, {})[_level] = env_optional_float(_var)
 CHECK_NETWORK_TARGETS = env_list("CHECK_NETWORK_TARGETS", "")
 CHECK_PROCESS_NAMES = env_list("CHECK_PROCESS_NAMES", "")
 CHECK_DISK_PATHS = env_list("CHECK_DISK_PATHS", "/")
