@@ -215,16 +215,18 @@ def snapshot_received(name: str, snapshot: Any, trace_id: str) -> tuple[Any, lis
     and a host that had stopped reporting resolves its "stopped reporting" alert."""
     from apps.hosts.services import record_snapshot, silent_alert
 
-    recorded = record_snapshot(name, snapshot)
-    triggered = []
-    if recorded.changed:
-        payload = check_alerts(name, recorded.changed)
-        if payload["alerts"]:
-            triggered.append(ingest_and_start(payload, "checks", trace_id))
-    if recorded.was_silent:
-        triggered.append(
-            ingest_and_start(silent_alert(recorded.host, firing=False), "agent", trace_id)
-        )
+    # One transaction: a status change is never stored without the alert it makes (else a
+    # failed ingestion would leave the next, identical snapshot "unchanged" and never page).
+    with write_turn(), transaction.atomic():
+        recorded = record_snapshot(name, snapshot)
+        triggered = []
+        if recorded.changed:
+            payload = check_alerts(name, recorded.changed)
+            if payload["alerts"]:
+                triggered.append(ingest_and_start(payload, "checks", trace_id))
+        if recorded.was_silent:
+            back = silent_alert(recorded.host, firing=False)
+            triggered.append(ingest_and_start(back, "agent", trace_id))
     return recorded, triggered
 
 
@@ -237,10 +239,12 @@ def silent_hosts_alerted(*, background: bool = True) -> list[str]:
 
     names, run_ids = [], []
     for host in silent_hosts():
-        if mark_silent(host):
+        with write_turn(), transaction.atomic():  # marked silent only with its alert stored
+            if not mark_silent(host):
+                continue
             payload = silent_alert(host, firing=True)
             triggered = ingest_and_start(payload, "agent", uuid.uuid4().hex, dispatch_runs=False)
-            run_ids += triggered.run_ids
-            names.append(host.name)
+        run_ids += triggered.run_ids
+        names.append(host.name)
     dispatch(run_ids, background=background)
     return names

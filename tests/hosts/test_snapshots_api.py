@@ -333,3 +333,23 @@ def test_hosts_are_listed_worst_first_and_silent_ones_say_so(keys):
     names = [line.split()[0] for line in out.getvalue().splitlines()[1:]]
     assert names == ["c-quiet", "b-bad", "a-ok"]
     assert "silent" in out.getvalue().splitlines()[1]
+
+
+def test_a_status_change_is_not_stored_without_its_alert(keys, monkeypatch):
+    from django.db import OperationalError
+
+    from apps.orchestration import triggers
+
+    post(keys["ingest"], "web-07", snapshot("ok"))
+
+    def busy(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(triggers, "store", busy)
+    response = post(keys["ingest"], "web-07", snapshot("critical", 97.0))
+    assert response.status_code == 503
+    assert Host.objects.get(name="web-07").statuses["disk"] == "ok"  # rolled back with it
+    monkeypatch.undo()
+    response = post(keys["ingest"], "web-07", snapshot("critical", 97.0))
+    assert response.json()["changed"] == ["disk"]  # the retry still pages
+    assert Alert.objects.filter(fingerprint="check:disk:web-07", status="firing").exists()
