@@ -13,7 +13,6 @@ Usage: python bench/bench_agents.py [--seconds 10] [--clients 8] [--hosts 2000]
 """
 
 import argparse
-import http.client
 import json
 import os
 import random
@@ -21,12 +20,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench_ingest import free_port, manage, wait_for, workers_cpu
+from bench_ingest import free_port, manage, post_for, wait_for, workers_cpu
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKS = ("cpu", "memory", "swap", "load", "disk", "network", "process", "uptime")
@@ -59,42 +57,12 @@ def snapshot(host: int, flip: bool) -> bytes:
     return json.dumps(body).encode()
 
 
-def client(port: int, key: str, hosts: int, stop_at: float, stats: dict, lock) -> None:
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
-    rng = random.Random(threading.get_ident())
-    while time.monotonic() < stop_at:
-        host = rng.randrange(hosts)
-        body = snapshot(host, flip=rng.random() < 0.01)
-        started = time.perf_counter()
-        status: int | str
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            connection.request("POST", f"/api/hosts/bench-{host:05d}/snapshots", body, headers)
-            response = connection.getresponse()
-            response.read()
-            status = response.status
-            connection.close()
-        except OSError as exc:
-            status = f"error {exc.__class__.__name__}"
-        elapsed = time.perf_counter() - started
-        with lock:
-            stats["latencies"].append(elapsed)
-            stats["statuses"][status] = stats["statuses"].get(status, 0) + 1
-
-
-def post_for(seconds: float, port: int, key: str, hosts: int, clients: int) -> dict:
-    stats: dict = {"latencies": [], "statuses": {}}
-    lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
-    threads = [
-        threading.Thread(target=client, args=(port, key, hosts, stop_at, stats, lock))
-        for _ in range(clients)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return stats
+def snapshot_requests(hosts: int):
+    """(path, body maker) for a random host; about 1 in 100 snapshots flips a status."""
+    rng = random.Random(1)
+    while True:
+        host, flip = rng.randrange(hosts), rng.random() < 0.01
+        yield f"/api/hosts/bench-{host:05d}/snapshots", lambda h=host, f=flip: snapshot(h, f)
 
 
 def agent_source_cost(env: dict) -> str:
@@ -140,10 +108,11 @@ def main() -> None:
     )  # fmt: skip
     try:
         wait_for(port)
-        post_for(args.warmup, port, key, args.hosts, args.clients)
+        requests = snapshot_requests(args.hosts)
+        post_for(args.warmup, port, key, requests, args.clients)
         cpu_before, client_before = workers_cpu(server), time.process_time()
         started = time.monotonic()
-        stats = post_for(args.seconds, port, key, args.hosts, args.clients)
+        stats = post_for(args.seconds, port, key, requests, args.clients)
         elapsed = time.monotonic() - started
         cpu = workers_cpu(server) - cpu_before
         client_cpu = time.process_time() - client_before

@@ -108,17 +108,23 @@ def count_rows(env: dict, database_url: str) -> dict[str, int]:
     return json.loads(manage(env, "shell", "-c", code).strip().splitlines()[-1])
 
 
-def client(port: int, key: str, batches, stop_at: float, stats: dict, lock) -> None:
+def alert_requests(batches):
+    """(path, body maker) for each batch: the body is built outside the shared lock."""
+    for batch in batches:
+        yield "/api/alerts/alertmanager/", lambda batch=batch: payload(batch)
+
+
+def client(port: int, key: str, requests, stop_at: float, stats: dict, lock) -> None:
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
     while time.monotonic() < stop_at:
         with lock:
-            batch = next(batches)
-        body = payload(batch)
+            path, make_body = next(requests)
+        body = make_body()
         started = time.perf_counter()
         status: int | str
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            connection.request("POST", "/api/alerts/alertmanager/", body, headers)
+            connection.request("POST", path, body, headers)
             response = connection.getresponse()
             response.read()
             status = response.status
@@ -131,13 +137,14 @@ def client(port: int, key: str, batches, stop_at: float, stats: dict, lock) -> N
             stats["statuses"][status] = stats["statuses"].get(status, 0) + 1
 
 
-def post_for(seconds: float, port: int, key: str, batches, clients: int) -> dict:
-    """Post from `clients` threads for `seconds`; latencies and status counts."""
+def post_for(seconds: float, port: int, key: str, requests, clients: int) -> dict:
+    """Post from `clients` threads for `seconds`; latencies and status counts. `requests`
+    yields (path, body maker) pairs; it is shared by the threads."""
     stats: dict = {"latencies": [], "statuses": {}}
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
     threads = [
-        threading.Thread(target=client, args=(port, key, batches, stop_at, stats, lock))
+        threading.Thread(target=client, args=(port, key, requests, stop_at, stats, lock))
         for _ in range(clients)
     ]
     for thread in threads:
@@ -181,7 +188,7 @@ def run_mode(mode: str, args) -> dict:
     )  # fmt: skip
     try:
         wait_for(port)
-        batches = iter(range(1, 10**9))
+        batches = alert_requests(iter(range(1, 10**9)))
         if args.warmup > 0:
             post_for(args.warmup, port, key, batches, args.clients)
         before = count_rows(env, database_url)
