@@ -53,9 +53,9 @@ def version_diff(versions: dict[int, Any], old: int, new: int) -> list[tuple[str
     def lines(version: int) -> list[str]:
         return json.dumps(versions[version], indent=2, sort_keys=True).splitlines()
 
-    kinds = {"+": "add", "-": "del", "@": "hunk"}
+    kinds = {"+": "add", "-": "del", "@": "hunk", "+++": "hunk", "---": "hunk"}
     return [
-        (kinds.get(line[:1], ""), line)
+        (kinds.get(line[:3]) or kinds.get(line[:1], ""), line)
         for line in difflib.unified_diff(
             lines(old), lines(new), f"v{old}", f"v{new}", lineterm="", n=3
         )
