@@ -73,8 +73,7 @@ def change_status(
             raise ActionError(f"incident {incident_id} does not exist", "not_found")
         if incident.status not in ALLOWED_FROM[to_status]:
             raise ActionError(
-                f"incident {incident_id} is {incident.status}; it cannot be "
-                f"{VERBS[to_status]}",
+                f"incident {incident_id} is {incident.status}; it cannot be {VERBS[to_status]}",
                 "conflict",
             )
         return apply_status(incident, incident.status, to_status, actor, reason)

@@ -81,7 +81,9 @@ def worst_first() -> list[Any]:
         output_field=IntegerField(),
     )
     status = Case(
-        When(status=Incident.Status.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()
+        When(status=Incident.Status.OPEN, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
     )
     return [severity, status, "-created_at", "-id"]
 
@@ -108,9 +110,7 @@ def incident_page(filters: IncidentFilters, *, limit: int = 200, offset: int = 0
         )
         .order_by(*worst_first())[offset : offset + limit]
     )
-    counts = dict(
-        filters.queryset().order_by().values_list("severity").annotate(n=Count("id"))
-    )
+    counts = dict(filters.queryset().order_by().values_list("severity").annotate(n=Count("id")))
     summaries = dict(
         AnalysisRun.objects.filter(pk__in=[i.analysis_id for i in page if i.analysis_id])
         .order_by()
@@ -120,10 +120,21 @@ def incident_page(filters: IncidentFilters, *, limit: int = 200, offset: int = 0
         d.pk: d
         for d in Delivery.objects.filter(pk__in=[i.delivery_id for i in page if i.delivery_id])
         .order_by()
-        .only("id", "driver", "destination", "status", "response_code", "attempts", "created_at",
-              "last_error", "kind")  # fmt: skip
+        .only(
+            "id",
+            "driver",
+            "destination",
+            "status",
+            "response_code",
+            "attempts",
+            "created_at",
+            "last_error",
+            "kind",
+        )  # fmt: skip
     }
-    rows = [incident_row(i, summaries.get(i.analysis_id), deliveries.get(i.delivery_id)) for i in page]
+    rows = [
+        incident_row(i, summaries.get(i.analysis_id), deliveries.get(i.delivery_id)) for i in page
+    ]
     by_severity = {name: counts.get(name, 0) for name in reversed(SEVERITIES)}
     return IncidentPage(rows, sum(counts.values()), by_severity)
 
@@ -171,4 +182,3 @@ def active_counts() -> dict[str, int]:
         .annotate(n=Count("id"))
     )
     return {name: counts.get(name, 0) for name in reversed(SEVERITIES)}
-

@@ -52,7 +52,8 @@ api = IncidentApi(
     title="Incident pipeline API",
     version="1",
     description=(
-        "Incidents, pipeline definitions and runs. Send an API key as `Authorization: Bearer <key>`; "
+        "Incidents, pipeline definitions and runs. "
+        "Send an API key as `Authorization: Bearer <key>`; "
         "GET needs the `read` scope, changes need `write`, running needs `execute`. "
         'Every error is JSON `{"code", "message"}`.'
     ),

@@ -175,7 +175,11 @@ def _svg_node(plan: Plan, box: Box, status: str = "") -> str:
         fill = STATUS_FILLS.get(status, "#ffffff")
     dash = ' stroke-dasharray="5,3"' if not node.required else ""
     tooltip = "\n".join(
-        [f"{node.id} [{node.type}]", *([status] if status else []), *_node_settings(plan, box.node_id)]
+        [
+            f"{node.id} [{node.type}]",
+            *([status] if status else []),
+            *_node_settings(plan, box.node_id),
+        ]
     )
     cx = box.x + BOX_W // 2
     return (

@@ -212,8 +212,7 @@ def timeline(
             "at": iso(event.created_at),
             "kind": "status",
             "status": event.to_status,
-            "text": event.reason
-            or f"{event.from_status or 'new'} -> {event.to_status}",
+            "text": event.reason or f"{event.from_status or 'new'} -> {event.to_status}",
             "actor": f"{event.actor} ({event.via})" if event.actor or event.via else "",
             "ref": event.pk,
         }

@@ -82,7 +82,10 @@ def test_a_status_changed_in_the_admin_is_recorded_like_any_other(settings):
     target.refresh_from_db()
     assert target.status == "acknowledged" and target.acknowledged_at is not None
     event = IncidentEvent.objects.get(incident=target, via="admin")
-    assert (event.actor, event.reason) == ("root", "acknowledged by root (admin): seen in the admin")
+    assert (event.actor, event.reason) == (
+        "root",
+        "acknowledged by root (admin): seen in the admin",
+    )
 
 
 def run_command(*args: str) -> str:
@@ -99,7 +102,9 @@ def test_incidents_command_lists_worst_first_and_acts():
     assert "2 of 2 shown (1 critical, 1 warning)" in listing
     data = json.loads(run_command("incidents", "--host", "web-1", "--json"))
     assert [row["id"] for row in data["items"]] == [warn.pk]
-    assert "acknowledged by ops (cli)" in run_command("incidents", "ack", str(crit.pk), "--by", "ops")
+    assert "acknowledged by ops (cli)" in run_command(
+        "incidents", "ack", str(crit.pk), "--by", "ops"
+    )
     with pytest.raises(CommandError, match="needs --comment"):
         run_command("incidents", "resolve", str(crit.pk))
     run_command("incidents", "resolve", str(crit.pk), "--comment", "freed space", "--by", "ops")

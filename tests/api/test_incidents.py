@@ -10,7 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 def incident(name: str = "DiskFull", host: str = "db-07", severity: str = "critical"):
-    return ingest({"alerts": [{"name": name, "host": host, "severity": severity}]}, "generic").incident
+    return ingest(
+        {"alerts": [{"name": name, "host": host, "severity": severity}]}, "generic"
+    ).incident
 
 
 def test_list_is_worst_first_with_counts_and_filters(make_client):

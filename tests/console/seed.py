@@ -6,12 +6,18 @@ from datetime import timedelta
 from django.utils import timezone
 
 from apps.alerts.models import Alert, AlertEvent, Incident, IncidentEvent
+from apps.hosts.models import Host
 from apps.intelligence.models import AnalysisRun
 from apps.notify.models import Delivery
 from apps.orchestration.models import PipelineDefinition, PipelineRun, StageExecution
 
 SEVERITIES = ("critical", "warning", "info")
-NODES = (("ingest", "ingest"), ("check", "context"), ("analyze", "intelligence"), ("notify", "notify"))
+NODES = (
+    ("ingest", "ingest"),
+    ("check", "context"),
+    ("analyze", "intelligence"),
+    ("notify", "notify"),
+)
 CONFIG = {
     "version": "1",
     "nodes": [
@@ -31,7 +37,9 @@ def seed(incidents: int, runs: int, *, active_every: int = 10, batch: int = 5000
     rows = []
     for i in range(incidents):
         active = i % active_every == 0
-        status = ("open" if i % (2 * active_every) == 0 else "acknowledged") if active else "resolved"
+        status = (
+            ("open" if i % (2 * active_every) == 0 else "acknowledged") if active else "resolved"
+        )
         created = now - timedelta(minutes=incidents - i)
         rows.append(
             Incident(
@@ -100,4 +108,12 @@ def seed(incidents: int, runs: int, *, active_every: int = 10, batch: int = 5000
         ],
         batch_size=batch,
     )  # fmt: skip
+    Host.objects.bulk_create(
+        [
+            Host(name=f"host-{n}", statuses={"cpu": "ok", "disk": "warning"})
+            for n in range(min(incidents, 500))
+        ],
+        batch_size=batch,
+        ignore_conflicts=True,
+    )
     return ids

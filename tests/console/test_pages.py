@@ -159,9 +159,7 @@ def test_definition_versions_diff_and_dry_run_of_a_stored_incident(viewer):
     assert "the payload is not JSON" in bad.content.decode()
 
 
-def test_page_queries_stay_bounded_however_much_is_stored(
-    viewer, django_assert_max_num_queries
-):
+def test_page_queries_stay_bounded_however_much_is_stored(viewer, django_assert_max_num_queries):
     ids = seed(60, 300, active_every=2)
     client = client_for(viewer)
     client.get("/")  # the session and permission caches are warm from here on

@@ -25,7 +25,9 @@ class ActionIn(Schema):
 
 
 def get_incident(incident_id: int) -> Incident:
-    incident = Incident.objects.filter(pk=incident_id).first() if 0 < incident_id <= MAX_ID else None
+    incident = (
+        Incident.objects.filter(pk=incident_id).first() if 0 < incident_id <= MAX_ID else None
+    )
     if incident is None:
         raise not_found("incident", incident_id)
     return incident

@@ -50,6 +50,7 @@ def versions_of(definition: PipelineDefinition) -> dict[int, Any]:
 
 def version_diff(versions: dict[int, Any], old: int, new: int) -> list[tuple[str, str]]:
     """(css class, line) of a unified diff between two versions' configs."""
+
     def lines(version: int) -> list[str]:
         return json.dumps(versions[version], indent=2, sort_keys=True).splitlines()
 

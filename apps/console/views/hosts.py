@@ -2,6 +2,7 @@
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from apps.alerts.models import ACTIVE_STATUSES, Incident
 from apps.common.severity import rank
@@ -11,19 +12,33 @@ from apps.hosts.summaries import host_detail, host_summary, with_open_incidents
 
 from ..access import viewer
 
-PAGE_SIZE = 500
+PAGE_SIZE = 200
 
 
 @viewer
 def host_list(request: HttpRequest) -> HttpResponse:
-    hosts = with_open_incidents(list(Host.objects.defer("snapshot")[:PAGE_SIZE]))
-    rows = sorted(
-        (host_summary(host) for host in hosts),
-        key=lambda row: (not row["silent_since"], -rank(row["worst_status"]), row["name"]),
+    """Worst first (silent, then by the worst check), PAGE_SIZE a page."""
+    hosts = sorted(
+        Host.objects.defer("snapshot"),
+        key=lambda host: (host.silent_since is None, -rank(host.worst_status), host.name),
     )
-    return render(
-        request, "console/hosts.html", {"rows": rows, "total": Host.objects.count(), "title": "Hosts"}
-    )
+    pages = max(1, -(-len(hosts) // PAGE_SIZE))
+    number = request.GET.get("page", "1")
+    number = min(int(number), pages) if number.isdigit() and 0 < len(number) < 6 else 1
+    shown = with_open_incidents(hosts[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
+    rows = []
+    for host in shown:
+        row = host_summary(host)
+        row["url"] = reverse("console:host", args=[host.name])
+        rows.append(row)
+    context = {
+        "rows": rows,
+        "total": len(hosts),
+        "page": number,
+        "pages": pages,
+        "title": "Hosts",
+    }
+    return render(request, "console/hosts.html", context)
 
 
 @viewer

@@ -67,7 +67,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         page = incident_page(filters, limit=options["limit"])
         if options["json"]:
-            self.emit_json({"items": page.rows, "count": page.total, "by_severity": page.by_severity})
+            self.emit_json(
+                {"items": page.rows, "count": page.total, "by_severity": page.by_severity}
+            )
             return
         if not page.rows:
             self.stdout.write("No incidents match.")

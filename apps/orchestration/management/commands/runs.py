@@ -56,7 +56,7 @@ class Command(BaseCommand):
         header = ["ID", "STATUS", "AGE", "DEFINITION", "SOURCE", "INCIDENT", "DURATION", "ERROR"]
         table = [
             [str(r["run_id"]), r["status"], age(r["age_s"]),
-             f"{r['definition']}" + (f" v{r['definition_version']}" if r["definition_version"] else ""),
+             r["definition"] + (f" v{v}" if (v := r["definition_version"]) else ""),
              r["source"], str(r["incident_id"] or "-"),
              f"{r['duration_ms']:.0f} ms" if r["duration_ms"] is not None else "-",
              (r["error"] or "")[:60]]
