@@ -1,5 +1,7 @@
 """The console's pages: who sees what, the actions and their records, bounded queries."""
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -157,6 +159,11 @@ def test_definition_versions_diff_and_dry_run_of_a_stored_incident(viewer):
     assert "DiskFull paged" in response.content.decode()
     bad = client.post("/definitions/tell", {"payload": "{not json", "source": "api"})
     assert "the payload is not JSON" in bad.content.decode()
+    pasted = client.post("/definitions/tell", {"config": '{"version": "1", "nodes": []}'})
+    assert 'id="validate-result"' in pasted.content.decode()
+    assert 'class="ok" id="validate-result"' not in pasted.content.decode()
+    good = client.post("/definitions/tell", {"config": json.dumps(TRANSFORM)})
+    assert 'class="ok" id="validate-result">Valid.' in good.content.decode()
 
 
 def test_page_queries_stay_bounded_however_much_is_stored(viewer, django_assert_max_num_queries):

@@ -107,6 +107,19 @@ def dry_run_form(request: HttpRequest, definition: PipelineDefinition) -> dict[s
     return {"form": form, "result": result}
 
 
+def pasted_config(text: str) -> dict[str, Any]:
+    """Validation of a config pasted into the page (before it is saved in the admin)."""
+    try:
+        config = json.loads(text)
+    except ValueError as exc:
+        return {"text": text, "problems": [f"not JSON: {exc}"]}
+    problems = [
+        f"{problem.node}: {problem.message}" if problem.node else problem.message
+        for problem in validate_definition(config)
+    ]
+    return {"text": text, "problems": problems, "valid": not problems}
+
+
 @viewer
 def definition_page(request: HttpRequest, name: str) -> HttpResponse:
     definition = PipelineDefinition.objects.filter(name=name).first()
@@ -134,6 +147,8 @@ def definition_page(request: HttpRequest, name: str) -> HttpResponse:
     if not problems:
         plan = build_plan(definition.config)
         context["graph_svg"] = mark_safe(graph.svg(plan))  # noqa: S308 - escaped by graph.svg
-    if request.method == "POST":
+    if request.method == "POST" and "config" in request.POST:
+        context["pasted"] = pasted_config(request.POST["config"][:PAYLOAD_MAX_CHARS])
+    elif request.method == "POST":
         context["dry"] = dry_run_form(request, definition)
     return render(request, "console/definition.html", context)
