@@ -65,3 +65,17 @@ def test_the_endpoints_are_in_the_openapi_document():
     assert {"/api/incidents", "/api/incidents/{incident_id}",
             "/api/incidents/{incident_id}/ack", "/api/incidents/{incident_id}/resolve"} <= set(paths)  # fmt: skip
     assert "post" in paths["/api/incidents/{incident_id}/ack"]
+
+
+def test_list_and_detail_queries_stay_bounded(make_client, django_assert_max_num_queries):
+    from tests.console.seed import seed
+
+    ids = seed(40, 200, active_every=2)
+    reader = make_client("read")
+    reader.get("/api/incidents")  # the key's last_used_at is written once, then not per request
+    with django_assert_max_num_queries(6):
+        body = reader.get("/api/incidents?status=all&limit=500").json()
+    assert body["count"] == 40 and all(r["analysis_summary"] for r in body["items"])
+    with django_assert_max_num_queries(12):
+        story = reader.get(f"/api/incidents/{ids[0]}").json()
+    assert len(story["runs"]) == 5 and all(len(run["nodes"]) == 2 for run in story["runs"])
