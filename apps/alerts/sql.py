@@ -123,8 +123,10 @@ def update_rows(model: type[Alert] | type[Incident], objs: list, fields: list[st
     )
     rows = []
     for obj in objs:
-        values = [getattr(obj, column) for column in columns]
-        params = [v if adapt is None or v is None else adapt(v) for v, adapt in zip(values, adapters, strict=True)]  # fmt: skip
+        params = []
+        for column, adapt in zip(columns, adapters, strict=True):
+            value = getattr(obj, column)
+            params.append(value if adapt is None or value is None else adapt(value))
         rows.append([*params, obj.pk])
     with db.cursor() as cursor:
         if len(rows) == 1:
