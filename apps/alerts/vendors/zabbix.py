@@ -10,6 +10,7 @@ empty. A body needs a trigger name; everything else has a noted default.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -34,12 +35,14 @@ SOURCE = "zabbix"
 
 EVENT_ID = ("event_id", "eventid", "event.id")
 TRIGGER_ID = ("trigger_id", "triggerid")
-NAME = ("trigger_name", "trigger", "event_name", "name", "alert_subject", "subject")
+NAME = ("trigger_name", "trigger", "event_name", "name", "alert_subject", "subject", "title")
 SEVERITY_KEYS = ("trigger_severity", "event_nseverity", "event_severity", "severity", "priority")
 HOST = ("host_name", "hostname", "host", "host_host", "host_ip")
 STATUS = ("event_value", "status", "trigger_status", "event_status", "value")
 DESCRIPTION = ("item", "alert_message", "message", "event_opdata", "trigger_description")
 LINK = ("link", "url", "event_url", "trigger_url")
+SUBJECTS = ("alert_subject", "subject", "title")
+_SUBJECT_PREFIX = re.compile(r"^(Problem|Resolved( in [^:]*)?|Updated? problem[^:]*):\s*", re.I)
 # Keys only a Zabbix media type sends (the parameters named after Zabbix macros).
 MARKERS = frozenset(
     (
@@ -140,6 +143,9 @@ def parse(payload: Any) -> list[NormalizedAlert]:
     if not name:
         raise PayloadError("zabbix payload has no trigger name (trigger_name, trigger or name)")
     notes.alias(used, "trigger_name")
+    if used in SUBJECTS:
+        # The default message subject, "Problem: <name>" / "Resolved in 5m: <name>".
+        name = _SUBJECT_PREFIX.sub("", name) or name
     used, host = pick(body, HOST, "zabbix ")
     notes.alias(used, "host_name")
     if not host:
