@@ -255,3 +255,28 @@ def test_explain_alert_without_fallbacks_says_so(capsys, settings):
     ingest(variant("zabbix/recommended_problem.json"), "zabbix")
     call_command("explain_alert", str(Alert.objects.get().pk))
     assert "no fallbacks" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_mutated_variants_parse_or_fail_cleanly(name):
+    """Every field of every variant replaced by odd values or removed: the vendor's own
+    parser returns valid alerts or raises a one-line PayloadError, nothing else."""
+    from tests.alerts.test_vendors_detect import ODD_VALUES, check_alert, drop, paths, replace
+
+    original = variant(name)
+    module = MODULES[name.split("/")[0]]
+    parsed = 0
+    for path in list(paths(original)):
+        for payload in [*(replace(original, path, v) for v in ODD_VALUES), drop(original, path)]:
+            if not module.detect(payload):
+                continue
+            try:
+                alerts = module.parse(payload)
+            except PayloadError as error:
+                assert str(error) and "\n" not in str(error)
+                continue
+            assert alerts
+            for alert in alerts:
+                check_alert(alert)
+            parsed += 1
+    assert parsed > 0
