@@ -1,5 +1,6 @@
 """manage.py run_pipeline: run a definition, a JSON config file, or the built-in pipeline."""
 
+import difflib
 import json
 import re
 from pathlib import Path
@@ -18,7 +19,9 @@ from apps.orchestration.definition_orchestrator import (
 from apps.orchestration.dryrun import dry_run
 from apps.orchestration.models import PipelineDefinition
 from apps.orchestration.orchestrator import PipelineOrchestrator
+from apps.orchestration.portability import is_export_format, parse_document
 from apps.orchestration.records import stored_result
+from apps.orchestration.rendering_fixed import fixed_dry_run_text
 from apps.orchestration.services import (
     RunError,
     create_run,
@@ -34,6 +37,29 @@ TOKEN_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 def flag_name(dest: str) -> str:
     return "--async" if dest == "run_async" else "--" + dest.replace("_", "-")
+
+
+def is_alert_list(payload: Any) -> bool:
+    """A list of objects (Prometheus posts its alerts so); [1, 2] is not a payload."""
+    return (
+        isinstance(payload, list)
+        and bool(payload)
+        and all(isinstance(item, dict) for item in payload)
+    )
+
+
+def jsonio_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "an empty array" if not value else "an array of non-objects"
+    return {str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+
+
+def did_you_mean(name: str) -> str:
+    """' (did you mean: health-check?)' from the stored names; "" when none is close (the
+    spec's message stays exact)."""
+    names = list(PipelineDefinition.objects.order_by("name").values_list("name", flat=True))
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    return f" (did you mean: {', '.join(close)}?)" if close else ""
 
 
 def read_json_file(path_text: str, what: str) -> Any:
@@ -199,11 +225,17 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"No sample payload for source {options['source']}: {exc}"
                 ) from exc
-        else:
-            payload = {}
-        if not isinstance(payload, dict | list):
+        elif options["checks_only"] or options["dry_run"]:
+            payload = {}  # the checks need no alert; a plan stores nothing
+        else:  # a run of nothing would be stored as a FAILED run: refuse it first
             raise CommandError(
-                f"Payload must be a JSON object or array, not {type(payload).__name__}"
+                "No input: give --payload JSON, --file PATH or --sample "
+                "(or --checks-only for the built-in checks)"
+            )
+        if not isinstance(payload, dict) and not is_alert_list(payload):
+            raise CommandError(
+                "Payload must be a JSON object or array of alert objects, not "
+                + jsonio_type(payload)
             )
         return payload
 
@@ -211,16 +243,26 @@ class Command(BaseCommand):
         if options["definition"] is not None:
             definition = PipelineDefinition.objects.filter(name=options["definition"]).first()
             if definition is None:
-                raise CommandError(f"Pipeline definition not found: {options['definition']}")
+                raise CommandError(
+                    f"Pipeline definition not found: {options['definition']}"
+                    + did_you_mean(options["definition"])
+                )
             try:
                 require_active(definition)
             except DefinitionInactive as exc:
                 raise CommandError(str(exc)) from None
             return definition, None
         config = read_json_file(options["config"], "Config file")
-        return PipelineDefinition(name=Path(options["config"]).stem, config=config), options[
-            "config"
-        ]
+        name = Path(options["config"]).stem
+        if is_export_format(config):  # a file written by `pipelines export`
+            document, problems = parse_document(config, options["config"])
+            if document is None:
+                raise CommandError(
+                    "Pipeline definition invalid:\n"
+                    + "\n".join(f"  - {problem.message}" for problem in problems)
+                )
+            name, config = document.name, document.config
+        return PipelineDefinition(name=name, config=config), options["config"]
 
     # -- output -----------------------------------------------------------------------------
     def _emit(self, result: dict, options: dict, fixed: bool = False) -> None:
@@ -261,6 +303,31 @@ class Command(BaseCommand):
         if document["notifications"]:
             self.stdout.write(rendering.previews_text(document["notifications"]))
 
+    def _fixed_dry_run(
+        self, orchestrator: DefinitionBasedOrchestrator, payload: Any, options: dict
+    ) -> None:
+        """The built-in pipeline's dry-run keeps the blocks of the pipeline it replaces."""
+        if options["json"]:
+            return self._dry_run(orchestrator, "", payload, options)
+        document = dry_run(
+            orchestrator,
+            payload,
+            source=options["source"],
+            environment=options["environment"],
+            trace_id=options["trace_id"],
+        )
+        self.stdout.write(
+            fixed_dry_run_text(
+                orchestrator.plan,
+                options["source"],
+                options["environment"],
+                options["notify_driver"],
+                payload,
+            )
+        )
+        if document["notifications"]:
+            self.stdout.write(rendering.previews_text(document["notifications"]))
+
     # -- main -------------------------------------------------------------------------------
     def handle(self, *args, **options):
         self._check_flags(options)
@@ -268,11 +335,11 @@ class Command(BaseCommand):
             return self._resume(options)
         if options["replay"] is not None:
             return self._replay(options)
-        payload = self._payload(options)
         if options["definition"] is not None or options["config"] is not None:
             definition, config_path = self._definition(options)
             orchestrator = DefinitionBasedOrchestrator(definition, config_path=config_path)
             self._validate(orchestrator)
+            payload = self._payload(options)
             if options["dry_run"]:
                 header = (
                     f"Pipeline Config: {config_path}"
@@ -291,8 +358,9 @@ class Command(BaseCommand):
             return self._emit(result, options)
         fixed = PipelineOrchestrator(options["notify_driver"], options["checks_only"])
         self._validate(fixed)
+        payload = self._payload(options)
         if options["dry_run"]:
-            return self._dry_run(fixed.inner, "Pipeline: standard (built-in)", payload, options)
+            return self._fixed_dry_run(fixed.inner, payload, options)
         if options["run_async"]:
             return self._enqueue(fixed.inner, payload, options, fixed=True)
         result = fixed.run_pipeline(
