@@ -175,3 +175,46 @@ def result_text(result: dict, style: Style, verbosity: int = 1, fixed: bool = Fa
 
     render: Callable[..., str] = fixed_result_text if fixed else definition_result_text
     return render(result, style, verbosity)
+
+
+def payload_host(payload: Any, source: str) -> str:
+    """Whose alert this is, for the progress line: the first alert's host, or the payload's
+    `server`/`host` (health-check payloads); "" when it names none."""
+    if isinstance(payload, dict):
+        for key in ("server", "host", "hostname"):
+            if isinstance(payload.get(key), str) and payload[key].strip():
+                return payload[key].strip()
+    from apps.alerts import vendors
+
+    try:
+        vendor = source if source in vendors.VENDORS else vendors.detect(payload)
+        alerts = vendors.parse(payload, vendor) if vendor else []
+    except vendors.PayloadError:
+        return ""
+    return next((alert.host for alert in alerts if alert.host), "")
+
+
+class ProgressLines:
+    """One line when a run starts and one per node as it finishes (run_pipeline on a
+    terminal's stderr; never in --json mode or when stderr is piped)."""
+
+    def __init__(self, write: Callable[[str], Any], payload: Any, source: str):
+        self.write, self.payload, self.source = write, payload, source
+
+    def started(self, run: Any) -> None:
+        host = payload_host(self.payload, self.source)
+        where = f" on {host}" if host else ""
+        label = run.definition_name or "the pipeline"
+        self.write(f"Running {label}{where} (trace {run.trace_id})…")
+
+    def finished(self, node: Any) -> None:
+        mark = {"SUCCEEDED": "✓", "FAILED": "✗"}.get(node.status, "-")
+        took = f" {node.duration_ms:.0f} ms" if node.duration_ms is not None else ""
+        line = f"  {mark} {node.node_type} ({node.node_id}) {node.status}{took}"
+        why = node.error or node.reason
+        if node.status != "SUCCEEDED" and why:
+            line += f": {_short(why, 120)}"
+        elif node.node_type == "notify" and isinstance(node.output, dict):
+            unsent = ", ".join(f"{count} {status}" for status, count, _ in not_sent(node.output))
+            line += f" (not sent: {unsent})" if unsent else ""
+        self.write(line)

@@ -20,6 +20,7 @@ _UNEXPANDED = re.compile(
     r"^(\{[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)+\}|\$[A-Z][A-Z0-9_]+|\{\{.*\}\}|\{\$[A-Z0-9_.]+\})$"
 )
 
+
 def unexpanded(value: Any) -> bool:
     return isinstance(value, str) and bool(_UNEXPANDED.match(value.strip()))
 

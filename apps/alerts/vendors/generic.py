@@ -58,8 +58,7 @@ def is_alert_object(item: Any) -> bool:
     """A name or title makes an alert; one of the wrong JSON type is claimed so that parsing
     refuses it naming the field."""
     return isinstance(item, dict) and any(
-        isinstance(item.get(key), dict | list) and item[key] or picked(item, (key,))
-        for key in NAME
+        isinstance(item.get(key), dict | list) and item[key] or picked(item, (key,)) for key in NAME
     )
 
 

@@ -3,6 +3,7 @@
 import difflib
 import json
 import re
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.common import jsonio
 from apps.notify.drivers import DRIVERS
-from apps.orchestration import rendering
+from apps.orchestration import progress, rendering
 from apps.orchestration.definition_orchestrator import (
     DefinitionBasedOrchestrator,
     DefinitionInactive,
@@ -264,6 +265,17 @@ class Command(BaseCommand):
             name, config = document.name, document.config
         return PipelineDefinition(name=name, config=config), options["config"]
 
+    def _progress(self, payload: Any, options: dict) -> AbstractContextManager:
+        """Progress lines on stderr, only for a person at a terminal: never in --json mode nor
+        when stderr is piped (scripts and the spec's exact blocks see nothing of it)."""
+        if options["json"] or not self.stderr.isatty():
+            return nullcontext()
+        def write(line: str) -> None:  # plain: stderr's default style is the error colour
+            self.stderr.write(line, style_func=str)
+
+        lines = rendering.ProgressLines(write, payload, options["source"])
+        return progress.listening(lines)
+
     # -- output -----------------------------------------------------------------------------
     def _emit(self, result: dict, options: dict, fixed: bool = False) -> None:
         if options["json"]:
@@ -349,12 +361,13 @@ class Command(BaseCommand):
                 return self._dry_run(orchestrator, header, payload, options)
             if options["run_async"]:
                 return self._enqueue(orchestrator, payload, options)
-            result = orchestrator.execute(
-                payload,
-                source=options["source"],
-                trace_id=options["trace_id"],
-                environment=options["environment"],
-            )
+            with self._progress(payload, options):
+                result = orchestrator.execute(
+                    payload,
+                    source=options["source"],
+                    trace_id=options["trace_id"],
+                    environment=options["environment"],
+                )
             return self._emit(result, options)
         fixed = PipelineOrchestrator(options["notify_driver"], options["checks_only"])
         self._validate(fixed)
@@ -363,12 +376,13 @@ class Command(BaseCommand):
             return self._fixed_dry_run(fixed.inner, payload, options)
         if options["run_async"]:
             return self._enqueue(fixed.inner, payload, options, fixed=True)
-        result = fixed.run_pipeline(
-            payload,
-            source=options["source"],
-            trace_id=options["trace_id"],
-            environment=options["environment"],
-        )
+        with self._progress(payload, options):
+            result = fixed.run_pipeline(
+                payload,
+                source=options["source"],
+                trace_id=options["trace_id"],
+                environment=options["environment"],
+            )
         return self._emit(result, options, fixed=True)
 
     def _enqueue(
