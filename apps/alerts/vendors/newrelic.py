@@ -117,7 +117,7 @@ def parse_classic(body: dict[str, Any]) -> NormalizedAlert:
     happened_at = parse_time(body.get("timestamp"), "timestamp")
     notes = Notes()
     incident_id = text(body.get("incident_id"))
-    target = first_text(*(first_text(t.get("id"), t.get("name")) for t in targets))
+    first_target = first_text(*(first_text(t.get("id"), t.get("name")) for t in targets))
     if incident_id:
         fingerprint, fields = id_fingerprint(incident_id), ["incident_id"]
     else:
@@ -127,7 +127,7 @@ def parse_classic(body: dict[str, Any]) -> NormalizedAlert:
                 "newrelic payload has no incident_id, condition_id or condition_name"
             )
         notes.add("no incident_id: fingerprint from the condition and target")
-        fingerprint = hash_fingerprint(condition, body.get("policy_name"), target)
+        fingerprint = hash_fingerprint(condition, body.get("policy_name"), first_target)
         fields = ["condition_id", "policy_name", "targets"]
     if not text(body.get("severity")):
         notes.add("no severity: warning")

@@ -1,26 +1,17 @@
 """manage.py run_pipeline: run a definition, a JSON config file, or the built-in pipeline."""
 
-import difflib
 import json
 import re
 from contextlib import AbstractContextManager, nullcontext
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.common import jsonio
 from apps.notify.drivers import DRIVERS
 from apps.orchestration import progress, rendering
-from apps.orchestration.definition_orchestrator import (
-    DefinitionBasedOrchestrator,
-    DefinitionInactive,
-    require_active,
-)
+from apps.orchestration.definition_orchestrator import DefinitionBasedOrchestrator
 from apps.orchestration.dryrun import dry_run
-from apps.orchestration.models import PipelineDefinition
 from apps.orchestration.orchestrator import PipelineOrchestrator
-from apps.orchestration.portability import is_export_format, parse_document
 from apps.orchestration.records import stored_result
 from apps.orchestration.rendering_fixed import fixed_dry_run_text
 from apps.orchestration.services import (
@@ -33,41 +24,13 @@ from apps.orchestration.services import (
     wait_for_run,
 )
 
+from ._run_input import load_definition, load_payload
+
 TOKEN_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 def flag_name(dest: str) -> str:
     return "--async" if dest == "run_async" else "--" + dest.replace("_", "-")
-
-
-def is_alert_list(payload: Any) -> bool:
-    """A list of objects (Prometheus posts its alerts so); [1, 2] is not a payload."""
-    return (
-        isinstance(payload, list)
-        and bool(payload)
-        and all(isinstance(item, dict) for item in payload)
-    )
-
-
-def jsonio_type(value: Any) -> str:
-    if isinstance(value, list):
-        return "an empty array" if not value else "an array of non-objects"
-    return {str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
-
-
-def did_you_mean(name: str) -> str:
-    """' (did you mean: health-check?)' from the stored names; "" when none is close (the
-    spec's message stays exact)."""
-    names = list(PipelineDefinition.objects.order_by("name").values_list("name", flat=True))
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-    return f" (did you mean: {', '.join(close)}?)" if close else ""
-
-
-def read_json_file(path_text: str, what: str) -> Any:
-    try:
-        return jsonio.read_file(path_text, what)
-    except jsonio.JsonInputError as exc:
-        raise CommandError(str(exc)) from None
 
 
 class Command(BaseCommand):
@@ -209,67 +172,12 @@ class Command(BaseCommand):
                 f"{flag} reuses the recorded run's input and settings; it takes no {names}"
             )
 
-    def _payload(self, options: dict) -> Any:
-        if options["payload"] is not None:
-            try:
-                payload = jsonio.loads(options["payload"])
-            except jsonio.JsonInputError as exc:
-                raise CommandError(f"Invalid JSON in --payload: {exc}") from exc
-        elif options["file"] is not None:
-            payload = read_json_file(options["file"], "Payload file")
-        elif options["sample"]:
-            from apps.alerts.samples import sample_payload
-
-            try:
-                payload = sample_payload(options["source"])
-            except (KeyError, ValueError) as exc:
-                raise CommandError(
-                    f"No sample payload for source {options['source']}: {exc}"
-                ) from exc
-        elif options["checks_only"] or options["dry_run"]:
-            payload = {}  # the checks need no alert; a plan stores nothing
-        else:  # a run of nothing would be stored as a FAILED run: refuse it first
-            raise CommandError(
-                "No input: give --payload JSON, --file PATH or --sample "
-                "(or --checks-only for the built-in checks)"
-            )
-        if not isinstance(payload, dict) and not is_alert_list(payload):
-            raise CommandError(
-                "Payload must be a JSON object or array of alert objects, not "
-                + jsonio_type(payload)
-            )
-        return payload
-
-    def _definition(self, options: dict) -> tuple[PipelineDefinition, str | None]:
-        if options["definition"] is not None:
-            definition = PipelineDefinition.objects.filter(name=options["definition"]).first()
-            if definition is None:
-                raise CommandError(
-                    f"Pipeline definition not found: {options['definition']}"
-                    + did_you_mean(options["definition"])
-                )
-            try:
-                require_active(definition)
-            except DefinitionInactive as exc:
-                raise CommandError(str(exc)) from None
-            return definition, None
-        config = read_json_file(options["config"], "Config file")
-        name = Path(options["config"]).stem
-        if is_export_format(config):  # a file written by `pipelines export`
-            document, problems = parse_document(config, options["config"])
-            if document is None:
-                raise CommandError(
-                    "Pipeline definition invalid:\n"
-                    + "\n".join(f"  - {problem.message}" for problem in problems)
-                )
-            name, config = document.name, document.config
-        return PipelineDefinition(name=name, config=config), options["config"]
-
     def _progress(self, payload: Any, options: dict) -> AbstractContextManager:
         """Progress lines on stderr, only for a person at a terminal: never in --json mode nor
         when stderr is piped (scripts and the spec's exact blocks see nothing of it)."""
         if options["json"] or not self.stderr.isatty():
             return nullcontext()
+
         def write(line: str) -> None:  # plain: stderr's default style is the error colour
             self.stderr.write(line, style_func=str)
 
@@ -348,10 +256,10 @@ class Command(BaseCommand):
         if options["replay"] is not None:
             return self._replay(options)
         if options["definition"] is not None or options["config"] is not None:
-            definition, config_path = self._definition(options)
+            definition, config_path = load_definition(options)
             orchestrator = DefinitionBasedOrchestrator(definition, config_path=config_path)
             self._validate(orchestrator)
-            payload = self._payload(options)
+            payload = load_payload(options)
             if options["dry_run"]:
                 header = (
                     f"Pipeline Config: {config_path}"
@@ -371,7 +279,7 @@ class Command(BaseCommand):
             return self._emit(result, options)
         fixed = PipelineOrchestrator(options["notify_driver"], options["checks_only"])
         self._validate(fixed)
-        payload = self._payload(options)
+        payload = load_payload(options)
         if options["dry_run"]:
             return self._fixed_dry_run(fixed.inner, payload, options)
         if options["run_async"]:
@@ -430,7 +338,7 @@ class Command(BaseCommand):
     def _replay(self, options: dict) -> None:
         definition = None
         if options["definition"]:
-            definition, _ = self._definition(options)
+            definition, _ = load_definition(options)
         try:
             result = replay_run(options["replay"], definition)
         except RunError as exc:
