@@ -280,3 +280,39 @@ def test_mutated_variants_parse_or_fail_cleanly(name):
                 check_alert(alert)
             parsed += 1
     assert parsed > 0
+
+
+# --- over HTTP: the refusal table, now accepted --------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_variant_is_accepted_by_its_vendor_path(client, settings, name):
+    from apps.common.models import ApiKey
+
+    settings.INGEST_START_RUNS = False
+    key = ApiKey.create_key("variants", ["ingest"])[1]
+    vendor = name.split("/")[0]
+    response = client.post(
+        f"/api/alerts/{vendor}/", data=(VARIANTS / name).read_text(),
+        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}",
+    )  # fmt: skip
+    assert response.status_code == 202, response.content
+    assert Alert.objects.filter(source=vendor).count() == len(
+        {(row[0], row[3]) for row in EXPECTED[name]}
+    )
+
+
+@pytest.mark.django_db
+def test_labels_of_the_wrong_type_are_a_400_naming_the_field(client, settings):
+    from apps.common.models import ApiKey
+
+    settings.INGEST_START_RUNS = False
+    key = ApiKey.create_key("variants", ["ingest"])[1]
+    response = client.post(
+        "/api/alerts/generic/", data=json.dumps({"name": "x", "labels": ["team:web"]}),
+        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}",
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert response.json()["message"] == "alert.labels must be a JSON object, got array"
+    assert Alert.objects.count() == 0
