@@ -85,6 +85,9 @@ EXPECTED = {
         ("Host not reporting", "firing", "critical", "web-07",
          ["condition_id", "policy_name", "targets"],
          "no incident_id: fingerprint from the condition and target")],
+    "opsgenie/create_alias_only.json": [
+        ("Nginx is down on web-07", "firing", "critical", "web-07", ["alert.alias"],
+         "no alert.alertId: identified by alert.alias")],
     "generic/name_only.json": [
         ("Nightly backup failed", "firing", "warning", "", ["name", "host"], "no status: firing")],
     "generic/alerts_title_state_priority.json": [
