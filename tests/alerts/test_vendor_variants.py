@@ -58,6 +58,12 @@ EXPECTED = {
     "zabbix/user_params_status_words.json": [
         ("High CPU utilization (over 90% for 5m)", "resolved", "warning", "app-05",
          ["trigger", "hostname"], "no trigger id: fingerprint from the trigger name and host")],
+    "zabbix/macro_named_parameters.json": [
+        ("High CPU utilization (over 90% for 5m)", "resolved", "critical", "app-05",
+         ["triggerid", "hostname"], "trigger_severity read from 'event_nseverity'")],
+    "datadog/uppercase_variable_names.json": [
+        ("Memory above 90%", "firing", "critical", "web-07", ["monitor_id", "scopes"],
+         "monitor_id read from 'alert_id'")],
     "datadog/default_payload.json": [
         ("CPU usage is high", "firing", "warning", "", ["title", "scopes"],
          "status read from the title's [triggered]")],

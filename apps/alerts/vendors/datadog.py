@@ -28,7 +28,7 @@ from .base import (
     parse_time,
     require_dict,
 )
-from .fields import Notes, pick, picked
+from .fields import Notes, macro_keys, pick, picked
 
 SOURCE = "datadog"
 
@@ -79,6 +79,7 @@ _BRACKETS = re.compile(r"\[([^\]]*)\]")
 def detect(payload: Any) -> bool:
     if not isinstance(payload, dict):
         return False
+    payload = macro_keys(payload)  # "ALERT_TITLE", "$ALERT_ID": the variables' own names
     if any(key in payload for key in MARKERS):
         return True
     if "monitor_id" in payload and ("alert_type" in payload or "alert_query" in payload):
@@ -111,7 +112,7 @@ def transition_in_title(title: str) -> str:
 
 
 def parse(payload: Any) -> list[NormalizedAlert]:
-    body = require_dict(payload, "datadog payload")
+    body = macro_keys(require_dict(payload, "datadog payload"))
     notes = Notes()
     used, title = pick(body, TITLE, "datadog ")
     notes.alias(used, "title")

@@ -21,6 +21,22 @@ _UNEXPANDED = re.compile(
 )
 
 
+_KEY_DECORATION = re.compile(r"[{}$\s]")
+
+
+def macro_keys(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The body with its keys also under their snake-case form: parameters named after the
+    macro or variable itself ("EVENT.ID", "{TRIGGER.NAME}", "$ALERT_ID", "eventId") are read
+    like "event_id", "trigger_name", "alert_id", "eventid". The first key of a form wins."""
+    result = dict(body)
+    for key, value in body.items():
+        if not isinstance(key, str):
+            continue
+        snake = _KEY_DECORATION.sub("", key).lower().replace(".", "_")
+        result.setdefault(snake, value)
+    return result
+
+
 def unexpanded(value: Any) -> bool:
     return isinstance(value, str) and bool(_UNEXPANDED.match(value.strip()))
 

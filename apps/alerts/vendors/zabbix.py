@@ -29,17 +29,22 @@ from .base import (
     require_dict,
     text,
 )
-from .fields import Notes, pick, picked, value_text
+from .fields import Notes, macro_keys, pick, picked, value_text
 
 SOURCE = "zabbix"
 
-EVENT_ID = ("event_id", "eventid", "event.id")
+EVENT_ID = ("event_id", "eventid", "id")
 TRIGGER_ID = ("trigger_id", "triggerid")
 NAME = ("trigger_name", "trigger", "event_name", "name", "alert_subject", "subject", "title")
-SEVERITY_KEYS = ("trigger_severity", "event_nseverity", "event_severity", "severity", "priority")
+SEVERITY_KEYS = (
+    "trigger_severity", "event_nseverity", "trigger_nseverity", "event_severity", "severity",
+    "nseverity", "priority",
+)  # fmt: skip
 HOST = ("host_name", "hostname", "host", "host_host", "host_ip")
-STATUS = ("event_value", "status", "trigger_status", "event_status", "value")
-DESCRIPTION = ("item", "alert_message", "message", "event_opdata", "trigger_description")
+STATUS = ("event_value", "status", "trigger_status", "trigger_value", "event_status", "value")
+DESCRIPTION = (
+    "item", "alert_message", "message", "event_opdata", "trigger_description", "description",
+)  # fmt: skip
 LINK = ("link", "url", "event_url", "trigger_url")
 SUBJECTS = ("alert_subject", "subject", "title")
 _SUBJECT_PREFIX = re.compile(r"^(Problem|Resolved( in [^:]*)?|Updated? problem[^:]*):\s*", re.I)
@@ -49,6 +54,7 @@ MARKERS = frozenset(
         "event_id", "eventid", "trigger_id", "triggerid", "trigger_name", "trigger_severity",
         "trigger_status", "event_value", "event_nseverity", "event_severity", "event_source",
         "event_update_status", "event_recovery_id", "event_tags_json", "zabbix_url",
+        "trigger_value", "trigger_nseverity", "host_host", "event_name", "alert_subject",
     )
 )  # fmt: skip
 
@@ -80,7 +86,7 @@ SEVERITY: dict[str, Severity] = {
 def detect(payload: Any) -> bool:
     if not isinstance(payload, dict) or "issueUrl" in payload or "issueId" in payload:
         return False
-    if any(key in payload for key in MARKERS):
+    if any(key in MARKERS for key in macro_keys(payload)):
         return True
     # The classic parameters (hostname, trigger, status), as in Zulip's setup.
     return "trigger" in payload and all(
@@ -137,7 +143,7 @@ def identity(body: dict[str, Any], name: str, host: str, link: str, notes: Notes
 
 
 def parse(payload: Any) -> list[NormalizedAlert]:
-    body = require_dict(payload, "zabbix payload")
+    body = macro_keys(require_dict(payload, "zabbix payload"))
     notes = Notes()
     used, name = pick(body, NAME, "zabbix ")
     if not name:
