@@ -168,6 +168,8 @@ PIPELINE_OUTPUT_MAX_BYTES = env_int("PIPELINE_OUTPUT_MAX_BYTES", 64 * 1024)
 # --- Alerts ---------------------------------------------------------------------------------
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 1024 * 1024)
 INGEST_START_RUNS = env_bool("INGEST_START_RUNS", True)
+# The definition an alert that matches no definition's `match` runs ("": the built-in pipeline).
+WEBHOOK_DEFAULT_DEFINITION = env_str("WEBHOOK_DEFAULT_DEFINITION", "alert-triage")
 # Fields of an alert that make its incident group key.
 INCIDENT_GROUP_BY = env_list("INCIDENT_GROUP_BY", "name,host")
 
