@@ -289,7 +289,27 @@ CELERY_TASK_ROUTES = {
     "alerts.*": {"queue": "pipelines"},
     "notify.*": {"queue": "notifications"},
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S}
+# How often a worker moves messages whose worker died back to their queue. kombu scans every
+# unacked_restore_interval x unacked_restore_throttle seconds (10 x 10 by default), so the
+# throttle is 1 and this interval alone decides: a message is redelivered within
+# CELERY_VISIBILITY_TIMEOUT_S + CELERY_RESTORE_EVERY_S of its delivery (docs/operations.md).
+CELERY_RESTORE_EVERY_S = env_int("CELERY_RESTORE_EVERY_S", 5)
+# A broker that refuses, or accepts and never answers, fails a publish within this many seconds
+# (no retry loop): the run stays PENDING and a worker's or the sweep's recovery enqueues it.
+CELERY_BROKER_TIMEOUT_S = env_float("CELERY_BROKER_TIMEOUT_S", 2.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S,
+    "unacked_restore_interval": CELERY_RESTORE_EVERY_S,
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": CELERY_BROKER_TIMEOUT_S,
+    "socket_timeout": CELERY_BROKER_TIMEOUT_S,
+    "max_retries": 0,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_BROKER_TIMEOUT_S
+CELERY_TASK_PUBLISH_RETRY = False
+# Task results are never read (a run's state is in the database): sending a task must not wait
+# on the result store.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S}
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -298,11 +318,11 @@ PIPELINE_HEARTBEAT_S = env_float("PIPELINE_HEARTBEAT_S", 5.0)
 PIPELINE_STALE_AFTER_S = env_float("PIPELINE_STALE_AFTER_S", 30.0)
 # A run whose worker died this many times is left FAILED instead of being recovered again.
 PIPELINE_MAX_RECOVERIES = env_int("PIPELINE_MAX_RECOVERIES", 3)
+# Every worker sweeps on start and this often (one worker per period); beat adds the same task.
+PIPELINE_SWEEP_EVERY_S = env_float("PIPELINE_SWEEP_EVERY_S", 30.0)
+PIPELINE_WORKER_RECOVERY = env_bool("PIPELINE_WORKER_RECOVERY", True)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stuck-runs": {
-        "task": "orchestration.sweep_runs",
-        "schedule": env_float("PIPELINE_SWEEP_EVERY_S", 30.0),
-    }
+    "sweep-stuck-runs": {"task": "orchestration.sweep_runs", "schedule": PIPELINE_SWEEP_EVERY_S}
 }
 
 # --- Operating ------------------------------------------------------------------------------
