@@ -113,7 +113,17 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # SQLite (WAL) by default; DATABASE_URL=postgres://... for a fleet.
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var")))
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+try:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    (DATA_DIR / "static").mkdir(exist_ok=True)
+except OSError as _exc:
+    raise ImproperlyConfigured(
+        f"DATA_DIR {DATA_DIR} cannot be created: {_exc.strerror or _exc}"
+    ) from None
+if not os.access(DATA_DIR, os.W_OK):
+    raise ImproperlyConfigured(f"DATA_DIR {DATA_DIR} is not writable (read-only or not ours)")
+# /healthz reports the disk as full below this much free space in DATA_DIR.
+DATA_DIR_MIN_FREE_MB = env_float("DATA_DIR_MIN_FREE_MB", 50.0)
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -139,7 +149,6 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [NINJA_DIR / "static"] if (NINJA_DIR / "static").is_dir() else []
 # The admin's and the API docs' assets are served by the app itself (WhiteNoise), from the
 # package folders: no collectstatic step and no separate web server needed.

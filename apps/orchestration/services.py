@@ -247,14 +247,14 @@ def publish(run_ids: list[int], *, raise_errors: bool = False) -> None:
         except (KombuError, OSError) as exc:
             left = run_ids[index:]
             reason = one_line(f"{type(exc).__name__}: {exc}")
+            if raise_errors:  # the caller reports it, once
+                raise BrokerUnavailable(left, reason) from None
             logger.warning(
                 "broker unreachable (%s): runs %s stay PENDING; a worker's recovery or "
                 "sweep_runs --requeue enqueues them",
                 reason,
                 left,
             )
-            if raise_errors:
-                raise BrokerUnavailable(left, reason) from None
             return
 
 
