@@ -118,10 +118,10 @@ try:
     (DATA_DIR / "static").mkdir(exist_ok=True)
 except OSError as _exc:
     raise ImproperlyConfigured(
-        f"DATA_DIR {DATA_DIR} cannot be created: {_exc.strerror or _exc}"
+        f"DATA_DIR {DATA_DIR} is not writable: {_exc.strerror or _exc}"
     ) from None
 if not os.access(DATA_DIR, os.W_OK):
-    raise ImproperlyConfigured(f"DATA_DIR {DATA_DIR} is not writable (read-only or not ours)")
+    raise ImproperlyConfigured(f"DATA_DIR {DATA_DIR} is not writable by this user")
 # /healthz reports the disk as full below this much free space in DATA_DIR.
 DATA_DIR_MIN_FREE_MB = env_float("DATA_DIR_MIN_FREE_MB", 50.0)
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}")
