@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "apps.notify",
     "apps.hosts",
     "apps.orchestration",
+    "apps.console",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +139,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that worker and server processes started by tests share it.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The console signs people in with Django's sessions; the API uses keys instead.
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:now"
+# Session and CSRF cookies only over HTTPS when the site is served so (set behind TLS).
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# How often the Now page refreshes itself (seconds).
+CONSOLE_REFRESH_S = env_float("CONSOLE_REFRESH_S", 5.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
