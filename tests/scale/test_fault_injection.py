@@ -352,6 +352,8 @@ def test_a_run_with_a_failed_optional_node_says_so_everywhere(http_sink, setting
     browser.force_login(admin)
     listing = browser.get("/admin/orchestration/pipelinerun/").content.decode()
     assert "COMPLETED with 1 failed node: page" in listing
+    page = browser.get(f"/runs/{run.pk}").content.decode()
+    assert "with 1 failed node: page" in page
 
 
 # --- faults named for what they are -------------------------------------------------------
