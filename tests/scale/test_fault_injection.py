@@ -337,6 +337,9 @@ def test_a_run_with_a_failed_optional_node_says_so_everywhere(http_sink, setting
     assert "⚠ Pipeline completed with 1 failed node: page" in text and "✓" not in text
     run = PipelineRun.objects.get()
     assert run.status == "COMPLETED" and run.failed_nodes == ["page"]
+    runs_list = StringIO()
+    call_command("runs", stdout=runs_list, no_color=True)
+    assert "completed with 1 failed node: page" in runs_list.getvalue()
 
     read_key = ApiKey.create_key("faults-read", ["read"])[1]
     api = Client(headers={"Authorization": f"Bearer {read_key}"})
