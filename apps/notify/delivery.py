@@ -37,6 +37,8 @@ from apps.notify.targets import (
 logger = logging.getLogger(__name__)
 
 Status = Delivery.Status
+INTERRUPTED = "interrupted: the worker stopped while sending (it may have been delivered)"
+AFTER_INTERRUPTION = "sent after an interrupted attempt (the earlier one may have arrived too)"
 
 
 # --- throttle -------------------------------------------------------------------------------
@@ -127,6 +129,7 @@ def send_with_retries(
     max_attempts = max(1, settings.NOTIFY_MAX_ATTEMPTS)
     backoff = Backoff(settings.NOTIFY_BACKOFF_S, settings.NOTIFY_BACKOFF_MAX_S, jitter=True)
     error = ""
+    interrupted = row.last_error.startswith(INTERRUPTED)
     for attempt in range(1, max_attempts + 1):
         timeout = attempt_timeout(settings.OUTBOUND_TIMEOUT_S, deadline)
         if timeout is None:
@@ -134,6 +137,8 @@ def send_with_retries(
             error += f"deadline reached before attempt {attempt}"
             break
         row.attempts += 1
+        # On record before the send: a worker that dies inside it leaves an honest count.
+        Delivery.objects.filter(pk=row.pk).update(attempts=row.attempts)
         try:
             code = module.send(config, message, timeout=timeout)
         except SendError as exc:
@@ -151,7 +156,8 @@ def send_with_retries(
             logger.exception("notify driver %s crashed", module.NAME)
             error = scrub(f"driver error: {type(exc).__name__}: {exc}", secrets)
             break
-        row.status, row.response_code, row.last_error = Status.SUCCEEDED, code, ""
+        row.status, row.response_code = Status.SUCCEEDED, code
+        row.last_error = AFTER_INTERRUPTION if interrupted else ""
         row.sent_at = timezone.now()
         break
     if row.status != Status.SUCCEEDED:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.common.redact import REDACTED
 from apps.notify.config import NotifyConfigError, validate_notify_config
-from apps.notify.delivery import claim, deliver, run_pk, send_with_retries
+from apps.notify.delivery import INTERRUPTED, claim, deliver, run_pk, send_with_retries
 from apps.notify.drivers import DRIVERS
 from apps.notify.drivers.base import Message
 from apps.notify.messages import (
@@ -222,6 +222,6 @@ def release_interrupted(run_id: int) -> int:
     """
     return Delivery.objects.filter(pipeline_run_id=run_id, status=Status.SENDING).update(
         status=Status.FAILED,
-        last_error="interrupted: the worker stopped while sending (it may have been delivered)",
+        last_error=INTERRUPTED,
         updated_at=timezone.now(),
     )
