@@ -37,6 +37,8 @@ from apps.notify.targets import (
 logger = logging.getLogger(__name__)
 
 Status = Delivery.Status
+# A row in one of these was settled: a redelivered node never sends it again.
+DONE = (Status.SUCCEEDED, Status.THROTTLED, Status.SILENCED, Status.INHIBITED)
 
 
 # --- throttle -------------------------------------------------------------------------------
@@ -205,8 +207,12 @@ def deliver(
     pipeline_run: Any,
     incident: Any,
     deadline: float | None,
+    quiet: tuple[str, str] = ("", ""),
 ) -> dict[str, Any]:
-    """Render, claim and send to one target; returns its delivery dict. Never raises."""
+    """Render, claim and send to one target; returns its delivery dict. Never raises.
+
+    `quiet` is (status, reason) of a silenced or inhibited page: the row is stored with the
+    rendered message and that status, and nothing is sent."""
     if target.skip_reason:
         return report(None, target)
     model = build_model(ctx, kind)
@@ -242,14 +248,19 @@ def deliver(
         "severity": message.severity[:20],
     }
     key = f"{run_key}:node:{node_id}:{kind}:{channel_key(target)}"[:300]
-    throttled = throttle_reason(incident, identity, kind, message.severity) if not problem else ""
+    quiet_status, quiet_reason = quiet
+    throttled = quiet_reason if quiet_reason and not problem else ""
+    if not problem and not throttled:
+        throttled = throttle_reason(incident, identity, kind, message.severity)
     initial = Status.THROTTLED if throttled else Status.FAILED if problem else Status.SENDING
+    if quiet_reason and throttled == quiet_reason:
+        initial = quiet_status
     row, created = Delivery.objects.get_or_create(
         idempotency_key=key,
         defaults=fields | {"status": initial, "last_error": throttled or problem},
     )
     if not created:
-        if row.status in (Status.SUCCEEDED, Status.THROTTLED):
+        if row.status in DONE:
             return report(row, target, already_done=True, **extra)
         if not claim(row.pk):
             row = _wait_for_other_sender(row, deadline)

@@ -38,6 +38,8 @@ class Delivery(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
         THROTTLED = "throttled"
+        SILENCED = "silenced"
+        INHIBITED = "inhibited"
 
     channel = models.ForeignKey(
         NotificationChannel,

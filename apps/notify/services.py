@@ -82,6 +82,7 @@ def notify(
     kind = "resolve" if is_resolved(ctx) else "trigger"
     targets = targets_for(config, incident_row, kind)
     run_key = _run_key(pipeline_run, ctx)
+    quiet = quiet_verdict(incident_row, kind, trace_id or ctx["trace_id"] or "")
     deliveries = [
         deliver(
             target,
@@ -92,10 +93,26 @@ def notify(
             pipeline_run=pipeline_run,
             incident=incident_row,
             deadline=deadline,
+            quiet=(quiet.kind, quiet.reason),
         )
         for target in targets
     ]
-    return summarize(config, deliveries)
+    result = summarize(config, deliveries)
+    if quiet.reason:
+        result["quiet"] = quiet.reason
+    return result
+
+
+def quiet_verdict(incident: Any, kind: str, trace_id: str) -> Any:
+    """Whether a trigger page is silenced or inhibited; its alerts' events record it."""
+    from apps.alerts.inhibition import Quiet, quiet_incident, record_quiet
+
+    if kind != "trigger" or incident is None:
+        return Quiet()
+    quiet = quiet_incident(incident)
+    if quiet.reason:
+        record_quiet(quiet, trace_id)
+    return quiet
 
 
 def summarize(config: dict[str, Any], deliveries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -103,12 +120,15 @@ def summarize(config: dict[str, Any], deliveries: list[dict[str, Any]]) -> dict[
         return sum(1 for d in deliveries if d["status"] == status)
 
     drivers = list(dict.fromkeys(d["driver"] for d in deliveries if d["driver"]))
+    not_attempted = ("skipped", Status.SILENCED, Status.INHIBITED)
     return {
         "driver": config.get("driver") or ",".join(drivers),
-        "channels_attempted": sum(1 for d in deliveries if d["status"] != "skipped"),
+        "channels_attempted": sum(1 for d in deliveries if d["status"] not in not_attempted),
         "channels_succeeded": count(Status.SUCCEEDED),
         "channels_failed": count(Status.FAILED),
         "channels_throttled": count(Status.THROTTLED),
+        "channels_silenced": count(Status.SILENCED),
+        "channels_inhibited": count(Status.INHIBITED),
         "deliveries": deliveries,
     }
 
