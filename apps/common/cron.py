@@ -92,12 +92,29 @@ class Schedule:
             if self.runs_on(day):
                 for hour in sorted(self.hours):
                     for minute in sorted(self.minutes):
-                        wall = datetime.combine(day, time(hour, minute), tzinfo=zone)
-                        instant = wall.astimezone(UTC)  # fold=0: first occurrence; gaps jump
+                        instant = wall_instant(zone, datetime.combine(day, time(hour, minute)))
                         if after < instant <= until and instant not in found:
                             found.append(instant)
             day += timedelta(days=1)
         return sorted(found)
+
+
+def wall_instant(zone: ZoneInfo, wall: datetime) -> datetime:
+    """The UTC instant of a naive wall time: the first of a repeated one; for one the clocks
+    skip, the instant they jump."""
+    first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if first.astimezone(zone).replace(tzinfo=None) == wall:
+        return first
+    low = int(wall.replace(tzinfo=zone, fold=1).timestamp())  # before the jump
+    high = int(first.timestamp())
+    offset_after = first.astimezone(zone).utcoffset()
+    while high - low > 1:  # the offset changes at a whole second in (low, high]
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, zone).utcoffset() == offset_after:
+            high = middle
+        else:
+            low = middle
+    return datetime.fromtimestamp(high, UTC)
 
 
 def parse_schedule(text: str) -> Schedule:
@@ -114,7 +131,9 @@ def parse_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise CronError(f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)")
+        raise CronError(
+            f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)"
+        ) from None
 
 
 def parse_duration(text: str) -> timedelta:
