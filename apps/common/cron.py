@@ -131,9 +131,7 @@ def parse_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise CronError(
-            f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)"
-        ) from None
+        raise CronError(f"unknown time zone {name!r} (an IANA name like Europe/Berlin)") from None
 
 
 def parse_duration(text: str) -> timedelta:

@@ -29,7 +29,6 @@ _MATCHER = re.compile(
     rf"^{_SPACE}*([a-zA-Z_:][a-zA-Z0-9_:]*){_SPACE}*(=~|=|!=|!~){_SPACE}*(.*?){_SPACE}*$",
     re.DOTALL,
 )
-_NEEDS_QUOTES = re.compile(r'[\s",{}\\=~!]')
 
 
 class MatcherError(ValueError):
@@ -79,11 +78,8 @@ class Matcher:
         return found if self.op == "=~" else not found
 
     def __str__(self) -> str:
-        value = self.value
-        if value == "" or _NEEDS_QUOTES.search(value):
-            escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-            value = f'"{escaped}"'
-        return f"{self.name}{self.op}{value}"
+        escaped = self.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return f'{self.name}{self.op}"{escaped}"'
 
     def as_dict(self) -> dict[str, str]:
         return {"name": self.name, "op": self.op, "value": self.value}
