@@ -35,13 +35,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
         add = sub.add_parser("add", help="Silence alerts matching MATCHER... (ANDed).")
-        add.add_argument("matchers", nargs="+", metavar="MATCHER",
-                         help='Alertmanager matchers, e.g. alertname=DiskFull host=~"web-0[1-7]"')  # fmt: skip
+        example = 'e.g. alertname=DiskFull host=~"web-0[1-7]"'
+        add.add_argument("matchers", nargs="+", metavar="MATCHER", help=f"Matchers, {example}.")
         when = add.add_mutually_exclusive_group()
         when.add_argument("--until", help="End, ISO 8601 with a zone (2026-12-05T14:00Z).")
         add.add_argument("--duration", help="Length: 2h, 90m, 1h30m (for --every: of each window).")
-        add.add_argument("--every", metavar="CRON",
-                         help='Recurring window start, cron syntax, e.g. "0 2 * * SUN".')  # fmt: skip
+        every = 'Recurring window start in cron syntax, e.g. "0 2 * * SUN".'
+        add.add_argument("--every", metavar="CRON", help=every)
         add.add_argument("--tz", default="UTC", help="Time zone of --every (Europe/Berlin).")
         add.add_argument("--comment", required=True, help="Why; shown on every skipped page.")
         add.add_argument("--created-by", default="", help="Who (default: $USER).")
@@ -116,8 +116,8 @@ class Command(BaseCommand):
     def do_query(self, options: dict) -> None:
         alerts = silences.query(options["matchers"])
         if options["json"]:
-            rows = [{"id": a.pk, "name": a.name, "host": a.host, "source": a.source,
-                     "severity": a.severity, "incident": a.incident_id} for a in alerts]  # fmt: skip
+            fields = ("id", "name", "host", "source", "severity", "incident_id")
+            rows = [{name: getattr(a, name) for name in fields} for a in alerts]
             self.stdout.write(json.dumps(rows, indent=2))
             return
         if not alerts:
