@@ -227,3 +227,38 @@ def query(matchers: list[str], limit: int = 500) -> list[Alert]:
     firing = Alert.objects.filter(status=Alert.Status.FIRING).order_by("-id")[:10_000]
     hits = [a for a in firing if matches_all(parsed, alert_labels(a))]
     return hits[:limit]
+
+
+def ended_since(now: datetime) -> list[tuple[Silence, datetime]]:
+    """(silence, end) for silences that ended since they were last swept: a one-off's end or
+    expiry, a recurring window's latest end (two queries)."""
+    found: list[tuple[Silence, datetime]] = []
+    one_off = Silence.objects.filter(schedule="", ended_swept_until__isnull=True).filter(
+        Q(ends_at__lte=now) | Q(expired_at__lte=now)
+    )
+    for silence in one_off.order_by("id")[:1000]:
+        ends = [t for t in (silence.ends_at, silence.expired_at) if t is not None and t <= now]
+        found.append((silence, min(ends)))
+    recurring = Silence.objects.exclude(schedule="").filter(starts_at__lte=now)
+    for silence in recurring.order_by("id")[:1000]:
+        end = _last_window_end(silence, now)
+        if end is not None and (
+            silence.ended_swept_until is None or end > silence.ended_swept_until
+        ):
+            found.append((silence, end))
+    return found
+
+
+def _last_window_end(silence: Silence, now: datetime) -> datetime | None:
+    duration = timedelta(seconds=silence.duration_s or 0)
+    since = max(silence.ended_swept_until or silence.starts_at, now - MAX_RECURRING_DURATION * 2)
+    windows = cron.windows_ending(cron.parse_schedule(silence.schedule),
+                                  cron.parse_zone(silence.time_zone), duration, since, now)  # fmt: skip
+    stop = silence.expired_at
+    ends = [min(end, stop) if stop and stop > start else end for start, end in windows
+            if not (stop and stop <= start) and start >= silence.starts_at]  # fmt: skip
+    if stop and stop <= now and window(silence, stop - timedelta(microseconds=1)) is not None:
+        ends.append(stop)
+    if silence.ends_at and silence.ends_at <= now:
+        ends = [min(end, silence.ends_at) for end in ends]
+    return max(ends) if ends else None

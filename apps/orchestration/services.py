@@ -291,3 +291,16 @@ def _enqueue_resume(run_id: int) -> None:
             resume_run(run_id, worker="sweep")
         except RunError as exc:
             logger.warning("could not resume run %s: %s", run_id, exc)
+
+
+def delivery_node_config(delivery: Any) -> dict[str, Any] | None:
+    """The config of the notify node that made a delivery, from its run's definition snapshot
+    (what the silence sweep needs to reach an inline destination again)."""
+    run = delivery.pipeline_run
+    if run is None:
+        return None
+    for node in (run.config_snapshot or {}).get("nodes", []):
+        if isinstance(node, dict) and node.get("id") == delivery.node_id:
+            config = node.get("config")
+            return config if isinstance(config, dict) else None
+    return None

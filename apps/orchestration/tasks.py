@@ -5,7 +5,7 @@ import socket
 from celery import shared_task
 from django.conf import settings
 
-from .services import RunError, execute_run, resume_run, sweep_runs
+from .services import RunError, delivery_node_config, execute_run, resume_run, sweep_runs
 
 
 def worker_name() -> str:
@@ -38,8 +38,11 @@ def resume_run_task(run_id: int) -> str:
 
 @shared_task(name="orchestration.sweep_runs")
 def sweep_runs_task() -> dict:
+    from apps.notify.unsilence import notify_ended_silences
+
     from .triggers import silent_hosts_alerted
 
     result: dict = dict(sweep_runs(requeue=True))
     result["silent_hosts"] = silent_hosts_alerted()
+    result["silences_ended"] = notify_ended_silences(node_config_for=delivery_node_config)
     return result

@@ -12,7 +12,7 @@ from apps.alerts.inhibition import QuietCheck
 from apps.alerts.models import Alert, AlertEvent, Incident, InhibitionRule
 from apps.notify.models import Delivery
 from apps.orchestration.models import PipelineDefinition, PipelineRun, StageExecution
-from apps.orchestration.services import execute_run
+from apps.orchestration.services import delivery_node_config, execute_run
 from apps.orchestration.triggers import ingest_and_start
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +161,49 @@ def test_an_alert_never_inhibits_itself_and_equal_labels_must_agree(paging):
     )
     run_all(payload(am_alert("HostDown", "web-07", "critical"), am_alert("Disk", "web-08")))
     assert len(paging.requests) == 2
+
+
+def test_when_a_silence_ends_each_open_incident_pages_once_and_a_resolved_one_does_not(paging):
+    from apps.notify.unsilence import notify_ended_silences
+
+    now = timezone.now()
+    silence = silences.create(["instance=web-07"], comment="reboot", duration="1h", now=now)
+    run_all(payload(am_alert("DiskFull", "web-07"), am_alert("Load", "web-07")))
+    assert paging.requests == [] and Delivery.objects.filter(status="silenced").count() == 2
+    Incident.objects.filter(title__contains="Load").update(status="resolved")
+    assert notify_ended_silences(now + timedelta(minutes=59)) == []  # not ended yet
+    sent = notify_ended_silences(now + timedelta(hours=1, seconds=1), delivery_node_config)
+    assert [(e["status"], e["error"]) for e in sent] == [("succeeded", "")]
+    assert len(paging.requests) == 1
+    assert f"silence #{silence.pk} ended, still firing" in paging.requests[0].body.decode()
+    assert notify_ended_silences(now + timedelta(hours=2), delivery_node_config) == []  # once
+    assert len(paging.requests) == 1
+
+
+def test_expiring_a_silence_early_is_an_end_too_but_not_while_another_still_holds(paging):
+    from apps.notify.unsilence import notify_ended_silences
+
+    first = silences.create(["instance=web-07"], comment="one", duration="1h")
+    silences.create(["alertname=DiskFull"], comment="two", duration="1h")
+    run_all(payload(am_alert("DiskFull", "web-07")))
+    silences.expire(first.pk)
+    assert notify_ended_silences(node_config_for=delivery_node_config) == []
+    assert paging.requests == []
+    assert silences.Silence.objects.get(pk=first.pk).ended_swept_until is not None
+
+
+def test_a_maintenance_window_silences_only_inside_its_windows_across_dst():
+    created = datetime(2026, 3, 1, tzinfo=UTC)
+    window = silences.create(["host=web-07"], comment="patching", every="30 2 * * SUN",
+                             duration="1h", tz="Europe/Berlin", now=created)  # fmt: skip
+    # Spring change day: 02:30 Berlin is skipped, the window opens at the jump (01:00 UTC).
+    assert not silences.is_active(window, datetime(2026, 3, 29, 0, 59, tzinfo=UTC))
+    assert silences.is_active(window, datetime(2026, 3, 29, 1, 0, tzinfo=UTC))
+    assert not silences.is_active(window, datetime(2026, 3, 29, 2, 0, tzinfo=UTC))
+    # Autumn change day: 02:30 happens twice; only the first (CEST, 00:30 UTC) opens it.
+    assert silences.is_active(window, datetime(2026, 10, 25, 0, 45, tzinfo=UTC))
+    assert not silences.is_active(window, datetime(2026, 10, 25, 1, 45, tzinfo=UTC))
+    verdict = silences.silencing(
+        {"host": "web-07"}, datetime(2026, 10, 25, 0, 45, tzinfo=UTC), [window]
+    )
+    assert verdict.reason.endswith("(patching, until 01:30 UTC)")

@@ -4,7 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from apps.hosts.services import silent_hosts
-from apps.orchestration.services import sweep_runs
+from apps.notify.unsilence import notify_ended_silences
+from apps.orchestration.services import delivery_node_config, sweep_runs
 from apps.orchestration.triggers import silent_hosts_alerted
 
 
@@ -42,5 +43,8 @@ class Command(BaseCommand):
         else:
             silent = silent_hosts_alerted(background=False)
             self.stdout.write(f"Silent hosts paged: {len(silent)} {silent or ''}".rstrip())
+        if not options["dry_run"]:
+            sent = notify_ended_silences(node_config_for=delivery_node_config)
+            self.stdout.write(f"Incidents paged again because their silence ended: {len(sent)}")
         if result["failed"] and not options["dry_run"]:
             self.stdout.write(self.style.WARNING("Runs whose worker was lost were marked FAILED."))
