@@ -242,23 +242,25 @@ def ended_since(now: datetime) -> list[tuple[Silence, datetime]]:
     recurring = Silence.objects.exclude(schedule="").filter(starts_at__lte=now)
     for silence in recurring.order_by("id")[:1000]:
         end = _last_window_end(silence, now)
-        if end is not None and (
-            silence.ended_swept_until is None or end > silence.ended_swept_until
-        ):
+        swept = silence.ended_swept_until
+        if end is not None and (swept is None or end > swept):
             found.append((silence, end))
     return found
 
 
 def _last_window_end(silence: Silence, now: datetime) -> datetime | None:
+    """The latest end of one of its windows in (last sweep, now], cut by expiry or ends_at."""
+    since = silence.ended_swept_until or silence.starts_at
+    since = max(since, now - MAX_RECURRING_DURATION * 2)
+    schedule = cron.parse_schedule(silence.schedule)
+    zone = cron.parse_zone(silence.time_zone)
     duration = timedelta(seconds=silence.duration_s or 0)
-    since = max(silence.ended_swept_until or silence.starts_at, now - MAX_RECURRING_DURATION * 2)
-    windows = cron.windows_ending(cron.parse_schedule(silence.schedule),
-                                  cron.parse_zone(silence.time_zone), duration, since, now)  # fmt: skip
-    stop = silence.expired_at
-    ends = [min(end, stop) if stop and stop > start else end for start, end in windows
-            if not (stop and stop <= start) and start >= silence.starts_at]  # fmt: skip
-    if stop and stop <= now and window(silence, stop - timedelta(microseconds=1)) is not None:
-        ends.append(stop)
-    if silence.ends_at and silence.ends_at <= now:
-        ends = [min(end, silence.ends_at) for end in ends]
+    stop = min((t for t in (silence.expired_at, silence.ends_at) if t), default=None)
+    ends = []
+    for start, end in cron.windows_ending(schedule, zone, duration, since, now + duration):
+        if start < silence.starts_at or (stop is not None and stop <= start):
+            continue
+        cut = min(end, stop) if stop is not None else end
+        if since < cut <= now:
+            ends.append(cut)
     return max(ends) if ends else None

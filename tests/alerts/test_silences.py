@@ -207,3 +207,18 @@ def test_a_maintenance_window_silences_only_inside_its_windows_across_dst():
         {"host": "web-07"}, datetime(2026, 10, 25, 0, 45, tzinfo=UTC), [window]
     )
     assert verdict.reason.endswith("(patching, until 01:30 UTC)")
+
+
+def test_the_sweep_sees_each_window_end_of_a_recurring_silence_once():
+    def at(day, hour, minute=0):
+        return datetime(2026, 3, day, hour, minute, tzinfo=UTC)
+
+    window = silences.create(["host=web-07"], comment="patching", every="0 2 * * SUN",
+                             duration="1h", tz="Europe/Berlin", now=at(1, 0))  # fmt: skip
+    assert silences.ended_since(at(8, 1, 30)) == []  # the window is still open
+    assert silences.ended_since(at(8, 2, 30)) == [(window, at(8, 2))]
+    silences.Silence.objects.filter(pk=window.pk).update(ended_swept_until=at(8, 2))
+    window.refresh_from_db()
+    assert silences.ended_since(at(8, 3)) == []
+    silences.expire(window.pk, now=at(15, 1, 30))  # during the next window
+    assert silences.ended_since(at(15, 1, 31)) == [(silences.Silence.objects.get(), at(15, 1, 30))]
