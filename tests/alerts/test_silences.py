@@ -214,7 +214,7 @@ def test_the_sweep_sees_each_window_end_of_a_recurring_silence_once():
         return datetime(2026, 3, day, hour, minute, tzinfo=UTC)
 
     window = silences.create(["host=web-07"], comment="patching", every="0 2 * * SUN",
-                             duration="1h", tz="Europe/Berlin", now=at(1, 0))  # fmt: skip
+                             duration="1h", tz="Europe/Berlin", now=at(2, 0))  # fmt: skip
     assert silences.ended_since(at(8, 1, 30)) == []  # the window is still open
     assert silences.ended_since(at(8, 2, 30)) == [(window, at(8, 2))]
     silences.Silence.objects.filter(pk=window.pk).update(ended_swept_until=at(8, 2))
