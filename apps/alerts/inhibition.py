@@ -113,11 +113,14 @@ class QuietCheck:
         self.sources = firing_sources(self.rules)
 
     def alert_reason(self, alert: Any) -> tuple[str, str]:
-        labels = alert_labels(alert)
+        """("silenced" | "inhibited" | "", the reason) for a stored or incoming alert."""
+        return self.labels_reason(alert_labels(alert), getattr(alert, "pk", None))
+
+    def labels_reason(self, labels: dict[str, str], alert_id: int | None) -> tuple[str, str]:
         verdict = silencing(labels, self.now, self.silences)
         if verdict is not None:
             return "silenced", verdict.reason
-        reason = inhibiting(getattr(alert, "pk", None), labels, self.rules, self.sources)
+        reason = inhibiting(alert_id, labels, self.rules, self.sources)
         return ("inhibited", reason) if reason else ("", "")
 
     def incident(self, incident: Any) -> Quiet:

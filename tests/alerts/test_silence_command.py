@@ -73,3 +73,35 @@ def test_bad_input_is_a_one_line_error(args, message):
         run(*args)
     assert "\n" not in str(raised.value)
     assert not Silence.objects.exists()
+
+
+def test_route_test_and_explain_alert_say_silenced_or_inhibited_and_by_what(tmp_path):
+    from apps.alerts.models import InhibitionRule
+    from apps.alerts.services import ingest
+
+    InhibitionRule.objects.create(name="host-down", source_matchers=["alertname=HostDown"],
+                                  target_matchers=["alertname!=HostDown"], equal=["host"])  # fmt: skip
+    out = io.StringIO()
+    call_command("silence", "add", "alertname=Load", "--duration", "1h", "--comment", "load test",
+                 stdout=out)  # fmt: skip
+    body = {"version": "4", "groupKey": "{}", "status": "firing", "alerts": [
+        {"status": "firing", "labels": {"alertname": name, "instance": "web-07"}}
+        for name in ("HostDown", "DiskFull", "Load")]}  # fmt: skip
+    ingest(body, "alertmanager")
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(body))
+    routed = io.StringIO()
+    call_command("route_test", "--file", str(path), stdout=routed, no_color=True)
+    lines = routed.getvalue().splitlines()
+    assert lines[1].startswith("HostDown") and lines[2].startswith("DiskFull")  # never itself
+    assert "notify nodes would skip: inhibited by alert 'HostDown' on web-07" in lines[3]
+    assert lines[4].startswith("Load")
+    assert "notify nodes would skip: silenced by silence #" in lines[5]
+    disk = Alert.objects.get(name="DiskFull")
+    explained = io.StringIO()
+    call_command("explain_alert", str(disk.pk), stdout=explained, no_color=True)
+    assert "inhibited by alert 'HostDown' on web-07 (rule host-down)" in explained.getvalue()
+    host_down = Alert.objects.get(name="HostDown")
+    explained = io.StringIO()
+    call_command("explain_alert", str(host_down.pk), stdout=explained, no_color=True)
+    assert "sent (not silenced or inhibited now)" in explained.getvalue()

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.alerts.grouping import GroupingError, group_fields, group_key
+from apps.alerts.inhibition import QuietCheck
 from apps.alerts.models import Alert
 
 
@@ -34,6 +35,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if current != alert.group_key:
             rows.append(("group key now", f"{current} (INCIDENT_GROUP_BY changed since)"))
+        rows.append(("notifications", self.quiet(alert)))
         width = max(len(label) for label, _ in rows)
         for label, value in rows:
             self.stdout.write(f"{self.style.MIGRATE_LABEL(label.ljust(width))}  {value}")
@@ -55,6 +57,13 @@ class Command(BaseCommand):
         if alert is None:
             raise CommandError(f"no alert with id {alert_id}")
         return alert
+
+    @staticmethod
+    def quiet(alert: Alert) -> str:
+        if alert.status != Alert.Status.FIRING:
+            return f"not checked: the alert is {alert.status}"
+        kind, reason = QuietCheck().alert_reason(alert)
+        return reason or "sent (not silenced or inhibited now)"
 
     def why(self, alert: Alert) -> str:
         if alert.group_reason:
