@@ -15,6 +15,7 @@ from apps.notify.config import NotifyConfigError, validate_notify_config
 from apps.notify.delivery import claim, deliver, run_pk, send_with_retries
 from apps.notify.drivers import DRIVERS
 from apps.notify.drivers.base import Message
+from apps.notify.grouping import UNGROUPED_DRIVERS, group_settings, join
 from apps.notify.messages import (
     build_model,
     is_resolved,
@@ -83,6 +84,22 @@ def notify(
     targets = targets_for(config, incident_row, kind)
     run_key = _run_key(pipeline_run, ctx)
     quiet = quiet_verdict(incident_row, kind, trace_id or ctx["trace_id"] or "")
+    grouping = group_settings(config)
+    opened: list[dict[str, Any]] = []
+
+    def hold_for(target: Target) -> Any:
+        if kind != "trigger" or grouping.wait <= 0 or target.driver in UNGROUPED_DRIVERS:
+            return None
+
+        def hold(row: Delivery) -> dict[str, Any]:
+            group, created = join(row, grouping, incident_row)
+            entry = {"group": group.pk, "send_after": group.send_after.isoformat()}
+            if created:
+                opened.append(entry)
+            return entry
+
+        return hold
+
     deliveries = [
         deliver(
             target,
@@ -94,12 +111,16 @@ def notify(
             incident=incident_row,
             deadline=deadline,
             quiet=(quiet.kind, quiet.reason),
+            hold=hold_for(target),
+            repeat_s=grouping.repeat,
         )
         for target in targets
     ]
     result = summarize(config, deliveries)
     if quiet.reason:
         result["quiet"] = quiet.reason
+    if opened:
+        result["groups_opened"] = opened
     return result
 
 
@@ -129,6 +150,7 @@ def summarize(config: dict[str, Any], deliveries: list[dict[str, Any]]) -> dict[
         "channels_throttled": count(Status.THROTTLED),
         "channels_silenced": count(Status.SILENCED),
         "channels_inhibited": count(Status.INHIBITED),
+        "channels_grouped": count(Status.GROUPED),
         "deliveries": deliveries,
     }
 

@@ -21,19 +21,10 @@ from django.utils import timezone
 from apps.alerts.inhibition import QuietCheck
 from apps.alerts.models import ACTIVE_STATUSES, Silence
 from apps.alerts.silences import ended_since
-from apps.common.redact import REDACTED
-from apps.notify.config import NotifyConfigError
 from apps.notify.delivery import claim, send_with_retries
 from apps.notify.drivers.base import Message
 from apps.notify.models import Delivery
-from apps.notify.targets import (
-    MissingSecret,
-    Target,
-    channel_target,
-    resolve_secrets,
-    resolve_targets,
-    target_identity,
-)
+from apps.notify.targets import MissingSecret, resolve_secrets, target_of
 
 # Given a held-back delivery, the config of the notify node that made it (the orchestration
 # layer knows runs and definitions; an inline destination's secret is only there).
@@ -113,7 +104,7 @@ def _send_again(
         )  # fmt: skip
     if not created and new.status != Status.FAILED:
         return {}
-    target = _target(row, node_config_for(row) if node_config_for else None)
+    target = target_of(row, node_config_for(row) if node_config_for else None)
     problem = "" if target else "the inline destination is no longer known (its run is gone)"
     resolved: dict[str, Any] = {}
     secrets: list[str] = []
@@ -133,27 +124,3 @@ def _send_again(
     logger.info("silence #%s ended: incident #%s %s", silence.pk, incident.pk, new.status)
     return {"silence": silence.pk, "incident": incident.pk, "delivery": new.pk,
             "status": new.status, "error": new.last_error}  # fmt: skip
-
-
-def _target(row: Delivery, node_config: dict[str, Any] | None) -> Target | None:
-    """Where the held-back page was to go: its channel, or the node's inline destination when
-    it still resolves to the same identity."""
-    if row.channel is not None:
-        return channel_target(row.channel, {})
-    stored = Target(driver=row.driver, config=dict(row.target_config))
-    if not any(value == REDACTED for value in stored.config.values()):
-        return stored
-    try:
-        targets = resolve_targets(node_config) if node_config else []
-    except NotifyConfigError:
-        return None
-    for target in targets:
-        if target.channel is not None or target.driver != row.driver:
-            continue
-        try:
-            resolved, _ = resolve_secrets(target.filled())
-        except MissingSecret:
-            continue
-        if target_identity(target, resolved) == row.target:
-            return target
-    return None

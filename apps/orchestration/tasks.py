@@ -40,9 +40,20 @@ def resume_run_task(run_id: int) -> str:
 def sweep_runs_task() -> dict:
     from apps.notify.unsilence import notify_ended_silences
 
+    from .group_flush import flush_due_groups
     from .triggers import silent_hosts_alerted
 
     result: dict = dict(sweep_runs(requeue=True))
     result["silent_hosts"] = silent_hosts_alerted()
     result["silences_ended"] = notify_ended_silences(node_config_for=delivery_node_config)
+    result["groups_flushed"] = flush_due_groups()
     return result
+
+
+@shared_task(name="orchestration.flush_group", acks_late=True, reject_on_worker_lost=True)
+def flush_group_task(group_id: int) -> dict:
+    """Send a grouped notification when due; safe to run twice (the group's delivery is
+    claimed, and a sent one is never sent again)."""
+    from .group_flush import flush_group
+
+    return flush_group(group_id)

@@ -63,6 +63,10 @@ class NotifyNode(NodeHandler):
             trace_id=ctx.trace_id,
             deadline=ctx.deadline,
         )
+        if output.get("groups_opened"):
+            from apps.orchestration.group_flush import schedule
+
+            schedule(output["groups_opened"])
         if output.get("quiet") and not output.get("channels_attempted"):
             raise NodeSkipped(output["quiet"], output=output)
         failed = output.get("channels_failed", 0)

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 
 from apps.hosts.services import silent_hosts
 from apps.notify.unsilence import notify_ended_silences
+from apps.orchestration.group_flush import flush_due_groups
 from apps.orchestration.services import delivery_node_config, sweep_runs
 from apps.orchestration.triggers import silent_hosts_alerted
 
@@ -46,5 +47,7 @@ class Command(BaseCommand):
         if not options["dry_run"]:
             sent = notify_ended_silences(node_config_for=delivery_node_config)
             self.stdout.write(f"Incidents paged again because their silence ended: {len(sent)}")
+            flushed = flush_due_groups()
+            self.stdout.write(f"Grouped notifications sent: {len(flushed)}")
         if result["failed"] and not options["dry_run"]:
             self.stdout.write(self.style.WARNING("Runs whose worker was lost were marked FAILED."))
