@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.alerts.models import Alert, AlertEvent, InhibitionRule
@@ -65,12 +66,24 @@ def firing_sources(rules: list[CompiledRule]) -> list[tuple[int, dict[str, str],
     if not rules:
         return []
     firing = Alert.objects.filter(status=Alert.Status.FIRING).order_by("id")
+    names = [_required_name(rule.source) for rule in rules]
+    if all(names):  # every rule names its source alert: let the database narrow them down
+        wanted = sorted(set(names))
+        firing = firing.filter(Q(name__in=wanted) | Q(labels__alertname__in=wanted))
     found = []
     for alert in firing[:MAX_SOURCE_ALERTS]:
         labels = alert_labels(alert)
         if any(matches_all(rule.source, labels) for rule in rules):
             found.append((alert.pk, labels, alert))
     return found
+
+
+def _required_name(matchers: list[Matcher]) -> str:
+    """The alert name a matcher list requires with `alertname=` / `name=`, else ""."""
+    for matcher in matchers:
+        if matcher.op == "=" and matcher.name in ("alertname", "name") and matcher.value:
+            return matcher.value
+    return ""
 
 
 def inhibiting(

@@ -68,7 +68,7 @@ def test_a_silenced_alert_is_stored_and_its_page_skipped_with_the_reason(paging)
     alert = Alert.objects.get(name="DiskFull")
     assert alert.incident is not None  # nothing is lost
     assert paging.requests == []
-    until = silence.ends_at.astimezone(UTC).strftime("%H:%M UTC")
+    until = silences.clock(silence.ends_at)  # a date is added when the end is not today
     reason = f"silenced by silence #{silence.pk} (planned reboot of web-07, until {until})"
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.last_error) == ("silenced", reason)
