@@ -37,6 +37,7 @@ from apps.notify.targets import MissingSecret, resolve_secrets, target_of
 Status = Delivery.Status
 UNGROUPED_DRIVERS = ("pagerduty", "console")
 MAX_LISTED = 50
+BUSY = "being sent by another worker"
 NodeConfigFor = Callable[[Delivery], "dict[str, Any] | None"]
 
 
@@ -205,7 +206,7 @@ def flush(
         if row is None or row.status in DONE:
             return {}
     if not claim(row.pk):
-        return {"group": group_id, "delivery": row.pk, "status": "being sent by another worker"}
+        return {"group": group_id, "delivery": row.pk, "status": BUSY}
     row.refresh_from_db()
     _send(row, node_config_for)
     count = _settle(found, row, now)

@@ -50,10 +50,23 @@ def sweep_runs_task() -> dict:
     return result
 
 
-@shared_task(name="orchestration.flush_group", acks_late=True, reject_on_worker_lost=True)
-def flush_group_task(group_id: int) -> dict:
+@shared_task(
+    name="orchestration.flush_group",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=3,
+)
+def flush_group_task(self, group_id: int) -> dict:
     """Send a grouped notification when due; safe to run twice (the group's delivery is
-    claimed, and a sent one is never sent again)."""
+    claimed, and a sent one is never sent again). When another worker holds the claim, look
+    again once that claim would be stale: if that worker died, this task sends it."""
+    from apps.notify.delivery import claim_stale_s
+    from apps.notify.grouping import BUSY
+
     from .group_flush import flush_group
 
-    return flush_group(group_id)
+    result = flush_group(group_id)
+    if result.get("status") == BUSY:
+        raise self.retry(countdown=claim_stale_s())
+    return result
