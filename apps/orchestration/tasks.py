@@ -38,6 +38,7 @@ def resume_run_task(run_id: int) -> str:
 
 @shared_task(name="orchestration.sweep_runs")
 def sweep_runs_task() -> dict:
+    from apps.notify.repeat import notify_repeats
     from apps.notify.unsilence import notify_ended_silences
 
     from .group_flush import flush_due_groups
@@ -47,6 +48,7 @@ def sweep_runs_task() -> dict:
     result["silent_hosts"] = silent_hosts_alerted()
     result["silences_ended"] = notify_ended_silences(node_config_for=delivery_node_config)
     result["groups_flushed"] = flush_due_groups()
+    result["repeated"] = notify_repeats(delivery_node_config)
     return result
 
 

@@ -170,3 +170,34 @@ def test_a_pipeline_with_group_wait_sends_one_message_for_a_storm(http_sink):
     group_flush.flush_due_groups(timezone.now() + timedelta(seconds=31))
     assert len(http_sink.requests) == 1
     assert "20 incidents" in http_sink.requests[0].body.decode()
+
+
+def test_the_sweep_pages_a_still_firing_incident_again_after_repeat_interval(http_sink):
+    from apps.notify.repeat import notify_repeats
+    from apps.orchestration.services import delivery_node_config
+
+    PipelineDefinition.objects.create(
+        name="repeating", priority=1, is_active=True, match={"source": "alertmanager"},
+        config={"version": "1", "nodes": [
+            {"id": "ingest", "type": "ingest", "next": "page"},
+            {"id": "page", "type": "notify", "config": {
+                "driver": "generic", "url": f"{http_sink.url}/hook", "repeat_interval": "1h"}}]},
+    )  # fmt: skip
+    body = {"version": "4", "groupKey": "{}", "status": "firing", "alerts": [
+        {"status": "firing", "labels": {"alertname": "DiskFull", "instance": "web-07"}}]}  # fmt: skip
+    for run_id in ingest_and_start(body, "alertmanager", "t", dispatch_runs=False).run_ids:
+        execute_run(run_id)
+    assert len(http_sink.requests) == 1
+    now = timezone.now()
+    assert notify_repeats(delivery_node_config, now + timedelta(minutes=59)) == []
+    repeated = notify_repeats(delivery_node_config, now + timedelta(minutes=61))
+    assert [entry["status"] for entry in repeated] == ["succeeded"]
+    assert "[still firing]" in http_sink.requests[1].body.decode()
+    # The repeat was stamped with the real clock; move it to the injected one.
+    Delivery.objects.filter(pk=repeated[0]["delivery"]).update(sent_at=now + timedelta(minutes=61))
+    assert notify_repeats(delivery_node_config, now + timedelta(minutes=62)) == []
+    assert len(http_sink.requests) == 2
+    assert len(notify_repeats(delivery_node_config, now + timedelta(minutes=122))) == 1
+    Alert.objects.update(status="resolved")
+    assert notify_repeats(delivery_node_config, now + timedelta(hours=5)) == []
+    assert len(http_sink.requests) == 3

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from apps.hosts.services import silent_hosts
+from apps.notify.repeat import notify_repeats
 from apps.notify.unsilence import notify_ended_silences
 from apps.orchestration.group_flush import flush_due_groups
 from apps.orchestration.services import delivery_node_config, sweep_runs
@@ -49,5 +50,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Incidents paged again because their silence ended: {len(sent)}")
             flushed = flush_due_groups()
             self.stdout.write(f"Grouped notifications sent: {len(flushed)}")
+            repeated = notify_repeats(delivery_node_config)
+            self.stdout.write(
+                f"Still-firing incidents paged again (repeat_interval): {len(repeated)}"
+            )
         if result["failed"] and not options["dry_run"]:
             self.stdout.write(self.style.WARNING("Runs whose worker was lost were marked FAILED."))
