@@ -222,3 +222,20 @@ def test_the_sweep_sees_each_window_end_of_a_recurring_silence_once():
     assert silences.ended_since(at(8, 3)) == []
     silences.expire(window.pk, now=at(15, 1, 30))  # during the next window
     assert silences.ended_since(at(15, 1, 31)) == [(silences.Silence.objects.get(), at(15, 1, 30))]
+
+
+@pytest.mark.parametrize("alerts", [3, 60])
+def test_the_quiet_verdict_costs_the_same_few_queries_for_any_number_of_alerts(
+    alerts, django_assert_max_num_queries
+):
+    now = timezone.now()
+    for i in range(5):
+        silences.create([f"alertname=Other{i}"], comment="c", duration="1h", now=now)
+    InhibitionRule.objects.create(name="host-down", source_matchers=["alertname=HostDown"],
+                                  target_matchers=["alertname!=HostDown"], equal=["host"])  # fmt: skip
+    incident = Incident.objects.create(title="t", group_key="k")
+    for i in range(alerts):
+        Alert.objects.create(source="s", fingerprint=f"f{i}", name=f"A{i}", status="firing",
+                             severity="warning", host="web-07", incident=incident)  # fmt: skip
+    with django_assert_max_num_queries(4):  # silences, rules, source alerts, incident alerts
+        assert QuietCheck(now).incident(incident).reason == ""
