@@ -140,6 +140,20 @@ class QuietCheck:
         if incident is None or (not self.silences and not self.rules):
             return Quiet()
         firing = list(incident.alerts.filter(status=Alert.Status.FIRING).order_by("id")[:500])
+        return self.verdict(firing)
+
+    def incidents(self, incident_ids: list[int]) -> dict[int, Quiet]:
+        """The verdict of several incidents (one query for all their firing alerts)."""
+        if not incident_ids or (not self.silences and not self.rules):
+            return {}
+        by_incident: dict[int, list[Alert]] = {}
+        firing = Alert.objects.filter(incident_id__in=incident_ids, status=Alert.Status.FIRING)
+        for alert in firing.order_by("id")[: 500 * len(incident_ids)]:
+            by_incident.setdefault(alert.incident_id or 0, []).append(alert)
+        return {pk: self.verdict(alerts) for pk, alerts in by_incident.items()}
+
+    def verdict(self, firing: list[Any]) -> Quiet:
+        """Quiet when every firing alert is silenced or inhibited (none firing: not quiet)."""
         if not firing:
             return Quiet()
         per_alert: dict[int, str] = {}

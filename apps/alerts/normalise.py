@@ -100,6 +100,17 @@ def content_hash(item: Incoming) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+PARSE_NOTES = "parse_notes"
+
+
+def annotations_with_notes(alert: vendors.NormalizedAlert) -> dict:
+    """The alert's annotations, plus the parser's fallbacks under ``parse_notes``."""
+    annotations = dict(alert.annotations)
+    if alert.parse_notes:
+        annotations[PARSE_NOTES] = list(alert.parse_notes)
+    return annotations
+
+
 def to_incoming(alert: vendors.NormalizedAlert, source: str, fields: list[str]) -> Incoming:
     """What a vendor parser guarantees is not checked again: a status of firing/resolved, a
     severity of info/warning/critical, a non-empty name and fingerprint (at most 200
@@ -116,7 +127,7 @@ def to_incoming(alert: vendors.NormalizedAlert, source: str, fields: list[str]) 
         host=alert.host,
         description=alert.description,
         labels=dict(alert.labels),
-        annotations=dict(alert.annotations),
+        annotations=annotations_with_notes(alert),
         started_at=alert.started_at,
         ended_at=alert.ended_at,
         url=alert.url[:2000],

@@ -18,7 +18,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 
 from apps.api.errors import STATUS_CODES, ApiError, error_response, unknown_path
-from apps.api.routers import definitions, hosts, runs, silences
+from apps.api.routers import definitions, hosts, incidents, runs, silences
 from apps.api.webhooks_openapi import webhook_paths
 from apps.common.auth import AuthError
 
@@ -52,7 +52,8 @@ api = IncidentApi(
     title="Incident pipeline API",
     version="1",
     description=(
-        "Pipeline definitions and runs. Send an API key as `Authorization: Bearer <key>`; "
+        "Incidents, pipeline definitions and runs. "
+        "Send an API key as `Authorization: Bearer <key>`; "
         "GET needs the `read` scope, changes need `write`, running needs `execute`. "
         'Every error is JSON `{"code", "message"}`.'
     ),
@@ -61,6 +62,7 @@ api = IncidentApi(
 api.add_router("/definitions/", definitions.router)
 api.add_router("/runs/", runs.router)
 api.add_router("/hosts", hosts.router)
+api.add_router("/incidents", incidents.router)
 api.add_router("/silences", silences.router)
 
 

@@ -40,6 +40,7 @@ class Command(BaseCommand):
         except IngestError as exc:
             raise CommandError(str(exc)) from exc
         definitions = routing.routable_definitions()
+        fallback = routing.default_definition()
         verbose = options["verbosity"] >= 2
         width = max(len(self.describe(item)) for item in items)
         self.stdout.write(f"source: {source}, {len(items)} alert(s), "
@@ -51,7 +52,9 @@ class Command(BaseCommand):
             ).values_list("fingerprint", "id")
         )
         for item in items:
-            route = routing.choose(source, item.severity, item.labels, definitions, item.host)
+            route = routing.choose(
+                source, item.severity, item.labels, definitions, item.host, fallback
+            )
             style = self.style.SUCCESS if route.definition else self.style.WARNING
             self.stdout.write(f"{self.describe(item).ljust(width)}  ->  {style(route.name)}")
             labels = alert_labels(SimpleNamespace(**vars(item), source=source))

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('alerts', '0004_resolved_hosts'),
+        ('alerts', '0005_incident_event_actor'),
     ]
 
     operations = [
