@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.alerts.models import Alert, AlertEvent, InhibitionRule
-from apps.alerts.silences import alert_labels, candidates, silencing
+from apps.alerts.silences import alert_labels, candidates, first_silencing, open_at
 from apps.common.matchers import Matcher, MatcherError, matches_all, parse_all
 from apps.common.text import shown
 
@@ -121,7 +121,7 @@ class QuietCheck:
 
     def __init__(self, now: datetime | None = None) -> None:
         self.now = now or timezone.now()
-        self.silences = candidates(self.now)
+        self.silences = open_at(candidates(self.now), self.now)
         self.rules = active_rules()
         self.sources = firing_sources(self.rules)
 
@@ -130,7 +130,7 @@ class QuietCheck:
         return self.labels_reason(alert_labels(alert), getattr(alert, "pk", None))
 
     def labels_reason(self, labels: dict[str, str], alert_id: int | None) -> tuple[str, str]:
-        verdict = silencing(labels, self.now, self.silences)
+        verdict = first_silencing(labels, self.now, self.silences)
         if verdict is not None:
             return "silenced", verdict.reason
         reason = inhibiting(alert_id, labels, self.rules, self.sources)

@@ -98,11 +98,34 @@ def candidates(now: datetime) -> list[Silence]:
     return list(query.filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now)).order_by("id"))
 
 
-def silencing(labels: dict[str, str], now: datetime, silences: list[Silence]) -> Verdict | None:
+@dataclass(frozen=True)
+class OpenSilence:
+    silence: Silence
+    matchers: list[Matcher]
+    until: datetime
+
+
+def open_at(silences: list[Silence], now: datetime) -> list[OpenSilence]:
+    """The silences open at `now` with their parsed matchers: worked out once, then matched
+    against any number of alerts."""
+    found = []
     for silence in silences:
         opened = window(silence, now)
-        if opened is not None and matches_all(matchers_of(silence), labels):
-            return Verdict(silence, opened[1], now)
+        if opened is not None:
+            found.append(OpenSilence(silence, matchers_of(silence), opened[1]))
+    return found
+
+
+def silencing(labels: dict[str, str], now: datetime, silences: list[Silence]) -> Verdict | None:
+    return first_silencing(labels, now, open_at(silences, now))
+
+
+def first_silencing(
+    labels: dict[str, str], now: datetime, opened: list[OpenSilence]
+) -> Verdict | None:
+    for item in opened:
+        if matches_all(item.matchers, labels):
+            return Verdict(item.silence, item.until, now)
     return None
 
 
