@@ -254,6 +254,10 @@ NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 3)
 NOTIFY_BACKOFF_S = env_float("NOTIFY_BACKOFF_S", 0.5)
 NOTIFY_BACKOFF_MAX_S = env_float("NOTIFY_BACKOFF_MAX_S", 5.0)
 NOTIFY_THROTTLE_S = env_int("NOTIFY_THROTTLE_S", 900)
+# Grouped notifications (docs/silences.md): defaults for notify nodes that do not set them.
+# A group_wait of 0 sends each page at once, as before grouping existed.
+NOTIFY_GROUP_WAIT_S = env_float("NOTIFY_GROUP_WAIT_S", 0.0)
+NOTIFY_GROUP_INTERVAL_S = env_float("NOTIFY_GROUP_INTERVAL_S", 300.0)
 SLACK_WEBHOOK_URL = env_str("SLACK_WEBHOOK_URL")
 PAGERDUTY_ROUTING_KEY = env_str("PAGERDUTY_ROUTING_KEY")
 PAGERDUTY_EVENTS_URL = env_str("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue")

@@ -18,7 +18,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 
 from apps.api.errors import STATUS_CODES, ApiError, error_response, unknown_path
-from apps.api.routers import definitions, hosts, incidents, runs
+from apps.api.routers import definitions, hosts, incidents, runs, silences
 from apps.api.webhooks_openapi import webhook_paths
 from apps.common.auth import AuthError
 
@@ -63,6 +63,7 @@ api.add_router("/definitions/", definitions.router)
 api.add_router("/runs/", runs.router)
 api.add_router("/hosts", hosts.router)
 api.add_router("/incidents", incidents.router)
+api.add_router("/silences", silences.router)
 
 
 @api.exception_handler(ApiError)

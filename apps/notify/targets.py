@@ -15,6 +15,7 @@ from django.conf import settings
 from apps.common import templating
 from apps.common.redact import REDACTED, redact, redact_text
 from apps.notify.config import (
+    GROUP_KEYS,
     TEMPLATE_KEYS,
     NotifyConfigError,
     channel_names,
@@ -101,7 +102,8 @@ def resolve_targets(config: dict[str, Any]) -> list[Target]:
         raise NotifyConfigError("; ".join(problems))
     if "driver" in config:
         driver = config["driver"]
-        inline = {k: v for k, v in config.items() if k not in ("driver", *TEMPLATE_KEYS)}
+        skipped = ("driver", *TEMPLATE_KEYS, *GROUP_KEYS)
+        inline = {k: v for k, v in config.items() if k not in skipped}
         module = load_driver(driver)
         names_destination = any(inline.get(key) for key in module.REQUIRED)
         channels = (
@@ -239,3 +241,28 @@ def stored_target_config(config: dict[str, Any]) -> dict[str, Any]:
         else:
             result[key] = redact(value)
     return result
+
+
+def target_of(row: Any, node_config: dict[str, Any] | None) -> Target | None:
+    """Where a stored delivery went: its channel, its stored inline config when that holds no
+    redacted secret, or the node's inline destination when it still resolves to the same
+    identity (the silence sweep and grouped sends use this)."""
+    if row.channel is not None:
+        return channel_target(row.channel, {})
+    stored = Target(driver=row.driver, config=dict(row.target_config))
+    if not any(value == REDACTED for value in stored.config.values()):
+        return stored
+    try:
+        targets = resolve_targets(node_config) if node_config else []
+    except NotifyConfigError:
+        return None
+    for target in targets:
+        if target.channel is not None or target.driver != row.driver:
+            continue
+        try:
+            resolved, _ = resolve_secrets(target.filled())
+        except MissingSecret:
+            continue
+        if target_identity(target, resolved) == row.target:
+            return target
+    return None

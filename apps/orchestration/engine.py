@@ -20,7 +20,7 @@ from apps.common.retry import Backoff, sleep_before_retry
 from . import progress
 from .models import NodeStatus, PipelineRun, RunStatus, StageExecution
 from .nodes import get_handler
-from .nodes.base import NodeContext, NodeFailed
+from .nodes.base import NodeContext, NodeFailed, NodeSkipped
 from .nodes.transform import template_scope
 from .records import Heartbeat, result_dict, storable
 from .spec import Plan
@@ -224,6 +224,8 @@ class Engine:
                 if time.monotonic() > ctx.deadline:
                     raise NodeFailed(f"timed out after {timeout:g}s", output=output)
                 node.status, node.output, node.error = NodeStatus.SUCCEEDED, output, ""
+            except NodeSkipped as exc:
+                node.status, node.reason, node.output = NodeStatus.SKIPPED, str(exc), exc.output
             except NodeFailed as exc:
                 node.status, node.error, node.output = NodeStatus.FAILED, str(exc), exc.output
                 retryable = exc.retryable
@@ -238,7 +240,7 @@ class Engine:
                     "error": node.error,
                 }
             )
-            if node.status == NodeStatus.SUCCEEDED or not retryable or attempt == retries:
+            if node.status != NodeStatus.FAILED or not retryable or attempt == retries:
                 return
             sleep_before_retry(waits.delay(attempt + 1), None)
 

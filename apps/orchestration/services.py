@@ -266,3 +266,16 @@ def wait_for_run(run_id: int, timeout_s: float = 600.0, poll_s: float = 0.2) -> 
         if run.status in FINAL_RUN_STATUSES or time.monotonic() > deadline:
             return run
         time.sleep(poll_s)
+
+
+def delivery_node_config(delivery: Any) -> dict[str, Any] | None:
+    """The config of the notify node that made a delivery, from its run's definition snapshot
+    (what the silence sweep needs to reach an inline destination again)."""
+    run = delivery.pipeline_run
+    if run is None:
+        return None
+    for node in (run.config_snapshot or {}).get("nodes", []):
+        if isinstance(node, dict) and node.get("id") == delivery.node_id:
+            config = node.get("config")
+            return config if isinstance(config, dict) else None
+    return None

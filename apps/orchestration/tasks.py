@@ -7,7 +7,7 @@ from celery.signals import worker_ready
 from django.conf import settings
 
 from .recovery import start_recovery_loop, sweep_runs
-from .services import RunError, execute_run, resume_run
+from .services import RunError, delivery_node_config, execute_run, resume_run
 
 
 def node_name(task: Any) -> str:
@@ -41,10 +41,39 @@ def resume_run_task(self, run_id: int) -> str:
 
 @shared_task(name="orchestration.sweep_runs")
 def sweep_runs_task() -> dict:
+    from apps.notify.repeat import notify_repeats
+    from apps.notify.unsilence import notify_ended_silences
+
+    from .group_flush import flush_due_groups
     from .triggers import silent_hosts_alerted
 
     result: dict = dict(sweep_runs(requeue=True))
     result["silent_hosts"] = silent_hosts_alerted()
+    result["silences_ended"] = notify_ended_silences(node_config_for=delivery_node_config)
+    result["groups_flushed"] = flush_due_groups()
+    result["repeated"] = notify_repeats(delivery_node_config)
+    return result
+
+
+@shared_task(
+    name="orchestration.flush_group",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=3,
+)
+def flush_group_task(self, group_id: int) -> dict:
+    """Send a grouped notification when due; safe to run twice (the group's delivery is
+    claimed, and a sent one is never sent again). When another worker holds the claim, look
+    again once that claim would be stale: if that worker died, this task sends it."""
+    from apps.notify.delivery import claim_stale_s
+    from apps.notify.grouping import BUSY
+
+    from .group_flush import flush_group
+
+    result = flush_group(group_id)
+    if result.get("status") == BUSY:
+        raise self.retry(countdown=claim_stale_s())
     return result
 
 

@@ -4,7 +4,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from apps.hosts.services import silent_hosts
+from apps.notify.repeat import notify_repeats
+from apps.notify.unsilence import notify_ended_silences
+from apps.orchestration.group_flush import flush_due_groups
 from apps.orchestration.recovery import sweep_runs
+from apps.orchestration.services import delivery_node_config
 from apps.orchestration.triggers import silent_hosts_alerted
 
 
@@ -58,6 +62,15 @@ class Command(BaseCommand):
         else:
             silent = silent_hosts_alerted(background=False)
             self.stdout.write(f"Silent hosts paged: {len(silent)} {silent or ''}".rstrip())
+        if not options["dry_run"]:
+            sent = notify_ended_silences(node_config_for=delivery_node_config)
+            self.stdout.write(f"Incidents paged again because their silence ended: {len(sent)}")
+            flushed = flush_due_groups()
+            self.stdout.write(f"Grouped notifications sent: {len(flushed)}")
+            repeated = notify_repeats(delivery_node_config)
+            self.stdout.write(
+                f"Still-firing incidents paged again (repeat_interval): {len(repeated)}"
+            )
         if result["failed"] and not options["dry_run"]:
             self.stdout.write(
                 self.style.WARNING(
