@@ -202,12 +202,31 @@ def _take_turn(every_s: float) -> bool:
         client.close()
 
 
+def periodic_sweep(*, background: bool = True) -> dict:
+    """Everything that must happen on time without a request: lost runs, silent hosts, pages
+    due because a silence ended, grouped notifications due, repeats of still-firing incidents.
+    Beat's task and each worker's recovery loop run this same sweep."""
+    from apps.notify.repeat import notify_repeats
+    from apps.notify.unsilence import notify_ended_silences
+
+    from .group_flush import flush_due_groups
+    from .services import delivery_node_config
+    from .triggers import silent_hosts_alerted
+
+    result: dict = dict(sweep_runs(requeue=True))
+    result["silent_hosts"] = silent_hosts_alerted(background=background)
+    result["silences_ended"] = notify_ended_silences(node_config_for=delivery_node_config)
+    result["groups_flushed"] = flush_due_groups()
+    result["repeated"] = notify_repeats(delivery_node_config)
+    return result
+
+
 def recover_once(every_s: float) -> dict[str, list[int]] | None:
-    """A sweep with requeue, if it is this worker's turn; None when it was not."""
+    """The periodic sweep, if it is this worker's turn; None when it was not."""
     try:
         if not _take_turn(every_s):
             return None
-        result = sweep_runs(requeue=True)
+        result = periodic_sweep()
         moved = result["requeued"] + result["pending_redispatched"]
         if moved or result["failed"]:
             logger.warning(

@@ -6,8 +6,8 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 
-from .recovery import start_recovery_loop, sweep_runs
-from .services import RunError, delivery_node_config, execute_run, resume_run
+from .recovery import periodic_sweep, start_recovery_loop
+from .services import RunError, execute_run, resume_run
 
 
 def node_name(task: Any) -> str:
@@ -41,18 +41,7 @@ def resume_run_task(self, run_id: int) -> str:
 
 @shared_task(name="orchestration.sweep_runs")
 def sweep_runs_task() -> dict:
-    from apps.notify.repeat import notify_repeats
-    from apps.notify.unsilence import notify_ended_silences
-
-    from .group_flush import flush_due_groups
-    from .triggers import silent_hosts_alerted
-
-    result: dict = dict(sweep_runs(requeue=True))
-    result["silent_hosts"] = silent_hosts_alerted()
-    result["silences_ended"] = notify_ended_silences(node_config_for=delivery_node_config)
-    result["groups_flushed"] = flush_due_groups()
-    result["repeated"] = notify_repeats(delivery_node_config)
-    return result
+    return periodic_sweep()
 
 
 @shared_task(
