@@ -1,8 +1,6 @@
 """Shared test fixtures: real local servers instead of mocks."""
 
 import json
-import os
-
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -11,10 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-# Settings refuse the development SECRET_KEY with DEBUG off; the tests (and the processes they
-# start, which inherit this environment) run with DEBUG off, so they get a key of their own.
-os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-" + "k" * 40)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PAYLOADS = FIXTURES / "payloads"
