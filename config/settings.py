@@ -4,14 +4,12 @@ import importlib.util
 import os
 import re
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
-    check_url,
     env_bool,
     env_float,
     env_int,

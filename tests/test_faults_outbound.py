@@ -87,7 +87,9 @@ def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch, http_s
 
 def test_tls_still_names_the_host():
     destination = http.Destination(
-        url="https://hooks.example.com/x", host="hooks.example.com", address=netpolicy.resolve("127.0.0.1", 443)[0]
+        url="https://hooks.example.com/x",
+        host="hooks.example.com",
+        address=netpolicy.resolve("127.0.0.1", 443)[0],
     )
     target, headers, extensions = http.pinned(destination)
     assert target == "https://127.0.0.1/x"
@@ -112,7 +114,9 @@ def test_network_check_allows_the_operators_own_targets(settings, http_sink):
     assert readings["reachable"] is True
 
 
-@pytest.mark.parametrize("host", ["::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "169.254.169.254"])
+@pytest.mark.parametrize(
+    "host", ["::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "169.254.169.254"]
+)
 def test_network_probe_never_connects_to_metadata(host):
     found = network.probe(host, 80, 0.5, allow_private=True)
     assert found["reachable"] is False

@@ -14,6 +14,7 @@ from .base import Check, CheckResult, mapping, run_parallel, setting
 
 MAX_TARGETS = 50  # one thread each
 
+
 @dataclass(kw_only=True)
 class NetworkCheck(Check):
     """Lower is worse: reachable percent below `warning` warns, below `critical` is critical.
