@@ -126,9 +126,9 @@ def test_rendering_stops_at_the_node_deadline():
 
     source = "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}"
     started = time.monotonic()
-    with template_limits.deadline(time.monotonic() + 0.3):
-        with pytest.raises(templating.TemplateError, match="deadline|steps"):
-            templating.render(source, {})
+    limit = template_limits.deadline(time.monotonic() + 0.3)
+    with limit, pytest.raises(templating.TemplateError, match="deadline|steps"):
+        templating.render(source, {})
     assert time.monotonic() - started < 1.5
 
 

@@ -41,11 +41,12 @@ def seal_config(config: Any, previous: Any = None) -> Any:
     sealed; `previous` is the stored config it replaces (its tokens are kept when unchanged)."""
     if not isinstance(config, dict):
         return config
-    before = previous if isinstance(previous, dict) else {}
+    before: dict[str, Any] = previous if isinstance(previous, dict) else {}
     result = dict(config)
     for key, value in config.items():
         if key == HEADERS and isinstance(value, dict):
-            old = before.get(HEADERS) if isinstance(before.get(HEADERS), dict) else {}
+            stored = before.get(HEADERS)
+            old: dict[str, Any] = stored if isinstance(stored, dict) else {}
             result[key] = {name: _sealed_value(item, old.get(name)) for name, item in value.items()}
         elif is_secret_field(key):
             result[key] = _sealed_value(value, before.get(key))
