@@ -16,10 +16,12 @@ from django.views.decorators.http import require_safe
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
+from ninja.parser import Parser
 
 from apps.api.errors import STATUS_CODES, ApiError, error_response, unknown_path
 from apps.api.routers import definitions, hosts, runs
 from apps.api.webhooks_openapi import webhook_paths
+from apps.common import jsonio
 from apps.common.auth import AuthError
 
 logger = logging.getLogger(__name__)
@@ -36,6 +38,22 @@ class LocalSwagger(Swagger):
             "add_csrf": False,
         }
         return render(request, self.template, context)
+
+
+class StrictJsonParser(Parser):
+    """Request bodies read like the webhooks read theirs (apps.common.jsonio): NaN, Infinity,
+    1e999, integers beyond Python's digit limit, NUL characters and lone surrogates are a 400
+    with the reason, never a value that fails later in the database."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        try:
+            return jsonio.loads(request.body.decode("utf-8"))
+        except UnicodeDecodeError:
+            request.body_problem = "the body is not UTF-8 text"  # type: ignore[attr-defined]
+            raise
+        except jsonio.JsonInputError as exc:
+            request.body_problem = str(exc)  # type: ignore[attr-defined]
+            raise
 
 
 class IncidentApi(NinjaAPI):
@@ -57,6 +75,7 @@ api = IncidentApi(
         'Every error is JSON `{"code", "message"}`.'
     ),
     urls_namespace="api",
+    parser=StrictJsonParser(),
 )
 api.add_router("/definitions/", definitions.router)
 api.add_router("/runs/", runs.router)
@@ -106,7 +125,9 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     status = exc.status_code
     if status == 400 and str(exc).startswith("Cannot parse request body"):
-        return error_response(400, "invalid_json", "the request body is not valid JSON")
+        problem = getattr(request, "body_problem", "")
+        message = f"the request body is not valid JSON: {problem}" if problem else ""
+        return error_response(400, "invalid_json", message or "the request body is not valid JSON")
     return error_response(status, STATUS_CODES.get(status, "error"), str(exc))
 
 
