@@ -152,10 +152,10 @@ def test_definitions_api_answers_every_corrupted_definition_without_a_server_err
     for path in PIPELINES:
         config = json.loads(path.read_text())
         for number, (where, variant, body) in enumerate(corpus(config)):
-            create = '{"name": "fuzz-%d", "config": %s}' % (number, body)
+            create = f'{{"name": "fuzz-{number}", "config": {body}}}'
             answer = post(client, "/api/definitions/", create, keys["write"])
             check(answer, f"create {path.name}{list(where)}", variant, failures)
-            validate = '{"config": %s}' % body
+            validate = f'{{"config": {body}}}'
             answer = post(client, "/api/definitions/x/validate", validate, keys["read"])
             if answer.status_code != 404:
                 check(answer, f"validate {path.name}{list(where)}", variant, failures)
@@ -172,7 +172,7 @@ def test_run_payloads_answer_every_corrupted_fixture_without_a_server_error(keys
     )
     for where, variant, body in corpus(document):
         answer = post(
-            client, "/api/definitions/fuzz-run/dry-run", '{"payload": %s}' % body, keys["all"]
+            client, "/api/definitions/fuzz-run/dry-run", f'{{"payload": {body}}}', keys["all"]
         )
         check(answer, f"dry-run payload{list(where)}", variant, failures)
     assert failures == [], "\n".join(failures[:20])
