@@ -20,9 +20,11 @@ from ninja.parser import Parser
 
 from apps.api.errors import STATUS_CODES, ApiError, error_response, unknown_path
 from apps.api.routers import definitions, hosts, runs
+from apps.api.schemas import SINCE_PATTERN
 from apps.api.webhooks_openapi import webhook_paths
 from apps.common import jsonio
 from apps.common.auth import AuthError
+from apps.orchestration.models import RunStatus
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,12 @@ class LocalSwagger(Swagger):
             "add_csrf": False,
         }
         return render(request, self.template, context)
+
+
+def any_case(words: list[str]) -> str:
+    """A JSON Schema pattern matching one of words in any letter case (no inline flags there)."""
+    spelled = ("".join(f"[{c.upper()}{c.lower()}]" for c in word) for word in words)
+    return rf"^\s*({'|'.join(spelled)})?\s*$"
 
 
 class StrictJsonParser(Parser):
@@ -62,6 +70,12 @@ class IncidentApi(NinjaAPI):
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
         schema["paths"].update(webhook_paths())
+        # The document only: the server checks these itself, with errors of its own.
+        for parameter in schema["paths"]["/api/runs/"]["get"]["parameters"]:
+            if parameter["name"] == "since":
+                parameter["schema"]["pattern"] = SINCE_PATTERN
+            elif parameter["name"] == "status":  # any case, spaces around, or empty (no filter)
+                parameter["schema"] = {"type": "string", "pattern": any_case(RunStatus.values)}
         return schema
 
 
