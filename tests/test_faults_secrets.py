@@ -264,3 +264,28 @@ def test_alert_labels_lose_api_keys_and_url_passwords(db):
     for secret in ("LABEL-api-key-99", "tok-123456789", "pa55word-xyz", "gen-pass-777"):
         assert secret not in stored_alert
     assert "Leak" in stored_alert
+
+
+def test_a_config_file_run_stores_its_secrets_sealed(db, http_sink, tmp_path):
+    path = tmp_path / "secretive.json"
+    path.write_text(json.dumps(definition(http_sink.url)))
+    call_command("run_pipeline", "--config", str(path), "--payload", "{}", "--json")
+    run = PipelineRun.objects.get()
+    assert_no_secret(json.dumps(run.config_snapshot))
+    assert any(r.path == f"/hook/{SECRETS['path']}" for r in http_sink.requests)
+
+
+def test_the_migration_seals_secrets_stored_before(stored):
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    row = PipelineDefinition.objects.get(name="secretive")
+    clear = unseal_all(row.config)
+    PipelineDefinition.objects.filter(pk=row.pk).update(config=clear)  # as an old version stored it
+    PipelineRun.objects.create(definition=row, config_snapshot=clear, payload={})
+    migration = importlib.import_module("apps.orchestration.migrations.0003_seal_secrets")
+    migration.seal_stored(django_apps, None)
+    assert_no_secret(json.dumps(PipelineDefinition.objects.get(pk=row.pk).config))
+    assert_no_secret(json.dumps(PipelineRun.objects.get().config_snapshot))
+    assert unseal_all(PipelineDefinition.objects.get(pk=row.pk).config) == clear
