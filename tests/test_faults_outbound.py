@@ -121,3 +121,16 @@ def test_network_probe_never_connects_to_metadata(host):
     found = network.probe(host, 80, 0.5, allow_private=True)
     assert found["reachable"] is False
     assert "always blocked" in found["error"]
+
+
+def test_command_line_targets_are_the_operators(db, settings, http_sink):
+    from apps.checkers.services import run_checks
+
+    settings.OUTBOUND_ALLOW_PRIVATE = False
+    settings.CHECK_NETWORK_TARGETS = []
+    target = http_sink.url.removeprefix("http://")
+    options = {"network": {"targets": [target]}}
+    from_definition = run_checks(include=["network"], options=options)
+    from_operator = run_checks(include=["network"], options=options, operator=True)
+    assert from_definition["checks"]["network"]["metrics"]["reachable"] == 0
+    assert from_operator["checks"]["network"]["metrics"]["reachable"] == 1

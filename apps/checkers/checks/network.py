@@ -71,8 +71,9 @@ class NetworkCheck(Check):
         return {"targets": {target: done.get(target, timed_out) for target in self.targets}}
 
     def private_allowed(self, target: str) -> bool:
-        """Without Django (the agent) every target is the operator's configuration."""
-        if setting("OUTBOUND_ALLOW_PRIVATE", True):
+        """Private targets are for the operator's own: without Django (the agent), options
+        from a command line, CHECK_NETWORK_TARGETS, or everything with OUTBOUND_ALLOW_PRIVATE."""
+        if getattr(self, "operator_options", False) or setting("OUTBOUND_ALLOW_PRIVATE", True):
             return True
         return target in setting("CHECK_NETWORK_TARGETS", [])
 
