@@ -105,6 +105,7 @@ def test_definition_row_and_every_api_answer_hide_the_secrets(stored):
         answer = Api(*scopes).call("get", "/api/definitions/secretive")
         assert answer.status_code == 200
         assert_no_secret(answer.content.decode())
+        assert "sealed:v1:" not in answer.content.decode()
         assert answer.json()["config"]["nodes"][0]["config"]["secret"] == MASK
     listing = Api("read").call("get", "/api/definitions/")
     assert_no_secret(listing.content.decode())
@@ -223,6 +224,17 @@ def test_admin_run_and_definition_pages_show_no_secret(stored, admin_client):
         page = admin_client.get(url)
         assert page.status_code == 200, url
         assert_no_secret(page.content.decode())
+
+
+def test_dry_runs_show_masks(stored, tmp_path, capsys):
+    answer = stored.call("post", "/api/definitions/secretive/dry-run", {"payload": {}})
+    assert answer.status_code == 200, answer.content
+    assert_no_secret(answer.content.decode())
+    assert "sealed:v1:" not in answer.content.decode()
+    path = tmp_path / "file.json"
+    path.write_text(json.dumps(definition("http://127.0.0.1:9")))
+    call_command("run_pipeline", "--config", str(path), "--payload", "{}", "--dry-run", "--json")
+    assert_no_secret(capsys.readouterr().out)
 
 
 def test_export_shows_masks(stored, capsys):

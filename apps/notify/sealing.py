@@ -11,7 +11,7 @@ so a definition read from the API can be edited and sent back without its secret
 from typing import Any
 
 from apps.common.redact import is_secret_key
-from apps.common.sealed import MASK, SealError, is_sealed, seal, unseal, unseal_all
+from apps.common.sealed import MASK, SealError, is_sealed, mask, seal, unseal, unseal_all
 from apps.notify.drivers.base import ENV_REF_RE
 
 SECRET_FIELDS = frozenset({"url", "webhook_url", "routing_key", "secret"})
@@ -51,6 +51,28 @@ def seal_config(config: Any, previous: Any = None) -> Any:
         elif is_secret_field(key):
             result[key] = _sealed_value(value, before.get(key))
     return result
+
+
+def hidden(config: Any) -> Any:
+    """A copy of a driver config to show: every secret (clear or sealed) as ***, env:
+    references as written."""
+    if not isinstance(config, dict):
+        return mask(config)
+    shown = {}
+    for key, value in config.items():
+        if key == HEADERS and isinstance(value, dict):
+            shown[key] = {name: _hide(item) for name, item in value.items()}
+        elif is_secret_field(key):
+            shown[key] = _hide(value)
+        else:
+            shown[key] = mask(value)
+    return shown
+
+
+def _hide(value: Any) -> Any:
+    if isinstance(value, str) and (not value or ENV_REF_RE.match(value)):
+        return value
+    return MASK
 
 
 def masked_secrets(config: Any) -> list[str]:

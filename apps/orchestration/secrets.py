@@ -8,7 +8,14 @@ from typing import Any
 
 from apps.common.sealed import mask
 
-__all__ = ["mask", "seal_definition"]
+__all__ = ["mask", "seal_definition", "shown_node_config"]
+
+
+def shown_node_config(node_type: str, config: Any) -> Any:
+    """A node's config to show (dry-runs, plans): a notify node's secrets as ***, clear or not."""
+    from apps.notify.sealing import hidden
+
+    return hidden(config) if node_type == "notify" else mask(config)
 
 
 def _notify_configs(config: Any) -> dict[Any, Any]:
