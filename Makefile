@@ -15,7 +15,7 @@ export DJANGO_SECRET_KEY ?= $(shell test -s $(SECRET_KEY_FILE) || (mkdir -p var 
 # A path entry instead of setuptools' import-hook finder: every command starts about 20 ms sooner.
 EDITABLE := --config-settings editable_mode=compat
 
-.PHONY: run install install-dev setup test test-sqlite test-postgres lint format bench clean
+.PHONY: run serve user install install-dev setup test test-sqlite test-postgres lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,16 @@ setup: install
 
 run: setup
 	$(MANAGE) run_pipeline --definition health-check --payload '$(PAYLOAD)'
+	@echo "Next: make user (once), then make serve and open http://127.0.0.1:$(PORT)/"
+
+# The operator console at / (and the API, the webhooks, the admin) on this machine.
+PORT ?= 8000
+serve: setup
+	$(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --timeout 120 --access-logfile -
+
+# A console account: a superuser, who sees and acts on everything (asks for a password).
+user: setup
+	$(MANAGE) createsuperuser
 
 test: install-dev
 	$(BIN)/pytest

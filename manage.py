@@ -11,6 +11,11 @@ def main() -> None:
     # costs about a tenth of a short command's time. apps.common resumes it once apps are ready.
     gc.disable()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    if "--version" in sys.argv[1:]:  # Django would print its own version, not the project's
+        from apps.common.version import version_line
+
+        sys.stdout.write(version_line() + "\n")
+        return
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "apps.notify",
     "apps.hosts",
     "apps.orchestration",
+    "apps.console",
 ]
 
 MIDDLEWARE = [
@@ -125,6 +126,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The console signs people in with Django's sessions; the API uses keys instead.
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:now"
+# Session and CSRF cookies only over HTTPS when the site is served so (set behind TLS).
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# How often the Now page refreshes itself (seconds).
+CONSOLE_REFRESH_S = env_float("CONSOLE_REFRESH_S", 5.0)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -153,6 +164,8 @@ PIPELINE_OUTPUT_MAX_BYTES = env_int("PIPELINE_OUTPUT_MAX_BYTES", 64 * 1024)
 # --- Alerts ---------------------------------------------------------------------------------
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 1024 * 1024)
 INGEST_START_RUNS = env_bool("INGEST_START_RUNS", True)
+# The definition an alert that matches no definition's `match` runs ("": the built-in pipeline).
+WEBHOOK_DEFAULT_DEFINITION = env_str("WEBHOOK_DEFAULT_DEFINITION", "alert-triage")
 # Fields of an alert that make its incident group key.
 INCIDENT_GROUP_BY = env_list("INCIDENT_GROUP_BY", "name,host")
 

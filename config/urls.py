@@ -19,6 +19,8 @@ urlpatterns = [
     re_path(r"^api/", unknown_path),
     path("metrics", metrics_view, name="metrics"),
     path("healthz", health_view, name="healthz"),
+    # Last: the operator console owns `/` and the pages under it.
+    path("", include("apps.console.urls")),
 ]
 
 # Errors Django raises outside any view's own handling are JSON under /api/ too.

@@ -32,7 +32,7 @@ def layer(module: str) -> int | None:
         return 0
     if parts[0] != "apps" or len(parts) < 2:
         return None
-    if parts[1] == "api" or "management" in parts or parts[-1] == "admin":
+    if parts[1] in ("api", "console") or "management" in parts or parts[-1] == "admin":
         return 1
     if parts[1] == "orchestration":
         return 2

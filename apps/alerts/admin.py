@@ -1,5 +1,8 @@
+from django import forms
 from django.contrib import admin
+from django.db import transaction
 
+from apps.alerts.actions import Actor, apply_status, reopen_clash
 from apps.alerts.models import Alert, AlertEvent, Incident, IncidentEvent
 
 
@@ -13,26 +16,84 @@ class AlertEventInline(admin.TabularInline):
 class IncidentEventInline(admin.TabularInline):
     model = IncidentEvent
     extra = 0
+    max_num = 0
     can_delete = False
-    readonly_fields = ("from_status", "to_status", "reason", "trace_id", "created_at")
+    fields = ("created_at", "from_status", "to_status", "actor", "via", "reason", "trace_id")
+    readonly_fields = fields
 
 
 class AlertInline(admin.TabularInline):
     model = Alert
     extra = 0
+    max_num = 0
     can_delete = False
     fields = ("name", "status", "severity", "host", "source", "updated_at")
     readonly_fields = fields
     show_change_link = True
 
 
+class IncidentForm(forms.ModelForm):
+    """Only the status is edited here, with a reason for the incident's timeline."""
+
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why the status changes; recorded on the incident's timeline with your name.",
+    )
+
+    class Meta:
+        model = Incident
+        fields = ("status",)
+
+    def clean(self):
+        cleaned = super().clean()
+        instance = self.instance
+        if (
+            instance.pk
+            and "status" in self.changed_data
+            and cleaned.get("status") == Incident.Status.OPEN
+            and self.initial.get("status") == Incident.Status.RESOLVED
+        ):
+            clash = reopen_clash(instance)
+            if clash:
+                raise forms.ValidationError(
+                    f"Incident {clash} is already active for this group; this one cannot reopen."
+                )
+        return cleaned
+
+
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
+    form = IncidentForm
     list_display = ("id", "title", "status", "severity", "source", "host", "updated_at")
     list_filter = ("status", "severity", "source")
     search_fields = ("title", "host", "group_key")
-    readonly_fields = ("group_key", "created_at", "updated_at", "acknowledged_at", "resolved_at")
+    fields = ("title", "status", "reason", "severity", "source", "host", "group_key")
+    readonly_fields = (
+        "title",
+        "severity",
+        "source",
+        "host",
+        "group_key",
+        "created_at",
+        "updated_at",
+        "acknowledged_at",
+        "resolved_at",
+    )
     inlines = [AlertInline, IncidentEventInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # incidents come from alerts
+
+    def save_model(self, request, obj: Incident, form, change: bool) -> None:
+        """A status change made here is recorded like one from the console, CLI or API."""
+        previous = form.initial.get("status", "")
+        if not change or "status" not in form.changed_data or previous == obj.status:
+            super().save_model(request, obj, form, change)
+            return
+        actor = Actor(request.user.get_username(), "admin")
+        with transaction.atomic():
+            apply_status(obj, previous, obj.status, actor, form.cleaned_data.get("reason", ""))
 
 
 @admin.register(Alert)

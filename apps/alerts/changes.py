@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from apps.alerts.models import Alert, AlertEvent, Incident, IncidentEvent
-from apps.alerts.sql import ALERT_INSERT_COLUMNS, INCIDENT_INSERT_COLUMNS, insert_events, insert_new
+from apps.alerts.sql import (
+    ALERT_INSERT_COLUMNS,
+    INCIDENT_INSERT_COLUMNS,
+    insert_events,
+    insert_new,
+    update_rows,
+)
 
 ALERT_UPDATE_FIELDS = [
     "fingerprint_fields", "group_key", "name", "status", "severity", "host", "description",
@@ -89,13 +95,13 @@ class Changes:
                 alert.group_reason = alert.group_reason.replace("{incident}", str(incident.pk))
         insert_new(Alert, self.new_alerts, ALERT_INSERT_COLUMNS)
         if self.changed_alerts:
-            Alert.objects.bulk_update(self.changed_alerts, ALERT_UPDATE_FIELDS)
+            update_rows(Alert, self.changed_alerts, ALERT_UPDATE_FIELDS)
 
     def save_incidents_and_events(self) -> None:
         new = {id(incident) for incident in self.new_incidents}
         existing = [inc for inc in self.dirty.values() if id(inc) not in new]
         if existing:
-            Incident.objects.bulk_update(existing, INCIDENT_UPDATE_FIELDS)
+            update_rows(Incident, existing, INCIDENT_UPDATE_FIELDS)
         trace_id, now = self.trace_id, self.now
         insert_events(
             AlertEvent,

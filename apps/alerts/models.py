@@ -35,6 +35,8 @@ class Incident(models.Model):
                 name="one_active_incident_per_group",
             )
         ]
+        # The console's Now page and `incidents --status` filter on status among many resolved.
+        indexes = [models.Index(fields=["status", "severity"], name="incident_status_severity")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title} [{self.status}]"
@@ -116,6 +118,10 @@ class IncidentEvent(models.Model):
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20)
     reason = models.TextField(blank=True)
+    # Who acted ("" for the pipeline itself) and from where: web, cli, api or admin. Database
+    # defaults, because ingestion writes events with hand-written INSERTs that omit them.
+    actor = models.CharField(max_length=150, blank=True, default="", db_default="")
+    via = models.CharField(max_length=20, blank=True, default="", db_default="")
     trace_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

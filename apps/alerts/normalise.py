@@ -101,6 +101,17 @@ def content_hash(item: Incoming) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+PARSE_NOTES = "parse_notes"
+
+
+def annotations_with_notes(alert: vendors.NormalizedAlert) -> dict:
+    """The alert's annotations, plus the parser's fallbacks under ``parse_notes``."""
+    annotations = dict(alert.annotations)
+    if alert.parse_notes:
+        annotations[PARSE_NOTES] = list(alert.parse_notes)
+    return annotations
+
+
 def to_incoming(alert: vendors.NormalizedAlert, source: str, fields: list[str]) -> Incoming:
     """What a vendor parser guarantees is not checked again: a status of firing/resolved, a
     severity of info/warning/critical, a non-empty name and fingerprint (at most 200
@@ -117,7 +128,7 @@ def to_incoming(alert: vendors.NormalizedAlert, source: str, fields: list[str]) 
         host=alert.host,
         description=redact_text(alert.description),
         labels=redact(dict(alert.labels)),  # an api_key label, a URL with a password
-        annotations=redact(dict(alert.annotations)),
+        annotations=redact(annotations_with_notes(alert)),
         started_at=alert.started_at,
         ended_at=alert.ended_at,
         url=redact_text(alert.url[:2000]),

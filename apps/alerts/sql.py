@@ -98,6 +98,43 @@ def insert_new(model: type[Alert] | type[Incident], objs: list, columns: tuple[s
                 obj._state.db = db.alias
 
 
+def update_rows(model: type[Alert] | type[Incident], objs: list, fields: list[str]) -> None:
+    """UPDATE these fields of saved rows, one statement per row sent as one batch.
+
+    bulk_update builds a CASE WHEN expression per field per row through the ORM: for ten
+    incidents that was three quarters of a webhook's CPU. Values are adapted as insert_new
+    adapts them (the same conversions bulk_update applies); psycopg sends the batch in
+    pipeline mode, SQLite runs it without leaving the process.
+    """
+    if not objs:
+        return
+    db = connections[DEFAULT_DB_ALIAS]
+    model_fields = [model._meta.get_field(name) for name in fields]
+    columns = [model_field.attname for model_field in model_fields]  # type: ignore[union-attr]
+    adapters = [column_adapter(model_field, db) for model_field in model_fields]
+    for model_field in model_fields:
+        if model_field.is_relation:  # a changed alert may point at an incident saved just now
+            link_saved_parents(objs, model_field)
+    quote = db.ops.quote_name
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 - names from the model only
+        quote(model._meta.db_table),
+        ", ".join(f"{quote(column)} = %s" for column in columns),
+        quote(model._meta.pk.column),
+    )
+    rows = []
+    for obj in objs:
+        params = []
+        for column, adapt in zip(columns, adapters, strict=True):
+            value = getattr(obj, column)
+            params.append(value if adapt is None or value is None else adapt(value))
+        rows.append([*params, obj.pk])
+    with db.cursor() as cursor:
+        if len(rows) == 1:
+            cursor.execute(sql, rows[0])
+        else:
+            cursor.executemany(sql, rows)
+
+
 def link_saved_parents(objs: list, field: Any) -> None:
     """Copy the pk of a parent saved after it was assigned (a new incident) into the
     foreign key column, keeping the cached parent object, as bulk_create does."""

@@ -19,7 +19,7 @@ from ninja.openapi.docs import Swagger
 from ninja.parser import Parser
 
 from apps.api.errors import STATUS_CODES, ApiError, error_response, unknown_path
-from apps.api.routers import definitions, hosts, runs
+from apps.api.routers import definitions, hosts, incidents, runs
 from apps.api.schemas import SINCE_PATTERN
 from apps.api.webhooks_openapi import webhook_paths
 from apps.common import jsonio
@@ -84,7 +84,8 @@ api = IncidentApi(
     title="Incident pipeline API",
     version="1",
     description=(
-        "Pipeline definitions and runs. Send an API key as `Authorization: Bearer <key>`; "
+        "Incidents, pipeline definitions and runs. "
+        "Send an API key as `Authorization: Bearer <key>`; "
         "GET needs the `read` scope, changes need `write`, running needs `execute`. "
         'Every error is JSON `{"code", "message"}`.'
     ),
@@ -94,6 +95,7 @@ api = IncidentApi(
 api.add_router("/definitions/", definitions.router)
 api.add_router("/runs/", runs.router)
 api.add_router("/hosts", hosts.router)
+api.add_router("/incidents", incidents.router)
 
 
 @api.exception_handler(ApiError)

@@ -37,7 +37,7 @@ def json_error(status: int, code: str, message: str) -> JsonResponse:
 
 
 def bearer_token(request: HttpRequest) -> str:
-    header = request.headers.get("Authorization", "")
+    header = request.META.get("HTTP_AUTHORIZATION", "")  # not request.headers: it copies them all
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return ""

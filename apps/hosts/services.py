@@ -69,8 +69,12 @@ def record_snapshot(name: str, snapshot: Snapshot, source: str = Source.AGENT) -
     }
     if snapshot.labels:
         fields["labels"] = snapshot.labels
-    with transaction.atomic():
-        row = current_row(name, now - HISTORY_EVERY)
+    # No savepoint: callers that nest this in their own transaction roll back as a whole.
+    with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql":
+            row = update_returning_previous(name, fields, snapshot.statuses(), now)
+        else:
+            row = current_row(name, now - HISTORY_EVERY)
         if row is None:
             fields["statuses"] = snapshot.statuses()
             fields["history_at"] = now
@@ -88,7 +92,8 @@ def record_snapshot(name: str, snapshot: Snapshot, source: str = Source.AGENT) -
                 fields["statuses"] = statuses
             if changed or history_due:
                 fields["history_at"] = now
-            update_row(pk, {**fields, "silent_since": None})
+            if connection.vendor != "postgresql":  # there the row was updated as it was read
+                update_row(pk, {**fields, "silent_since": None})
             host = Host(pk=pk, name=name, **{**fields, "statuses": statuses})
         if "history_at" in fields:
             HostSnapshot.objects.create(
@@ -117,6 +122,45 @@ def current_row(name: str, history_before: datetime) -> tuple[int, dict, bool, b
         return None
     statuses = json.loads(found[1]) if isinstance(found[1], str | bytes) else found[1]
     return found[0], statuses or {}, bool(found[2]), bool(found[3])
+
+
+def update_returning_previous(
+    name: str, fields: dict[str, Any], statuses: dict[str, str], now: datetime
+) -> tuple[int, dict, bool, bool] | None:
+    """PostgreSQL: update a known host in one round trip and return what current_row returns
+    (the values from before the update); None for a new host (nothing is written then).
+
+    The statuses are merged and the history mark moved in SQL by the same rules
+    record_snapshot applies: history is due when a status changed or HISTORY_EVERY passed."""
+    quote = connection.ops.quote_name
+    table = quote(Host._meta.db_table)
+    columns, params = [], []
+    for field_name, value in {**fields, "silent_since": None}.items():
+        model_field = Host._meta.get_field(field_name)
+        columns.append(f"{quote(model_field.column)} = %s")  # type: ignore[union-attr]
+        params.append(model_field.get_db_prep_save(value, connection))
+    new_statuses = json.dumps(statuses)
+    due_before = connection.ops.adapt_datetimefield_value(now - HISTORY_EVERY)
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    sql = (
+        f"UPDATE {table} AS h SET {', '.join(columns)}, "  # noqa: S608 - model names only
+        "statuses = old.statuses || %s::jsonb, "
+        "history_at = CASE WHEN old.statuses @> %s::jsonb AND old.history_at >= %s "
+        "THEN old.history_at ELSE %s END "
+        f"FROM (SELECT id, statuses, silent_since, history_at FROM {table} "
+        "WHERE name = %s FOR UPDATE) AS old WHERE h.id = old.id "
+        "RETURNING old.id, old.statuses, old.silent_since IS NOT NULL, "
+        "(old.history_at IS NULL OR old.history_at < %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [*params, new_statuses, new_statuses, due_before, stamp, name, due_before]
+        )
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    previous = json.loads(found[1]) if isinstance(found[1], str | bytes) else found[1]
+    return found[0], previous or {}, bool(found[2]), bool(found[3])
 
 
 def update_row(pk: int, values: dict[str, Any]) -> None:

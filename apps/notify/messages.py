@@ -138,9 +138,8 @@ def dedup_key(ctx: dict[str, Any], title: str, host: str) -> str:
 
 def _link(incident: dict[str, Any] | None, payload: dict[str, Any]) -> str:
     if incident and incident.get("id") is not None and settings.PUBLIC_BASE_URL:
-        return (
-            f"{settings.PUBLIC_BASE_URL.rstrip('/')}/admin/alerts/incident/{incident['id']}/change/"
-        )
+        # The console's incident page: the story and the actions, for whoever got paged.
+        return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/incidents/{incident['id']}"
     link = _first(payload.get("link"), payload.get("url"), payload.get("generatorURL"))
     return link if link.startswith(("http://", "https://")) else ""
 

@@ -13,6 +13,7 @@ from . import graph
 from .definition import validate_definition
 from .forms import PipelineDefinitionForm, problems_by_node
 from .models import PipelineDefinition, PipelineDefinitionRevision, PipelineRun, StageExecution
+from .outcomes import not_sent
 from .secrets import mask
 from .spec import build_plan
 
@@ -159,6 +160,10 @@ def timeline_rows(run: PipelineRun) -> tuple[list[dict], float]:
             json.dumps(stage.output, indent=2, ensure_ascii=False, default=str)
             if stage.output is not None
             else ""
+        )
+        row["not_sent"] = "; ".join(
+            f"{count} {status}" + (f" ({reason})" if reason else "")
+            for status, count, reason in not_sent(stage.output)
         )
         row["attempt_log"] = (
             json.dumps(stage.attempt_log, indent=2, ensure_ascii=False, default=str)

@@ -63,6 +63,18 @@ def _defaults_problems(defaults: Any) -> list[Problem]:
     return problems
 
 
+# "1", 1, 1.0 and "1.0" (the form of the system the format came from) all name version 1.
+VERSION_1_TEXTS = frozenset({"1", "1.0"})
+
+
+def is_version_1(version: Any) -> bool:
+    if isinstance(version, bool):
+        return False
+    if isinstance(version, int | float):
+        return version == 1
+    return isinstance(version, str) and version.strip() in VERSION_1_TEXTS
+
+
 def _structure_problems(config: Any) -> tuple[list[Problem], list[dict]]:
     problems: list[Problem] = []
     if not isinstance(config, dict):
@@ -73,8 +85,7 @@ def _structure_problems(config: Any) -> tuple[list[Problem], list[dict]]:
                 Problem("unknown_key", f"Unknown top-level key: '{shown(key)}'", None, f"/{key}")
             )
     version = config.get("version", "1")
-    number = isinstance(version, int | float) and not isinstance(version, bool)
-    if version != "1" and not (number and version == 1):
+    if not is_version_1(version):
         problems.append(
             Problem(
                 "invalid_field",

@@ -17,6 +17,7 @@ from apps.common import metrics, template_limits, templating
 from apps.common.logging import run_context
 from apps.common.retry import Backoff, sleep_before_retry
 
+from . import progress
 from .models import NodeStatus, PipelineRun, RunStatus, StageExecution
 from .nodes import get_handler
 from .nodes.base import NodeContext, NodeFailed
@@ -67,6 +68,7 @@ class Engine:
         # A resumed run has finished before: its duration adds up its executions, not the gap.
         self._earlier_ms = run.duration_ms if run.finished_at is not None else None
         self._mark_running(run)
+        progress.run_started(run)
         with run_context(run.trace_id, run.pk), Heartbeat(run):
             failure = self._run_nodes(run, payload, nodes, state)
             self._finish(run, nodes, state, failure, started)
@@ -259,6 +261,7 @@ class Engine:
         for key, value in node.record_values.items():
             setattr(node.record, key, value)
         self._unsaved.append(node)
+        progress.node_finished(node)
 
     def _flush(self, run) -> None:
         if self._unsaved:

@@ -157,20 +157,41 @@ def _short(value: str, limit: int = 22) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def _svg_node(plan: Plan, box: Box) -> str:
+# A run's drawing colours each node by what happened to it (the console's run page).
+STATUS_FILLS = {
+    "SUCCEEDED": "#c8e6c9",
+    "FAILED": "#ffcdd2",
+    "RUNNING": "#bbdefb",
+    "PENDING": "#eeeeee",
+    "SKIPPED": "#efebe9",
+    "NOT_RUN": "#fafafa",
+}
+
+
+def _svg_node(plan: Plan, box: Box, status: str = "") -> str:
     node = plan.nodes[box.node_id]
     fill = TYPE_COLOURS.get(node.type, "#ffffff") if node.enabled else "#f5f5f5"
+    if status:
+        fill = STATUS_FILLS.get(status, "#ffffff")
     dash = ' stroke-dasharray="5,3"' if not node.required else ""
-    tooltip = "\n".join([f"{node.id} [{node.type}]", *_node_settings(plan, box.node_id)])
+    tooltip = "\n".join(
+        [
+            f"{node.id} [{node.type}]",
+            *([status] if status else []),
+            *_node_settings(plan, box.node_id),
+        ]
+    )
     cx = box.x + BOX_W // 2
     return (
-        f'<g class="node" data-node="{escape(node.id)}"><title>{escape(tooltip)}</title>'
+        f'<g class="node" data-node="{escape(node.id)}" data-status="{escape(status)}">'
+        f"<title>{escape(tooltip)}</title>"
         f'<rect x="{box.x}" y="{box.y}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" '
         f'stroke="#455a64"{dash}/>'
         f'<text x="{cx}" y="{box.y + 21}" text-anchor="middle" font-weight="bold">'
         f"{escape(_short(node.id))}</text>"
         f'<text x="{cx}" y="{box.y + 38}" text-anchor="middle" fill="#546e7a">'
-        f"{escape(node.type)}{' · when' if node.when else ''}</text></g>"
+        f"{escape(node.type)}{' · when' if node.when else ''}"
+        f"{' · ' + escape(status.lower()) if status else ''}</text></g>"
     )
 
 
@@ -182,8 +203,11 @@ def _svg_edge(source: Box, target: Box) -> str:
     )
 
 
-def svg(plan: Plan) -> str:
-    """A self-contained SVG (no scripts, no external resources); all text is escaped."""
+def svg(plan: Plan, statuses: dict[str, str] | None = None) -> str:
+    """A self-contained SVG (no scripts, no external resources); all text is escaped.
+
+    statuses: node id -> a run's node status, to colour the nodes by it instead of by type."""
+    statuses = statuses or {}
     boxes, width, height = _layout(plan)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="pipeline-graph" width="{width}" '
@@ -194,7 +218,7 @@ def svg(plan: Plan) -> str:
         'fill="#455a64"/></marker></defs>',
     ]
     parts += [_svg_edge(boxes[s], boxes[t]) for s, t in _edges(plan)]
-    parts += [_svg_node(plan, boxes[node_id]) for node_id in plan.order]
+    parts += [_svg_node(plan, boxes[n], statuses.get(n, "")) for n in plan.order]
     parts.append("</svg>")
     return "".join(parts)
 

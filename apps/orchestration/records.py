@@ -14,6 +14,7 @@ from django.utils import timezone
 from apps.common.redact import redact
 
 from .models import PipelineRun, RunStatus
+from .outcomes import notification_summary
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +128,10 @@ def result_dict(run: PipelineRun, nodes: list[Any]) -> dict[str, Any]:
     }
     if run.replay_of_id:
         result["replay_of"] = run.replay_of_id
+    # Pages sent, failed and not sent (throttled, silenced...), so no view reads them as sent.
+    notifications = notification_summary(result["nodes"])
+    if notifications is not None:
+        result["notifications"] = notifications
     return result
 
 

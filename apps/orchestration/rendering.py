@@ -4,7 +4,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .orchestrator import STAGE_TITLES
+from .outcomes import not_sent, unsent_text
 from .spec import Plan
 
 RULE = "=" * 60
@@ -105,9 +105,7 @@ def _node_detail(node: dict) -> list[str]:
         ]
         if output.get("channels_failed"):
             lines.append(f"Failed: {output['channels_failed']}")
-        if output.get("channels_throttled"):
-            lines.append(f"Throttled: {output['channels_throttled']}")
-        return lines
+        return lines + not_sent_lines(output)
     if kind == "ingest":
         return [
             f"Incident ID: {output.get('incident_id')}",
@@ -134,10 +132,26 @@ def _verbose_lines(node: dict, verbosity: int) -> list[str]:
     return ["Output:"] + ["  " + line for line in dumped.splitlines()]
 
 
+def not_sent_lines(output: dict) -> list[str]:
+    """'Throttled: 1 (not sent: paged 2 min ago)': a page not sent never reads as sent."""
+    lines = []
+    for status, count, reason in not_sent(output):
+        why = f"not sent: {_short(reason, 120)}" if reason else "not sent"
+        lines.append(f"{status.capitalize()}: {count} ({why})")
+    return lines
+
+
 def _footer(result: dict, style: Style) -> list[str]:
-    if result["status"] == "COMPLETED":
-        return [style.SUCCESS("✓ Pipeline completed successfully")]
-    return [style.ERROR(f"✗ Pipeline failed: {result.get('error')}")]
+    if result["status"] != "COMPLETED":
+        return [style.ERROR(f"✗ Pipeline failed: {result.get('error')}")]
+    summary = result.get("notifications")
+    unsent = unsent_text(summary)
+    if unsent:
+        sent = (summary or {}).get("sent", 0)
+        return [
+            style.WARNING(f"✓ Pipeline completed; {sent} notification(s) sent, not sent: {unsent}")
+        ]
+    return [style.SUCCESS("✓ Pipeline completed successfully")]
 
 
 def definition_result_text(result: dict, style: Style, verbosity: int = 1) -> str:
@@ -156,48 +170,51 @@ def definition_result_text(result: dict, style: Style, verbosity: int = 1) -> st
     return "\n".join([*lines, "", *_footer(result, style)])
 
 
-def _fixed_detail(node: dict) -> list[str]:
-    output = node.get("output") or {}
-    if node["id"] == "check":
-        summary = output.get("summary") or {}
-        passed = summary.get("ok", 0)
-        return [
-            f"Checks run: {output.get('checks_run', 0)}",
-            f"Passed: {passed}",
-            f"Failed: {output.get('checks_run', 0) - passed}",
-            *_host_lines(output),
-        ]
-    if node["id"] == "analyze":
-        lines = [
-            f"Summary: {_short(output.get('summary'), 200)}",
-            f"Probable cause: {_short(output.get('probable_cause'), 200)}",
-            "Recommendations:",
-        ]
-        for rec in (output.get("recommendations") or [])[:5]:
-            lines.append(f"  - [{rec.get('priority', '')}] {_short(rec.get('title'), 120)}")
-        return lines
-    if node["id"] == "notify":
-        return [
-            f"Driver: {output.get('driver', '')}",
-            f"Channels attempted: {output.get('channels_attempted', 0)}",
-            f"Succeeded: {output.get('channels_succeeded', 0)}",
-            f"Failed: {output.get('channels_failed', 0)}",
-        ]
-    return _node_detail(node)
-
-
-def fixed_result_text(result: dict, style: Style, verbosity: int = 1) -> str:
-    lines = _header(result, "Definition: standard (built-in)")
-    for node in result["nodes"]:
-        title = STAGE_TITLES.get(node["id"], node["id"].upper())
-        lines += ["", style.MIGRATE_HEADING(f"--- {title} ---")]
-        detail = _fixed_detail(node) if node.get("output") else []
-        body = _status_lines(node) + detail + _verbose_lines(node, verbosity)
-        body.append(f"Duration: {_ms(node['duration_ms'])}")
-        lines += ["  " + line for line in body]
-    return "\n".join([*lines, "", *_footer(result, style)])
-
-
 def result_text(result: dict, style: Style, verbosity: int = 1, fixed: bool = False) -> str:
+    from .rendering_fixed import fixed_result_text
+
     render: Callable[..., str] = fixed_result_text if fixed else definition_result_text
     return render(result, style, verbosity)
+
+
+def payload_host(payload: Any, source: str) -> str:
+    """Whose alert this is, for the progress line: the first alert's host, or the payload's
+    `server`/`host` (health-check payloads); "" when it names none."""
+    if isinstance(payload, dict):
+        for key in ("server", "host", "hostname"):
+            if isinstance(payload.get(key), str) and payload[key].strip():
+                return payload[key].strip()
+    from apps.alerts import vendors
+
+    try:
+        vendor = source if source in vendors.VENDORS else vendors.detect(payload)
+        alerts = vendors.parse(payload, vendor) if vendor else []
+    except vendors.PayloadError:
+        return ""
+    return next((alert.host for alert in alerts if alert.host), "")
+
+
+class ProgressLines:
+    """One line when a run starts and one per node as it finishes (run_pipeline on a
+    terminal's stderr; never in --json mode or when stderr is piped)."""
+
+    def __init__(self, write: Callable[[str], Any], payload: Any, source: str):
+        self.write, self.payload, self.source = write, payload, source
+
+    def started(self, run: Any) -> None:
+        host = payload_host(self.payload, self.source)
+        where = f" on {host}" if host else ""
+        label = run.definition_name or "the pipeline"
+        self.write(f"Running {label}{where} (trace {run.trace_id})…")
+
+    def finished(self, node: Any) -> None:
+        mark = {"SUCCEEDED": "✓", "FAILED": "✗"}.get(node.status, "-")
+        took = f" {node.duration_ms:.0f} ms" if node.duration_ms is not None else ""
+        line = f"  {mark} {node.node_type} ({node.node_id}) {node.status}{took}"
+        why = node.error or node.reason
+        if node.status != "SUCCEEDED" and why:
+            line += f": {_short(why, 120)}"
+        elif node.node_type == "notify" and isinstance(node.output, dict):
+            unsent = ", ".join(f"{count} {status}" for status, count, _ in not_sent(node.output))
+            line += f" (not sent: {unsent})" if unsent else ""
+        self.write(line)

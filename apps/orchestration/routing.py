@@ -7,7 +7,8 @@
      "labels_regex": {"instance": "^web-"},  # re.search on the label value
      "host": "web-07" | ["web-07", "web-08"]}  # the resolved host (apps.alerts.hosts)
 Active definitions with a non-empty match are tried by priority (lowest first), then name.
-No match means None: the built-in standard pipeline runs.
+No match means the default definition (settings.WEBHOOK_DEFAULT_DEFINITION, the shipped
+`alert-triage`) when it is stored and active, else None: the built-in standard pipeline runs.
 """
 
 from __future__ import annotations
@@ -25,10 +26,13 @@ MATCH_KEYS = ("source", "severity", "labels", "labels_regex", "host")
 class Route:
     definition: PipelineDefinition | None
     reason: str
+    is_default: bool = False
 
     @property
     def name(self) -> str:
-        return self.definition.name if self.definition else "standard (built-in)"
+        if self.definition is None:
+            return "standard (built-in)"
+        return f"{self.definition.name} (default)" if self.is_default else self.definition.name
 
 
 def match_problems(match: Any) -> list[str]:
@@ -87,20 +91,42 @@ def routable_definitions() -> list[PipelineDefinition]:
     return sorted((d for d in rows if d.match), key=lambda d: (d.priority, d.name))
 
 
+def default_definition() -> PipelineDefinition | None:
+    """The definition an alert that matches nothing runs (None: the built-in pipeline).
+
+    Without it, a webhook alert would run the built-in pipeline, whose only notification is the
+    console: a real alert would reach nobody."""
+    from django.conf import settings
+
+    name = getattr(settings, "WEBHOOK_DEFAULT_DEFINITION", "")
+    if not name:
+        return None
+    return PipelineDefinition.objects.filter(name=name, is_active=True).first()
+
+
+_LOOK_UP = object()
+
+
 def choose(
     source: str,
     severity: str,
     labels: dict,
     definitions: list[PipelineDefinition] | None = None,
     host: str = "",
+    fallback: Any = _LOOK_UP,
 ) -> Route:
-    """The route of one alert; pass `definitions` to route many alerts with one query."""
+    """The route of one alert; pass `definitions` and `fallback` (default_definition()) to route
+    many alerts with two queries."""
     candidates = routable_definitions() if definitions is None else definitions
     for definition in candidates:
         if match_problems(definition.match):
             continue
         if not mismatch(definition.match, source, severity, labels, host):
             return Route(definition, f"matched {definition.name} (priority {definition.priority})")
+    default = default_definition() if fallback is _LOOK_UP else fallback
+    if default is not None:
+        reason = f"no definition matched: the default {default.name} (WEBHOOK_DEFAULT_DEFINITION)"
+        return Route(default, reason, is_default=True)
     return Route(None, "no definition matched")
 
 

@@ -166,7 +166,11 @@ def schema() -> dict[str, Any]:
         "Pipeline definition",
         "A pipeline definition: a graph of nodes; the first node is the entry node.",
         {
-            "version": {"enum": ["1", 1], "default": "1", "description": "Format version."},
+            "version": {
+                "enum": ["1", "1.0", 1],
+                "default": "1",
+                "description": 'Format version: 1 (also written "1", 1.0 or "1.0").',
+            },
             "description": {"type": "string", "default": ""},
             "defaults": {"$ref": "#/$defs/Defaults"},
             "nodes": {"type": "array", "items": {"$ref": "#/$defs/NodeSpec"}, "minItems": 1},

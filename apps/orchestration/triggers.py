@@ -70,6 +70,7 @@ def runs_for(
     group_keys: the group key of each alert of the payload, in order; they let a payload too
     large to store whole give every run its own alerts."""
     definitions = routing.routable_definitions()
+    fallback = routing.default_definition()
     stored_payload = storable(payload)  # once for all runs of this payload
     slices: dict[str, Any] = {}
     if is_truncated(stored_payload):  # too large to keep whole: give each run its own alerts
@@ -81,7 +82,7 @@ def runs_for(
         labels = trigger.labels if trigger else {}
         severity = trigger.severity if trigger else incident.severity
         host = trigger.host if trigger else incident.host
-        route = routing.choose(result.source, severity, labels, definitions, host)
+        route = routing.choose(result.source, severity, labels, definitions, host, fallback)
         try:
             with transaction.atomic():
                 run = create_run(

@@ -232,6 +232,10 @@ def test_hosts_command_lists_and_shows(keys):
     out = StringIO()
     call_command("hosts", "list", "--json", stdout=out)
     assert json.loads(out.getvalue())[0]["statuses"]["disk"] == "critical"
+    for before_action in (["--json", "list"], ["--json", "show", "web-07"]):
+        out = StringIO()
+        call_command("hosts", *before_action, stdout=out)
+        assert json.loads(out.getvalue()), before_action  # the flag before the action counts
 
 
 def test_secrets_in_a_snapshot_are_redacted_before_they_are_stored(keys):

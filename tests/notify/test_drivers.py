@@ -142,7 +142,7 @@ def test_slack_posts_text_and_blocks(incident, http_sink, settings, make_context
     assert delivery["destination"] == f"{http_sink.url}/…"
     body = http_sink.requests[0].json()
     assert body["text"].startswith(EXPECTED_TITLE + "\nSeverity: critical\n")
-    link = f"https://incidents.example.com/admin/alerts/incident/{incident.pk}/change/"
+    link = f"https://incidents.example.com/incidents/{incident.pk}"
     assert body["blocks"] == [
         {"type": "header", "text": {"type": "plain_text", "text": EXPECTED_TITLE}},
         {

@@ -29,7 +29,8 @@ def test_a_sample_about_another_host_says_it_has_no_facts_of_it(run_cmd, setting
     settings.HOST_NAME, settings.HOST_ALIASES = "hub-1", []
     found = sections(run_cmd("--sample", "--source", "grafana").out)
     assert re.fullmatch(
-        r"  Checks run: 0\n  Passed: 0\n  Failed: 0\n  Host facts: none for \S+ \(no agent "
+        r"  Checks run: 0\n  OK: 0\n  Warning: 0\n  Critical: 0\n  Unknown: 0\n"
+        r"  Host facts: none for \S+ \(no agent "
         r"report for \S+ in the last 300 s; PROMETHEUS_URL is not set\)\n  Duration: .*\n",
         found["CHECK"],
     )
@@ -54,7 +55,8 @@ def test_result_has_the_four_sections_with_their_facts(run_cmd, capsys, settings
         found["INGEST"],
     )
     assert re.fullmatch(
-        r"  Checks run: 8\n  Passed: (\d)\n  Failed: (\d)\n  Host: \S+ \(local, [\d.]+ s old\)\n"
+        r"  Checks run: 8\n  OK: \d\n(  Warning: \d.*\n)(  Critical: \d.*\n)(  Unknown: \d.*\n)"
+        r"  Host: \S+ \(local, [\d.]+ s old\)\n"
         r"  Duration: \d+\.\d{2}ms\n",
         found["CHECK"],
     )
@@ -80,15 +82,21 @@ def test_json_uses_the_stage_ids(run_cmd):
     assert result["incident_id"] == Incident.objects.get().pk
 
 
-def test_dry_run_lists_the_four_stages_and_stores_nothing(run_cmd):
+def test_dry_run_keeps_the_configuration_and_stages_blocks_and_stores_nothing(run_cmd):
     out = run_cmd("--sample", "--source", "generic", "--dry-run").out
-    assert out.startswith("=== DRY RUN ===\n\nPipeline: standard (built-in)\nSource: generic\n")
-    assert re.findall(r"\n  \d\. \[(\w+)\] (\w+)\n", out) == [
-        ("ingest", "ingest"),
-        ("context", "check"),
-        ("intelligence", "analyze"),
-        ("notify", "notify"),
+    assert out.startswith(
+        "=== DRY RUN ===\n\nPipeline Configuration:\n  Source: generic\n"
+        "  Environment: development\n  Notify Driver: console\n\nPayload:\n{\n"
+    )
+    stages = out.split("\nPipeline Stages:\n", 1)[1]
+    assert re.findall(r"^  (\d)\. (\w+) +- ", stages, re.M) == [
+        ("1", "INGEST"),
+        ("2", "CHECK"),
+        ("3", "ANALYZE"),
+        ("4", "NOTIFY"),
     ]
+    assert "\n\nUse without --dry-run to execute\n" in out
+    assert "Notifications that would be sent:" in out
     assert PipelineRun.objects.count() == 0 and Incident.objects.count() == 0
 
 
@@ -111,8 +119,9 @@ def test_checks_only_runs_the_checks_and_records_the_rest_as_skipped(run_cmd, ca
 
 def test_checks_only_dry_run_marks_the_disabled_stages(run_cmd):
     out = run_cmd("--checks-only", "--dry-run").out
-    assert out.count("     Enabled: no\n") == 3
-    assert "  2. [context] check\n     Config: {}\n     → next: analyze\n" in out
+    assert out.count(" [skipped: --checks-only]\n") == 3
+    assert "  2. CHECK   - Run the host checks" in out
+    assert "[skipped" not in out.split("2. CHECK", 1)[1].split("\n", 1)[0]
     assert "Notifications that would be sent" not in out  # notify is disabled
 
 

@@ -31,7 +31,7 @@ def transform_definition():
 def failed_run():
     """A FAILED run of the built-in pipeline: an empty payload no vendor claims."""
     with pytest.raises(CommandError, match="Pipeline failed"):
-        call_command("run_pipeline", stdout=StringIO(), stderr=StringIO())
+        call_command("run_pipeline", "--payload", "{}", stdout=StringIO(), stderr=StringIO())
     return PipelineRun.objects.get()
 
 

@@ -54,6 +54,8 @@ class NormalizedAlert:
     source: str = ""
     action: str = ""
     url: str = ""
+    # The fallbacks the parser took (an alias, a default): shown by explain_alert.
+    parse_notes: list[str] = field(default_factory=list)
 
 
 # --- payload access -----------------------------------------------------------------------
@@ -171,8 +173,8 @@ def normalize_status(value: Any, where: str) -> Status:
 SEVERITY_WORDS: dict[str, Severity] = {
     **dict.fromkeys(
         words(
-            "critical crit disaster high p1 p2 sev1 sev2 sev-1 sev-2 1 2 page paging emergency "
-            "emerg alert fatal major urgent error err severe"
+            "critical crit disaster high p0 p1 p2 sev0 sev1 sev2 sev-1 sev-2 1 2 page paging "
+            "emergency emerg alert fatal major urgent error err severe"
         ),
         "critical",
     ),
@@ -201,9 +203,16 @@ def normalize_severity(
     word = text(value).lower().replace(" ", "_")
     if not word:
         return default
-    if table and word in table:
-        return table[word]
-    return SEVERITY_WORDS.get(word, default)
+    # "P2 - Medium", "sev2 (major)": the whole text first, then its first word.
+    for candidate in (word, _FIRST_WORD.split(word)[0]):
+        if table and candidate in table:
+            return table[candidate]
+        if candidate in SEVERITY_WORDS:
+            return SEVERITY_WORDS[candidate]
+    return default
+
+
+_FIRST_WORD = re.compile(r"[^a-z0-9-]+")
 
 
 def lower_severity(a: Severity, b: Severity) -> Severity:

@@ -27,11 +27,20 @@ from .base import (
     string_labels,
     text,
 )
+from .fields import Notes, pick, picked
 
 SOURCE = "generic"
 
-# A dict with a name is not yet an alert: it must also say something only alerts say.
-ALERT_KEYS = ("status", "severity", "host", "labels", "fingerprint", "started_at", "ended_at")
+# A dict with a name or title is an alert (firing, warning unless it says otherwise).
+NAME = ("name", "title", "alertname", "alert_name")
+STATUS = ("status", "state")
+SEVERITY = ("severity", "level", "priority", "urgency")
+DESCRIPTION = ("description", "message", "text", "body", "details")
+HOST = ("host", "hostname", "instance", "server", "node")
+FINGERPRINT = ("fingerprint", "id", "dedup_key", "alert_id", "external_id")
+STARTED = ("started_at", "startsAt", "start_time", "timestamp", "time", "created_at")
+ENDED = ("ended_at", "endsAt", "end_time", "resolved_at")
+URL = ("url", "link", "generatorURL")
 ACKNOWLEDGED_WORDS = frozenset({"acknowledged", "acknowledge", "ack", "acked"})
 GCP_STATES: dict[str, Status] = {"open": "firing", "closed": "resolved"}
 RIEMANN_SEVERITY: dict[str, Severity] = {"critical": "critical", "warning": "warning"}
@@ -46,10 +55,10 @@ def detect(payload: Any) -> bool:
 
 
 def is_alert_object(item: Any) -> bool:
-    return (
-        isinstance(item, dict)
-        and bool(first_text(item.get("name"), item.get("title")))
-        and any(key in item for key in ALERT_KEYS)
+    """A name or title makes an alert; one of the wrong JSON type is claimed so that parsing
+    refuses it naming the field."""
+    return isinstance(item, dict) and any(
+        isinstance(item.get(key), dict | list) and item[key] or picked(item, (key,)) for key in NAME
     )
 
 
@@ -88,48 +97,86 @@ def parse(payload: Any) -> list[NormalizedAlert]:
     if is_riemann(payload):
         return [parse_riemann(payload)]
     raise PayloadError(
-        "generic payload needs 'name' or 'title' and a 'status', 'severity' or 'host' "
-        "(or a non-empty list of such objects under 'alerts')"
+        "generic payload needs a 'name' or 'title' (or a non-empty list of such objects under "
+        "'alerts')"
     )
+
+
+def status_of(alert: dict[str, Any], where: str, notes: Notes) -> tuple[Status, bool]:
+    used, word = pick(alert, STATUS, f"generic {where}.")
+    notes.alias(used, "status")
+    if not word:
+        notes.add("no status: firing")
+        return "firing", False
+    if word.lower() in ACKNOWLEDGED_WORDS:
+        return "firing", True
+    return normalize_status(word, f"{where}.{used}"), False
+
+
+def labels_of(alert: dict[str, Any], where: str, notes: Notes) -> dict[str, str]:
+    if "labels" in alert:
+        return string_labels(alert.get("labels"), f"{where}.labels")
+    tags = alert.get("tags")
+    if tags is None:
+        return {}
+    notes.alias("tags", "labels")
+    if isinstance(tags, dict):
+        return string_labels(tags, f"{where}.tags")
+    if isinstance(tags, list | str):
+        return labels_from_tags(tags)
+    raise PayloadError(f"{where}.tags must be a JSON object, array or string")
 
 
 def parse_object(item: Any, where: str) -> NormalizedAlert:
     alert = require_dict(item, where)
-    name = first_text(alert.get("name"), alert.get("title"))
+    notes = Notes()
+    used, name = pick(alert, NAME, f"generic {where}.")
     if not name:
         raise PayloadError(f"generic {where} needs a 'name' or 'title'")
-    status_word = text(alert.get("status")).lower()
-    acknowledged = status_word in ACKNOWLEDGED_WORDS
-    if not status_word or acknowledged:
-        status: Status = "firing"
-    else:
-        status = normalize_status(status_word, f"{where}.status")
-    host = text(alert.get("host"))
-    labels = string_labels(alert.get("labels"), f"{where}.labels")
+    notes.alias(used, "name")
+    status, acknowledged = status_of(alert, where, notes)
+    used, host = pick(alert, HOST, f"generic {where}.")
+    notes.alias(used, "host")
+    labels = labels_of(alert, where, notes)
+    used, raw_severity = pick(alert, SEVERITY, f"generic {where}.")
+    notes.alias(used, "severity")
+    if not raw_severity:
+        notes.add("no severity: warning")
     if isinstance(alert.get("fingerprint"), dict | list | bool):
         raise PayloadError(f"generic {where}.fingerprint must be a string or a number")
-    if text(alert.get("fingerprint")):
-        fingerprint, fields = id_fingerprint(alert["fingerprint"]), ["fingerprint"]
+    used, own_id = pick(alert, FINGERPRINT)
+    if own_id:
+        notes.alias(used, "fingerprint")
+        fingerprint, fields = id_fingerprint(own_id), [used]
     else:
         fingerprint = hash_fingerprint(name, host, labels)
         fields = ["name", "host", "labels"] if labels else ["name", "host"]
-    return NormalizedAlert(
-        name=name,
-        status=status,
-        severity=normalize_severity(alert.get("severity")),
-        started_at=parse_time(alert.get("started_at"), f"{where}.started_at"),
-        ended_at=(
-            parse_time(alert.get("ended_at"), f"{where}.ended_at") if status == "resolved" else None
-        ),
-        fingerprint=fingerprint,
-        fingerprint_fields=fields,
-        host=host,
-        description=text(alert.get("description")),
-        labels=labels,
-        annotations=optional_dict(alert.get("annotations"), f"{where}.annotations"),
-        source=SOURCE,
-        action="acknowledge" if acknowledged else "",
-        url=text(alert.get("url")),
+    started_key = next((key for key in STARTED if alert.get(key) not in (None, "")), STARTED[0])
+    ended_key = next((key for key in ENDED if alert.get(key) not in (None, "")), ENDED[0])
+    description = picked(alert, DESCRIPTION)
+    if used_description := next((k for k in DESCRIPTION if picked(alert, (k,))), ""):
+        notes.alias(used_description, "description")
+    return notes.attach(
+        NormalizedAlert(
+            name=name,
+            status=status,
+            severity=normalize_severity(raw_severity),
+            started_at=parse_time(alert.get(started_key), f"{where}.{started_key}"),
+            ended_at=(
+                parse_time(alert.get(ended_key), f"{where}.{ended_key}")
+                if status == "resolved"
+                else None
+            ),
+            fingerprint=fingerprint,
+            fingerprint_fields=fields,
+            host=host,
+            description=description,
+            labels=labels,
+            annotations=dict(optional_dict(alert.get("annotations"), f"{where}.annotations")),
+            source=SOURCE,
+            action="acknowledge" if acknowledged else "",
+            url=picked(alert, URL),
+        )
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from apps.common.text import one_line
 
-from .alertmanager import parse_group
+from .alertmanager import looks_grafana, parse_group
 from .base import (
     NormalizedAlert,
     PayloadError,
@@ -21,6 +21,7 @@ from .base import (
     string_labels,
     text,
 )
+from .fields import Notes
 
 SOURCE = "grafana"
 
@@ -40,22 +41,23 @@ def detect(payload: Any) -> bool:
 
 
 def is_unified(payload: Any) -> bool:
+    """Unified alerting: the Alertmanager shape plus what only Grafana adds (``orgId``,
+    ``"version": "1"``, per-alert dashboard/panel/silence links or values); ``groupKey``
+    and ``version`` may be missing in bodies relayed or written by hand."""
     return (
         isinstance(payload, dict)
         and isinstance(payload.get("alerts"), list)
-        and "groupKey" in payload
-        and ("orgId" in payload or str(payload.get("version")) == "1")
+        and looks_grafana(payload)
+        and all(isinstance(item, dict) for item in payload["alerts"])
     )
 
 
 def is_legacy(payload: Any) -> bool:
-    return (
-        isinstance(payload, dict)
-        and isinstance(payload.get("evalMatches"), list)
-        and "alerts" not in payload
-        and "state" in payload
-        and ("ruleName" in payload or "ruleId" in payload)
-    )
+    """Legacy (pre-8) alerting: a rule's state, with ``evalMatches`` (empty when ok)."""
+    if not isinstance(payload, dict) or "alerts" in payload or "state" not in payload:
+        return False
+    has_rule = "ruleName" in payload or "ruleId" in payload or "ruleUrl" in payload
+    return has_rule and (isinstance(payload.get("evalMatches"), list) or "ruleUrl" in payload)
 
 
 def parse(payload: Any) -> list[NormalizedAlert]:
@@ -82,9 +84,13 @@ def parse_legacy(payload: dict[str, Any]) -> NormalizedAlert:
     name = first_text(payload.get("ruleName"), payload.get("title"))
     if not name:
         raise PayloadError("grafana legacy payload has no 'ruleName' or 'title'")
+    notes = Notes()
+    raw_matches = payload.get("evalMatches")
+    if raw_matches is None:
+        notes.add("no evalMatches: no values")
     matches = [
         require_dict(match, f"evalMatches[{index}]")
-        for index, match in enumerate(require_list(payload["evalMatches"], "evalMatches"))
+        for index, match in enumerate(require_list(raw_matches or [], "evalMatches"))
     ]
     match_labels: dict[str, str] = {}
     for index, match in enumerate(matches):
@@ -104,26 +110,30 @@ def parse_legacy(payload: dict[str, Any]) -> NormalizedAlert:
         fingerprint, fields = hash_fingerprint(name), ["ruleName"]
     # Legacy alerting sends no timestamp: the receive time is the best there is.
     received = now_utc()
-    return NormalizedAlert(
-        name=name,
-        status=status,
-        severity=normalize_severity(
-            first_text(tags.get("severity"), tags.get("priority"), tags.get("level"))
-        ),
-        started_at=received if status == "firing" else None,
-        ended_at=received if status == "resolved" else None,
-        fingerprint=fingerprint,
-        fingerprint_fields=fields,
-        host=first_text(match_labels.get("instance"), match_labels.get("host")),
-        description=text(payload.get("message")),
-        labels=labels,
-        annotations={
-            "title": text(payload.get("title")),
-            "state": state,
-            "evalMatches": [
-                {"metric": match.get("metric"), "value": match.get("value")} for match in matches
-            ],
-        },
-        source=SOURCE,
-        url=text(payload.get("ruleUrl")),
+    severity_tag = first_text(tags.get("severity"), tags.get("priority"), tags.get("level"))
+    if not severity_tag:
+        notes.add("no severity tag: warning")
+    return notes.attach(
+        NormalizedAlert(
+            name=name,
+            status=status,
+            severity=normalize_severity(severity_tag),
+            started_at=received if status == "firing" else None,
+            ended_at=received if status == "resolved" else None,
+            fingerprint=fingerprint,
+            fingerprint_fields=fields,
+            host=first_text(match_labels.get("instance"), match_labels.get("host")),
+            description=text(payload.get("message")),
+            labels=labels,
+            annotations={
+                "title": text(payload.get("title")),
+                "state": state,
+                "evalMatches": [
+                    {"metric": match.get("metric"), "value": match.get("value")}
+                    for match in matches
+                ],
+            },
+            source=SOURCE,
+            url=text(payload.get("ruleUrl")),
+        )
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 from .base import (
     NormalizedAlert,
+    PayloadError,
     Severity,
     Status,
     first_text,
@@ -17,6 +18,7 @@ from .base import (
     require_text,
     text,
 )
+from .fields import Notes
 
 SOURCE = "opsgenie"
 
@@ -40,7 +42,7 @@ def detect(payload: Any) -> bool:
         isinstance(payload, dict)
         and isinstance(payload.get("action"), str)
         and isinstance(payload.get("alert"), dict)
-        and "alertId" in payload["alert"]
+        and any(key in payload["alert"] for key in ("alertId", "alias", "tinyId"))
     )
 
 
@@ -48,7 +50,14 @@ def parse(payload: Any) -> list[NormalizedAlert]:
     body = require_dict(payload, "opsgenie payload")
     action = require_text(body.get("action"), "opsgenie action")
     alert = require_dict(body.get("alert"), "opsgenie alert")
-    alert_id = require_text(alert.get("alertId"), "opsgenie alert.alertId")
+    notes = Notes()
+    id_field = "alertId"
+    if not text(alert.get("alertId")) and not isinstance(alert.get("alertId"), dict | list):
+        id_field = next((key for key in ("alias", "tinyId") if text(alert.get(key))), "")
+        if not id_field:
+            raise PayloadError("opsgenie alert has no alertId, alias or tinyId")
+        notes.add(f"no alert.alertId: identified by alert.{id_field}")
+    alert_id = require_text(alert.get(id_field), f"opsgenie alert.{id_field}")
     verb = action.lower()
     status: Status = "resolved" if verb in RESOLVING_ACTIONS else "firing"
     source_field = text(alert.get("source"))
@@ -57,32 +66,34 @@ def parse(payload: Any) -> list[NormalizedAlert]:
     labels = labels_from_tags(alert.get("tags"))
     labels.update({key: text(alert[key]) for key in ("alias", "tinyId") if text(alert.get(key))})
     return [
-        NormalizedAlert(
-            # Some actions (Escalate) carry only the id: the name is a placeholder then.
-            name=first_text(alert.get("message"), f"Opsgenie alert {alert_id}"),
-            status=status,
-            severity=normalize_severity(alert.get("priority"), PRIORITY),
-            started_at=parse_time(alert.get("createdAt"), "alert.createdAt"),
-            ended_at=(
-                parse_time(alert.get("updatedAt"), "alert.updatedAt")
-                if status == "resolved"
-                else None
-            ),
-            fingerprint=id_fingerprint(alert_id),
-            fingerprint_fields=["alert.alertId"],
-            host=host,
-            description=text(alert.get("description")),
-            labels=labels,
-            annotations={
-                key: value
-                for key, value in {
-                    "action": action,
-                    "integrationName": text(body.get("integrationName")),
-                    "escalationName": text(body.get("escalationName")),
-                }.items()
-                if value
-            },
-            source=SOURCE,
-            action="" if verb in ("create", *RESOLVING_ACTIONS) else verb,
+        notes.attach(
+            NormalizedAlert(
+                # Some actions (Escalate) carry only the id: the name is a placeholder then.
+                name=first_text(alert.get("message"), f"Opsgenie alert {alert_id}"),
+                status=status,
+                severity=normalize_severity(alert.get("priority"), PRIORITY),
+                started_at=parse_time(alert.get("createdAt"), "alert.createdAt"),
+                ended_at=(
+                    parse_time(alert.get("updatedAt"), "alert.updatedAt")
+                    if status == "resolved"
+                    else None
+                ),
+                fingerprint=id_fingerprint(alert_id),
+                fingerprint_fields=[f"alert.{id_field}"],
+                host=host,
+                description=text(alert.get("description")),
+                labels=labels,
+                annotations={
+                    key: value
+                    for key, value in {
+                        "action": action,
+                        "integrationName": text(body.get("integrationName")),
+                        "escalationName": text(body.get("escalationName")),
+                    }.items()
+                    if value
+                },
+                source=SOURCE,
+                action="" if verb in ("create", *RESOLVING_ACTIONS) else verb,
+            )
         )
     ]

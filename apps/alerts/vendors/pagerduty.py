@@ -1,10 +1,16 @@
-"""PagerDuty webhooks: V3 (``event``), V2 (``messages[].event``) and V1 (``messages[].type``)."""
+"""PagerDuty webhooks: V3 (``event``), V2 (``messages[].event``) and V1 (``messages[].type``).
+
+Also read: Events API bodies posted here by tools that speak PagerDuty's ingest format
+(``pagerduty_events``), V3 events without ``occurred_at`` and messages whose incident sits
+under ``data``. What was filled in is noted.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from . import pagerduty_events
 from .base import (
     NormalizedAlert,
     PayloadError,
@@ -13,6 +19,7 @@ from .base import (
     first_text,
     id_fingerprint,
     normalize_severity,
+    now_utc,
     optional_dict,
     parse_time,
     require_dict,
@@ -20,6 +27,7 @@ from .base import (
     require_text,
     text,
 )
+from .fields import Notes
 
 SOURCE = "pagerduty"
 
@@ -35,7 +43,11 @@ INCIDENT_STATUS: dict[str, Status] = {
 
 
 def detect(payload: Any) -> bool:
-    return is_v3(payload) or any(is_v2_message(m) or is_v1_message(m) for m in messages(payload))
+    return (
+        is_v3(payload)
+        or any(is_v2_message(m) or is_v1_message(m) for m in messages(payload))
+        or pagerduty_events.detect(payload)
+    )
 
 
 def is_v3(payload: Any) -> bool:
@@ -46,8 +58,7 @@ def is_v3(payload: Any) -> bool:
     return (
         isinstance(event_type, str)
         and bool(_EVENT_TYPE.match(event_type))
-        and "occurred_at" in event
-        and "data" in event
+        and isinstance(event.get("data"), dict)
     )
 
 
@@ -67,16 +78,20 @@ def is_v2_message(message: Any) -> bool:
 
 
 def is_v1_message(message: Any) -> bool:
+    """``type`` + ``data.incident``; also V2's ``event`` with the incident under ``data``."""
+    if not isinstance(message, dict) or not isinstance(message.get("data"), dict):
+        return False
+    kind = message.get("type") if isinstance(message.get("type"), str) else message.get("event")
     return (
-        isinstance(message, dict)
-        and isinstance(message.get("type"), str)
-        and message["type"].startswith("incident.")
-        and isinstance(message.get("data"), dict)
+        isinstance(kind, str)
+        and kind.startswith("incident.")
         and isinstance(message["data"].get("incident"), dict)
     )
 
 
 def parse(payload: Any) -> list[NormalizedAlert]:
+    if pagerduty_events.detect(payload):
+        return pagerduty_events.parse(payload)
     if is_v3(payload):
         return [parse_v3(payload["event"])]
     body = require_dict(payload, "pagerduty payload")
@@ -92,7 +107,8 @@ def parse_message(message: Any, index: int) -> NormalizedAlert:
         return parse_incident(message["event"], message["incident"], where + ".incident", "v2")
     if is_v1_message(message):
         incident = message["data"]["incident"]
-        return parse_incident(message["type"], incident, where + ".data.incident", "v1")
+        kind = message.get("type") if isinstance(message.get("type"), str) else message["event"]
+        return parse_incident(kind, incident, where + ".data.incident", "v1")
     raise PayloadError(f"pagerduty {where} is not an incident message")
 
 
@@ -144,9 +160,14 @@ def parse_v3(event: dict[str, Any]) -> NormalizedAlert:
     data = require_dict(event["data"], "pagerduty event.data")
     if not event_type.startswith("incident."):
         raise PayloadError(f"pagerduty event {event_type!r} is not about an incident")
+    notes = Notes()
     occurred_at = parse_time(event.get("occurred_at"), "event.occurred_at")
+    if occurred_at is None:
+        notes.add("no event.occurred_at: the receive time")
+        occurred_at = now_utc()
     kind = kind_of(event_type)
-    if text(data.get("type")) != "incident":
+    data_type = text(data.get("type"))
+    if data_type != "incident" and (data_type or "incident" in data):
         # e.g. incident.annotated: data is a note that refers to its incident.
         return parse_v3_reference(kind, data)
     status, action = status_and_action(kind, text(data.get("status")), "event.data")
@@ -154,23 +175,27 @@ def parse_v3(event: dict[str, Any]) -> NormalizedAlert:
     if started_at is None and kind == "trigger":
         started_at = occurred_at
     service = optional_dict(data.get("service"), "event.data.service")
-    return NormalizedAlert(
-        name=require_text(data.get("title"), "pagerduty event.data.title"),
-        status=status,
-        severity=severity_of(data),
-        started_at=started_at,
-        ended_at=occurred_at if status == "resolved" else None,
-        fingerprint=id_fingerprint(require_text(data.get("id"), "pagerduty event.data.id")),
-        fingerprint_fields=["event.data.id"],
-        host="",
-        description=text(data.get("description")),
-        labels=clean_labels(
-            {"service": service.get("summary"), "incident_number": data.get("number")}
-        ),
-        annotations={"event_type": event_type, "event_id": text(event.get("id"))},
-        source=SOURCE,
-        action=action,
-        url=text(data.get("html_url")),
+    if not data_type:
+        notes.add("no event.data.type: read as an incident")
+    return notes.attach(
+        NormalizedAlert(
+            name=require_text(data.get("title"), "pagerduty event.data.title"),
+            status=status,
+            severity=severity_of(data),
+            started_at=started_at,
+            ended_at=occurred_at if status == "resolved" else None,
+            fingerprint=id_fingerprint(require_text(data.get("id"), "pagerduty event.data.id")),
+            fingerprint_fields=["event.data.id"],
+            host="",
+            description=text(data.get("description")),
+            labels=clean_labels(
+                {"service": service.get("summary"), "incident_number": data.get("number")}
+            ),
+            annotations={"event_type": event_type, "event_id": text(event.get("id"))},
+            source=SOURCE,
+            action=action,
+            url=text(data.get("html_url")),
+        )
     )
 
 
@@ -215,33 +240,41 @@ def parse_incident(
         first_text(incident.get("last_status_change_at"), incident.get("last_status_change_on")),
         f"{where}.last_status_change_at",
     )
+    notes = Notes()
+    incident_id = text(incident.get("id"))
+    id_field = ID_FIELDS[version]
+    if not incident_id and text(incident.get("incident_key")):
+        notes.add("no incident id: fingerprint from incident_key")
+        incident_id, id_field = text(incident["incident_key"]), f"{where}.incident_key"
     alerts = incident.get("alerts")
     alert_keys = [
         text(item.get("alert_key"))
         for item in (alerts if isinstance(alerts, list) else [])
         if isinstance(item, dict) and text(item.get("alert_key"))
     ]
-    return NormalizedAlert(
-        name=name,
-        status=status,
-        severity=severity_of(incident),
-        started_at=started_at,
-        ended_at=changed_at if status == "resolved" else None,
-        fingerprint=id_fingerprint(require_text(incident.get("id"), f"pagerduty {where}.id")),
-        fingerprint_fields=[ID_FIELDS[version]],
-        host="",
-        description=text(incident.get("description")),
-        labels=clean_labels(
-            {
-                "service": first_text(service.get("name"), service.get("summary")),
-                "incident_number": incident.get("incident_number"),
-                "incident_key": incident.get("incident_key"),
-            }
-        ),
-        annotations={"event_type": event_type, "format": version, "alert_keys": alert_keys},
-        source=SOURCE,
-        action=action,
-        url=text(incident.get("html_url")),
+    return notes.attach(
+        NormalizedAlert(
+            name=name,
+            status=status,
+            severity=severity_of(incident),
+            started_at=started_at,
+            ended_at=changed_at if status == "resolved" else None,
+            fingerprint=id_fingerprint(require_text(incident_id, f"pagerduty {where}.id")),
+            fingerprint_fields=[id_field],
+            host="",
+            description=text(incident.get("description")),
+            labels=clean_labels(
+                {
+                    "service": first_text(service.get("name"), service.get("summary")),
+                    "incident_number": incident.get("incident_number"),
+                    "incident_key": incident.get("incident_key"),
+                }
+            ),
+            annotations={"event_type": event_type, "format": version, "alert_keys": alert_keys},
+            source=SOURCE,
+            action=action,
+            url=text(incident.get("html_url")),
+        )
     )
 
 

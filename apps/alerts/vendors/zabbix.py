@@ -1,13 +1,17 @@
-"""Zabbix webhook media type with the parameters of the shared fixtures.
+"""Zabbix webhook media types.
 
-Zabbix has no fixed webhook body; the media type's script builds it. Parameters read:
-``hostname`` ({HOST.NAME}), ``trigger`` ({TRIGGER.NAME}), ``status`` ({TRIGGER.STATUS}),
-``severity`` ({TRIGGER.SEVERITY}), ``item`` ({ITEM.NAME1} is {ITEM.VALUE1}) and ``link``
-(a frontend URL with ``triggerid`` and ``eventid``).
+Zabbix has no fixed webhook body: a media type's script builds it from parameters the user
+names. The recommended media type (docs/alert-formats.md) sends ``event_id``, ``trigger_id``,
+``trigger_name``, ``trigger_severity``, ``event_nseverity``, ``host_name``, ``event_value``,
+``event_date``/``event_time`` and ``event_tags``; the names other media types use are read as
+aliases (the table below), and macros Zabbix left unexpanded (``{EVENT.RECOVERY.ID}``) are
+empty. A body needs a trigger name; everything else has a noted default.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,70 +23,177 @@ from .base import (
     Severity,
     Status,
     hash_fingerprint,
+    labels_from_tags,
     normalize_severity,
     now_utc,
     require_dict,
-    require_text,
     text,
 )
+from .fields import Notes, macro_keys, pick, picked, value_text
 
 SOURCE = "zabbix"
 
-STATUSES: dict[str, Status] = {"problem": "firing", "ok": "resolved", "resolved": "resolved"}
+EVENT_ID = ("event_id", "eventid", "id")
+TRIGGER_ID = ("trigger_id", "triggerid")
+NAME = ("trigger_name", "trigger", "event_name", "name", "alert_subject", "subject", "title")
+SEVERITY_KEYS = (
+    "trigger_severity", "event_nseverity", "trigger_nseverity", "event_severity", "severity",
+    "nseverity", "priority",
+)  # fmt: skip
+HOST = ("host_name", "hostname", "host", "host_host", "host_ip")
+STATUS = ("event_value", "status", "trigger_status", "trigger_value", "event_status", "value")
+DESCRIPTION = (
+    "item", "alert_message", "message", "event_opdata", "trigger_description", "description",
+)  # fmt: skip
+LINK = ("link", "url", "event_url", "trigger_url")
+SUBJECTS = ("alert_subject", "subject", "title")
+_SUBJECT_PREFIX = re.compile(r"^(Problem|Resolved( in [^:]*)?|Updated? problem[^:]*):\s*", re.I)
+# Keys only a Zabbix media type sends (the parameters named after Zabbix macros).
+MARKERS = frozenset(
+    (
+        "event_id", "eventid", "trigger_id", "triggerid", "trigger_name", "trigger_severity",
+        "trigger_status", "event_value", "event_nseverity", "event_severity", "event_source",
+        "event_update_status", "event_recovery_id", "event_tags_json", "zabbix_url",
+        "trigger_value", "trigger_nseverity", "host_host", "event_name", "alert_subject",
+    )
+)  # fmt: skip
+
+STATUSES: dict[str, Status] = {
+    "problem": "firing",
+    "1": "firing",
+    "ok": "resolved",
+    "resolved": "resolved",
+    "recovery": "resolved",
+    "0": "resolved",
+}
+# {TRIGGER.SEVERITY} names and {EVENT.NSEVERITY} numbers 0-5.
 SEVERITY: dict[str, Severity] = {
     "disaster": "critical",
+    "5": "critical",
     "high": "critical",
+    "4": "critical",
     "average": "warning",
+    "3": "warning",
     "warning": "warning",
+    "2": "warning",
     "information": "info",
+    "1": "info",
     "not_classified": "info",
+    "0": "info",
 }
 
 
 def detect(payload: Any) -> bool:
-    return (
-        isinstance(payload, dict)
-        and isinstance(payload.get("hostname"), str)
-        and isinstance(payload.get("trigger"), str)
-        and isinstance(payload.get("status"), str)
+    if not isinstance(payload, dict) or "issueUrl" in payload or "issueId" in payload:
+        return False
+    if any(key in MARKERS for key in macro_keys(payload)):
+        return True
+    # The classic parameters (hostname, trigger, status), as in Zulip's setup.
+    return "trigger" in payload and all(
+        isinstance(payload.get(key), str) for key in ("hostname", "status")
     )
 
 
-def parse(payload: Any) -> list[NormalizedAlert]:
-    body = require_dict(payload, "zabbix payload")
-    host = require_text(body.get("hostname"), "zabbix hostname")
-    name = require_text(body.get("trigger"), "zabbix trigger")
-    raw_status = text(body.get("status"))
-    status = STATUSES.get(raw_status.lower())
+def status_of(body: dict[str, Any], notes: Notes) -> Status:
+    used, raw = pick(body, STATUS)
+    if not used:
+        notes.add("no event_value or status: firing")
+        return "firing"
+    notes.alias(used, "event_value")
+    status = STATUSES.get(raw.lower())
     if status is None:
         raise PayloadError(
-            f"zabbix status must be PROBLEM or OK, got {one_line(repr(raw_status), 60)}"
+            f"zabbix {used} must be PROBLEM, RESOLVED, OK, 1 or 0, got {one_line(repr(raw), 60)}"
         )
-    link = text(body.get("link"))
+    return status
+
+
+def event_time(body: dict[str, Any], prefix: str) -> datetime | None:
+    """{EVENT.DATE} {EVENT.TIME} ('2024.05.01' '12:00:00', the server's zone: taken as UTC)."""
+    day, clock = value_text(body.get(f"{prefix}_date")), value_text(body.get(f"{prefix}_time"))
+    if not day:
+        return None
+    try:
+        moment = datetime.strptime(f"{day} {clock or '00:00:00'}", "%Y.%m.%d %H:%M:%S")
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC)
+
+
+def tags_of(body: dict[str, Any]) -> dict[str, str]:
+    raw = body.get("event_tags_json")
+    if isinstance(raw, list):
+        return {
+            text(tag.get("tag")): text(tag.get("value"))
+            for tag in raw
+            if isinstance(tag, dict) and text(tag.get("tag"))
+        }
+    return labels_from_tags(value_text(body.get("event_tags")) or body.get("tags"))
+
+
+def identity(body: dict[str, Any], name: str, host: str, link: str, notes: Notes):
     query = link_query(link)
-    trigger_id = (query.get("triggerid") or [""])[0]
-    event_id = (query.get("eventid") or [""])[0]
+    trigger_id = picked(body, TRIGGER_ID) or (query.get("triggerid") or [""])[0]
+    event_id = picked(body, EVENT_ID) or (query.get("eventid") or [""])[0]
     # eventid differs between the problem and its recovery; the trigger is the same.
     if trigger_id:
-        fingerprint, fields = hash_fingerprint(trigger_id, host), ["triggerid", "hostname"]
-    else:
-        fingerprint, fields = hash_fingerprint(name, host), ["trigger", "hostname"]
-    received = now_utc()  # Zabbix sends no time in these parameters.
+        return trigger_id, event_id, hash_fingerprint(trigger_id, host), ["triggerid", "hostname"]
+    notes.add("no trigger id: fingerprint from the trigger name and host")
+    return trigger_id, event_id, hash_fingerprint(name, host), ["trigger", "hostname"]
+
+
+def parse(payload: Any) -> list[NormalizedAlert]:
+    body = macro_keys(require_dict(payload, "zabbix payload"))
+    notes = Notes()
+    used, name = pick(body, NAME, "zabbix ")
+    if not name:
+        raise PayloadError("zabbix payload has no trigger name (trigger_name, trigger or name)")
+    notes.alias(used, "trigger_name")
+    if used in SUBJECTS:
+        # The default message subject, "Problem: <name>" / "Resolved in 5m: <name>".
+        name = _SUBJECT_PREFIX.sub("", name) or name
+    used, host = pick(body, HOST, "zabbix ")
+    notes.alias(used, "host_name")
+    if not host:
+        notes.add("no host_name: the alert has no host")
+    status = status_of(body, notes)
+    used, raw_severity = pick(body, SEVERITY_KEYS)
+    notes.alias(used, "trigger_severity")
+    if not raw_severity:
+        notes.add("no trigger_severity: warning")
+    link = picked(body, LINK)
+    trigger_id, event_id, fingerprint, fields = identity(body, name, host, link, notes)
+    started = event_time(body, "event")
+    ended = event_time(body, "event_recovery") if status == "resolved" else None
+    if started is None and (status == "firing" or ended is None):
+        notes.add("no event_date/event_time: the receive time")
+        received = now_utc()
+        started = received if status == "firing" else None
+        ended = received if status == "resolved" else None
+    labels = tags_of(body)
+    if trigger_id:
+        labels["triggerid"] = trigger_id
+    annotations: dict[str, Any] = {"eventid": event_id} if event_id else {}
+    recovery_id = picked(body, ("event_recovery_id",))
+    if recovery_id:
+        annotations["recovery_eventid"] = recovery_id
     return [
-        NormalizedAlert(
-            name=name,
-            status=status,
-            severity=normalize_severity(body.get("severity"), SEVERITY),
-            started_at=received if status == "firing" else None,
-            ended_at=received if status == "resolved" else None,
-            fingerprint=fingerprint,
-            fingerprint_fields=fields,
-            host=host,
-            description=text(body.get("item")),
-            labels={"triggerid": trigger_id} if trigger_id else {},
-            annotations={"eventid": event_id} if event_id else {},
-            source=SOURCE,
-            url=link,
+        notes.attach(
+            NormalizedAlert(
+                name=name,
+                status=status,
+                severity=normalize_severity(raw_severity, SEVERITY),
+                started_at=started if status == "firing" else None,
+                ended_at=ended if status == "resolved" else None,
+                fingerprint=fingerprint,
+                fingerprint_fields=fields,
+                host=host,
+                description=picked(body, DESCRIPTION),
+                labels=labels,
+                annotations=annotations,
+                source=SOURCE,
+                url=link,
+            )
         )
     ]
 

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.alerts.grouping import GroupingError, group_fields, group_key
 from apps.alerts.models import Alert
+from apps.alerts.normalise import PARSE_NOTES
 
 
 class Command(BaseCommand):
@@ -34,6 +35,11 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if current != alert.group_key:
             rows.append(("group key now", f"{current} (INCIDENT_GROUP_BY changed since)"))
+        notes = (alert.annotations or {}).get(PARSE_NOTES)
+        if isinstance(notes, list) and notes:
+            rows.append(("read with", "; ".join(str(note) for note in notes)))
+        else:
+            rows.append(("read with", "no fallbacks (every field where its format puts it)"))
         width = max(len(label) for label, _ in rows)
         for label, value in rows:
             self.stdout.write(f"{self.style.MIGRATE_LABEL(label.ljust(width))}  {value}")

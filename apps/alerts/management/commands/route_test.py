@@ -36,12 +36,15 @@ class Command(BaseCommand):
         except IngestError as exc:
             raise CommandError(str(exc)) from exc
         definitions = routing.routable_definitions()
+        fallback = routing.default_definition()
         verbose = options["verbosity"] >= 2
         width = max(len(self.describe(item)) for item in items)
         self.stdout.write(f"source: {source}, {len(items)} alert(s), "
                           f"{len(definitions)} definition(s) with a match")  # fmt: skip
         for item in items:
-            route = routing.choose(source, item.severity, item.labels, definitions, item.host)
+            route = routing.choose(
+                source, item.severity, item.labels, definitions, item.host, fallback
+            )
             style = self.style.SUCCESS if route.definition else self.style.WARNING
             self.stdout.write(f"{self.describe(item).ljust(width)}  ->  {style(route.name)}")
             if verbose:

@@ -1,6 +1,7 @@
 """manage.py hosts [list|show NAME|forget NAME]: the fleet as the hub knows it."""
 
 import json
+from argparse import SUPPRESS
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -30,10 +31,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", metavar="ACTION")
         listing = sub.add_parser("list", help="Name, last seen, source, worst status, incidents.")
-        listing.add_argument("--json", action="store_true", help="One JSON document.")
+        # SUPPRESS: `hosts --json list` keeps the --json given before the action.
+        listing.add_argument(
+            "--json", action="store_true", default=SUPPRESS, help="One JSON document."
+        )
         show = sub.add_parser("show", help="The latest snapshot of a host, per check.")
         show.add_argument("name", help="A host name or alias.")
-        show.add_argument("--json", action="store_true", help="One JSON document.")
+        show.add_argument(
+            "--json", action="store_true", default=SUPPRESS, help="One JSON document."
+        )
         forget = sub.add_parser(
             "forget", help="Remove a decommissioned host (and its history) so it does not page."
         )

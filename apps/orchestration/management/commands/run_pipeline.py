@@ -2,23 +2,18 @@
 
 import json
 import re
-from pathlib import Path
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.common import jsonio
 from apps.notify.drivers import DRIVERS
-from apps.orchestration import rendering
-from apps.orchestration.definition_orchestrator import (
-    DefinitionBasedOrchestrator,
-    DefinitionInactive,
-    require_active,
-)
+from apps.orchestration import progress, rendering
+from apps.orchestration.definition_orchestrator import DefinitionBasedOrchestrator
 from apps.orchestration.dryrun import dry_run
-from apps.orchestration.models import PipelineDefinition
 from apps.orchestration.orchestrator import PipelineOrchestrator
 from apps.orchestration.records import stored_result
+from apps.orchestration.rendering_fixed import fixed_dry_run_text
 from apps.orchestration.services import (
     RunError,
     create_run,
@@ -29,18 +24,13 @@ from apps.orchestration.services import (
     wait_for_run,
 )
 
+from ._run_input import load_definition, load_payload
+
 TOKEN_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 def flag_name(dest: str) -> str:
     return "--async" if dest == "run_async" else "--" + dest.replace("_", "-")
-
-
-def read_json_file(path_text: str, what: str) -> Any:
-    try:
-        return jsonio.read_file(path_text, what)
-    except jsonio.JsonInputError as exc:
-        raise CommandError(str(exc)) from None
 
 
 class Command(BaseCommand):
@@ -182,45 +172,17 @@ class Command(BaseCommand):
                 f"{flag} reuses the recorded run's input and settings; it takes no {names}"
             )
 
-    def _payload(self, options: dict) -> Any:
-        if options["payload"] is not None:
-            try:
-                payload = jsonio.loads(options["payload"])
-            except jsonio.JsonInputError as exc:
-                raise CommandError(f"Invalid JSON in --payload: {exc}") from exc
-        elif options["file"] is not None:
-            payload = read_json_file(options["file"], "Payload file")
-        elif options["sample"]:
-            from apps.alerts.samples import sample_payload
+    def _progress(self, payload: Any, options: dict) -> AbstractContextManager:
+        """Progress lines on stderr, only for a person at a terminal: never in --json mode nor
+        when stderr is piped (scripts and the spec's exact blocks see nothing of it)."""
+        if options["json"] or not self.stderr.isatty():
+            return nullcontext()
 
-            try:
-                payload = sample_payload(options["source"])
-            except (KeyError, ValueError) as exc:
-                raise CommandError(
-                    f"No sample payload for source {options['source']}: {exc}"
-                ) from exc
-        else:
-            payload = {}
-        if not isinstance(payload, dict | list):
-            raise CommandError(
-                f"Payload must be a JSON object or array, not {type(payload).__name__}"
-            )
-        return payload
+        def write(line: str) -> None:  # plain: stderr's default style is the error colour
+            self.stderr.write(line, style_func=str)
 
-    def _definition(self, options: dict) -> tuple[PipelineDefinition, str | None]:
-        if options["definition"] is not None:
-            definition = PipelineDefinition.objects.filter(name=options["definition"]).first()
-            if definition is None:
-                raise CommandError(f"Pipeline definition not found: {options['definition']}")
-            try:
-                require_active(definition)
-            except DefinitionInactive as exc:
-                raise CommandError(str(exc)) from None
-            return definition, None
-        config = read_json_file(options["config"], "Config file")
-        return PipelineDefinition(name=Path(options["config"]).stem, config=config), options[
-            "config"
-        ]
+        lines = rendering.ProgressLines(write, payload, options["source"])
+        return progress.listening(lines)
 
     # -- output -----------------------------------------------------------------------------
     def _emit(self, result: dict, options: dict, fixed: bool = False) -> None:
@@ -261,6 +223,31 @@ class Command(BaseCommand):
         if document["notifications"]:
             self.stdout.write(rendering.previews_text(document["notifications"]))
 
+    def _fixed_dry_run(
+        self, orchestrator: DefinitionBasedOrchestrator, payload: Any, options: dict
+    ) -> None:
+        """The built-in pipeline's dry-run keeps the blocks of the pipeline it replaces."""
+        if options["json"]:
+            return self._dry_run(orchestrator, "", payload, options)
+        document = dry_run(
+            orchestrator,
+            payload,
+            source=options["source"],
+            environment=options["environment"],
+            trace_id=options["trace_id"],
+        )
+        self.stdout.write(
+            fixed_dry_run_text(
+                orchestrator.plan,
+                options["source"],
+                options["environment"],
+                options["notify_driver"],
+                payload,
+            )
+        )
+        if document["notifications"]:
+            self.stdout.write(rendering.previews_text(document["notifications"]))
+
     # -- main -------------------------------------------------------------------------------
     def handle(self, *args, **options):
         self._check_flags(options)
@@ -268,11 +255,11 @@ class Command(BaseCommand):
             return self._resume(options)
         if options["replay"] is not None:
             return self._replay(options)
-        payload = self._payload(options)
         if options["definition"] is not None or options["config"] is not None:
-            definition, config_path = self._definition(options)
+            definition, config_path = load_definition(options)
             orchestrator = DefinitionBasedOrchestrator(definition, config_path=config_path)
             self._validate(orchestrator)
+            payload = load_payload(options)
             if options["dry_run"]:
                 header = (
                     f"Pipeline Config: {config_path}"
@@ -282,25 +269,28 @@ class Command(BaseCommand):
                 return self._dry_run(orchestrator, header, payload, options)
             if options["run_async"]:
                 return self._enqueue(orchestrator, payload, options)
-            result = orchestrator.execute(
+            with self._progress(payload, options):
+                result = orchestrator.execute(
+                    payload,
+                    source=options["source"],
+                    trace_id=options["trace_id"],
+                    environment=options["environment"],
+                )
+            return self._emit(result, options)
+        fixed = PipelineOrchestrator(options["notify_driver"], options["checks_only"])
+        self._validate(fixed)
+        payload = load_payload(options)
+        if options["dry_run"]:
+            return self._fixed_dry_run(fixed.inner, payload, options)
+        if options["run_async"]:
+            return self._enqueue(fixed.inner, payload, options, fixed=True)
+        with self._progress(payload, options):
+            result = fixed.run_pipeline(
                 payload,
                 source=options["source"],
                 trace_id=options["trace_id"],
                 environment=options["environment"],
             )
-            return self._emit(result, options)
-        fixed = PipelineOrchestrator(options["notify_driver"], options["checks_only"])
-        self._validate(fixed)
-        if options["dry_run"]:
-            return self._dry_run(fixed.inner, "Pipeline: standard (built-in)", payload, options)
-        if options["run_async"]:
-            return self._enqueue(fixed.inner, payload, options, fixed=True)
-        result = fixed.run_pipeline(
-            payload,
-            source=options["source"],
-            trace_id=options["trace_id"],
-            environment=options["environment"],
-        )
         return self._emit(result, options, fixed=True)
 
     def _enqueue(
@@ -348,7 +338,7 @@ class Command(BaseCommand):
     def _replay(self, options: dict) -> None:
         definition = None
         if options["definition"]:
-            definition, _ = self._definition(options)
+            definition, _ = load_definition(options)
         try:
             result = replay_run(options["replay"], definition)
         except RunError as exc:

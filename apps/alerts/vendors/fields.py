@@ -1,0 +1,96 @@
+"""Reading user-templated bodies: alias tables, unexpanded macros and the notes of fallbacks.
+
+Zabbix media types, Datadog payload templates and New Relic workflow templates are written by
+users, so the same value arrives under several names. A parser asks ``pick`` for the first
+alias that holds a value and records in ``notes`` every fallback it took, so that
+``manage.py explain_alert`` can say how an alert was read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .base import NormalizedAlert, PayloadError, text, type_name
+
+# A template variable the sender left unexpanded: Zabbix {EVENT.ID}, Datadog $ALERT_ID,
+# Handlebars/Jinja {{ issueId }}, Grafana {{ .Labels.x }}. It carries no value.
+_UNEXPANDED = re.compile(
+    r"^(\{[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)+\}|\$[A-Z][A-Z0-9_]+|\{\{.*\}\}|\{\$[A-Z0-9_.]+\})$"
+)
+
+
+_KEY_DECORATION = re.compile(r"[{}$\s]")
+
+
+def macro_keys(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The body with its keys also under their snake-case form: parameters named after the
+    macro or variable itself ("EVENT.ID", "{TRIGGER.NAME}", "$ALERT_ID", "eventId") are read
+    like "event_id", "trigger_name", "alert_id", "eventid". The first key of a form wins."""
+    result = dict(body)
+    for key, value in body.items():
+        if not isinstance(key, str):
+            continue
+        snake = _KEY_DECORATION.sub("", key).lower().replace(".", "_")
+        result.setdefault(snake, value)
+    return result
+
+
+def unexpanded(value: Any) -> bool:
+    return isinstance(value, str) and bool(_UNEXPANDED.match(value.strip()))
+
+
+def value_text(value: Any) -> str:
+    """A scalar as text; an unexpanded template variable is no value."""
+    if unexpanded(value):
+        return ""
+    return text(value)
+
+
+def pick(body: Mapping[str, Any], aliases: Iterable[str], where: str = "") -> tuple[str, str]:
+    """(alias, text) of the first alias with a scalar value, or ("", "").
+
+    A container where a scalar belongs is refused with a one-line error naming the field.
+    """
+    for alias in aliases:
+        value = body.get(alias)
+        if isinstance(value, dict | list):
+            if where:
+                raise PayloadError(f"{where}{alias} must be a string, got {type_name(value)}")
+            continue
+        found = value_text(value)
+        if found:
+            return alias, found
+    return "", ""
+
+
+def picked(body: Mapping[str, Any], aliases: Iterable[str], where: str = "") -> str:
+    return pick(body, aliases, where)[1]
+
+
+class Notes:
+    """The fallbacks one alert was read with, in the order they were taken."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, note: str) -> None:
+        if note not in self.items:
+            self.items.append(note)
+
+    def alias(self, used: str, canonical: str) -> None:
+        """Record that ``canonical`` was read from its alias ``used``."""
+        if used and used != canonical:
+            self.add(f"{canonical} read from '{used}'")
+
+    def attach(self, alert: NormalizedAlert) -> NormalizedAlert:
+        attach_notes(alert, self.items)
+        return alert
+
+
+def attach_notes(alert: NormalizedAlert, notes: Iterable[str]) -> None:
+    """Add notes to ``alert.parse_notes`` (stored as ``annotations['parse_notes']``)."""
+    for note in notes:
+        if note not in alert.parse_notes:
+            alert.parse_notes.append(note)

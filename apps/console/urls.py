@@ -1,0 +1,33 @@
+"""The operator console's pages, under `/` (config/urls.py includes them last)."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from .views import definitions, hosts, incidents, now, runs
+
+app_name = "console"
+
+urlpatterns = [
+    path("", now.now, name="now"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="console/login.html", extra_context={"title": "Sign in"}
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(next_page="console:login"), name="logout"),
+    path("incidents/<int:incident_id>", incidents.incident_page, name="incident"),
+    path(
+        "incidents/<int:incident_id>/<str:action>",
+        incidents.incident_action,
+        name="incident-action",
+    ),
+    path("runs/<int:run_id>", runs.run_page, name="run"),
+    path("runs/<int:run_id>/resume", runs.resume_action, name="run-resume"),
+    path("definitions", definitions.definition_list, name="definitions"),
+    path("definitions/<slug:name>", definitions.definition_page, name="definition"),
+    path("hosts", hosts.host_list, name="hosts"),
+    path("hosts/<str:name>", hosts.host_page, name="host"),
+    # Silences: the silences issue adds its list, create and expire pages here.
+]
