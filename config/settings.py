@@ -68,7 +68,6 @@ MIDDLEWARE = [
 
 # --- HTTPS, behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto -----------
 HTTPS = env_bool("DJANGO_HTTPS", False)
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", HTTPS)
 # Load balancers and Prometheus ask these over plain HTTP on the private side.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
@@ -130,7 +129,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:now"
 # Session and CSRF cookies only over HTTPS when the site is served so (set behind TLS).
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 # How often the Now page refreshes itself (seconds).

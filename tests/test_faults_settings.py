@@ -88,7 +88,8 @@ def documented_production_env() -> dict[str, str]:
     text = (ROOT / "docs" / "deploy.md").read_text()
     block = re.search(r"# /etc/incident-pipeline/env[^\n]*\n(.*?)```", text, re.S)
     assert block, "docs/deploy.md lost its environment file"
-    pairs = (line.split("=", 1) for line in block.group(1).splitlines() if "=" in line)
+    lines = [line for line in block.group(1).splitlines() if "=" in line and line[0] != "#"]
+    pairs = (line.split("=", 1) for line in lines)
     return {name.strip(): value.strip() for name, value in pairs}
 
 

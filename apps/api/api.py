@@ -70,12 +70,21 @@ class IncidentApi(NinjaAPI):
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
         schema["paths"].update(webhook_paths())
-        # The document only: the server checks these itself, with errors of its own.
-        for parameter in schema["paths"]["/api/runs/"]["get"]["parameters"]:
-            if parameter["name"] == "since":
-                parameter["schema"]["pattern"] = SINCE_PATTERN
-            elif parameter["name"] == "status":  # any case, spaces around, or empty (no filter)
-                parameter["schema"] = {"type": "string", "pattern": any_case(RunStatus.values)}
+        # The document only: the server checks these filters itself, with errors of its own
+        # (and reads any letter case, spaces around, and empty as no filter).
+        from apps.alerts.queries import STATUS_CHOICES
+        from apps.common.severity import SEVERITIES
+
+        patterns = {
+            ("/api/runs/", "since"): SINCE_PATTERN,
+            ("/api/runs/", "status"): any_case(RunStatus.values),
+            ("/api/incidents", "status"): any_case([*STATUS_CHOICES, "active", "all"]),
+            ("/api/incidents", "severity"): any_case(list(SEVERITIES)),
+        }
+        for (path, name), pattern in patterns.items():
+            for parameter in schema["paths"][path]["get"]["parameters"]:
+                if parameter["name"] == name:
+                    parameter["schema"] = {"type": "string", "pattern": pattern}
         return schema
 
 
