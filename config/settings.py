@@ -105,7 +105,17 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # SQLite (WAL) by default; DATABASE_URL=postgres://... for a fleet.
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var")))
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+try:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    (DATA_DIR / "static").mkdir(exist_ok=True)
+except OSError as _exc:
+    raise ImproperlyConfigured(
+        f"DATA_DIR {DATA_DIR} is not writable: {_exc.strerror or _exc}"
+    ) from None
+if not os.access(DATA_DIR, os.W_OK):
+    raise ImproperlyConfigured(f"DATA_DIR {DATA_DIR} is not writable by this user")
+# /healthz reports the disk as full below this much free space in DATA_DIR.
+DATA_DIR_MIN_FREE_MB = env_float("DATA_DIR_MIN_FREE_MB", 50.0)
 DATABASE_URL = env_url(
     "DATABASE_URL",
     f"sqlite:///{DATA_DIR / 'db.sqlite3'}",
@@ -145,7 +155,6 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [NINJA_DIR / "static"] if (NINJA_DIR / "static").is_dir() else []
 # The admin's and the API docs' assets are served by the app itself (WhiteNoise), from the
 # package folders: no collectstatic step and no separate web server needed.
@@ -240,6 +249,10 @@ NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 3)
 NOTIFY_BACKOFF_S = env_float("NOTIFY_BACKOFF_S", 0.5)
 NOTIFY_BACKOFF_MAX_S = env_float("NOTIFY_BACKOFF_MAX_S", 5.0)
 NOTIFY_THROTTLE_S = env_int("NOTIFY_THROTTLE_S", 900)
+# Grouped notifications (docs/silences.md): defaults for notify nodes that do not set them.
+# A group_wait of 0 sends each page at once, as before grouping existed.
+NOTIFY_GROUP_WAIT_S = env_float("NOTIFY_GROUP_WAIT_S", 0.0)
+NOTIFY_GROUP_INTERVAL_S = env_float("NOTIFY_GROUP_INTERVAL_S", 300.0)
 SLACK_WEBHOOK_URL = env_url("SLACK_WEBHOOK_URL")
 PAGERDUTY_ROUTING_KEY = env_str("PAGERDUTY_ROUTING_KEY")
 PAGERDUTY_EVENTS_URL = env_url("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue")
@@ -298,7 +311,27 @@ CELERY_TASK_ROUTES = {
     "alerts.*": {"queue": "pipelines"},
     "notify.*": {"queue": "notifications"},
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S}
+# How often a worker moves messages whose worker died back to their queue. kombu scans every
+# unacked_restore_interval x unacked_restore_throttle seconds (10 x 10 by default), so the
+# throttle is 1 and this interval alone decides: a message is redelivered within
+# CELERY_VISIBILITY_TIMEOUT_S + CELERY_RESTORE_EVERY_S of its delivery (docs/operations.md).
+CELERY_RESTORE_EVERY_S = env_int("CELERY_RESTORE_EVERY_S", 5)
+# A broker that refuses, or accepts and never answers, fails a publish within this many seconds
+# (no retry loop): the run stays PENDING and a worker's or the sweep's recovery enqueues it.
+CELERY_BROKER_TIMEOUT_S = env_float("CELERY_BROKER_TIMEOUT_S", 2.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S,
+    "unacked_restore_interval": CELERY_RESTORE_EVERY_S,
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": CELERY_BROKER_TIMEOUT_S,
+    "socket_timeout": CELERY_BROKER_TIMEOUT_S,
+    "max_retries": 0,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_BROKER_TIMEOUT_S
+CELERY_TASK_PUBLISH_RETRY = False
+# Task results are never read (a run's state is in the database): sending a task must not wait
+# on the result store.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S}
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -307,11 +340,11 @@ PIPELINE_HEARTBEAT_S = env_float("PIPELINE_HEARTBEAT_S", 5.0)
 PIPELINE_STALE_AFTER_S = env_float("PIPELINE_STALE_AFTER_S", 30.0)
 # A run whose worker died this many times is left FAILED instead of being recovered again.
 PIPELINE_MAX_RECOVERIES = env_int("PIPELINE_MAX_RECOVERIES", 3)
+# Every worker sweeps on start and this often (one worker per period); beat adds the same task.
+PIPELINE_SWEEP_EVERY_S = env_float("PIPELINE_SWEEP_EVERY_S", 30.0)
+PIPELINE_WORKER_RECOVERY = env_bool("PIPELINE_WORKER_RECOVERY", True)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stuck-runs": {
-        "task": "orchestration.sweep_runs",
-        "schedule": env_float("PIPELINE_SWEEP_EVERY_S", 30.0),
-    }
+    "sweep-stuck-runs": {"task": "orchestration.sweep_runs", "schedule": PIPELINE_SWEEP_EVERY_S}
 }
 
 # --- Operating ------------------------------------------------------------------------------

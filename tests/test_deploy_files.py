@@ -1,13 +1,19 @@
 """docker-compose.yml, Dockerfile and docs/deploy.md refer only to things that exist.
 
-No Docker engine runs here, so this is the check instead of `docker compose config`: the files
-parse, the services and their wiring are complete, and every setting, management command,
-Celery queue and module they name is real.
+The files parse, the services and their wiring are complete, and every setting, management
+command, Celery queue and module they name is real. Where the tools are installed,
+`docker compose config` (or `docker-compose config`) reads the Compose file with a .env of every
+documented setting, `systemd-analyze verify` checks the documented units, and each worker
+instance they start is started for real; without the tools those tests skip and say why.
 """
 
 import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
+import time
 import tomllib
 from importlib import import_module
 from pathlib import Path
@@ -35,6 +41,7 @@ KNOWN_SERVICE_KEYS = {
     "healthcheck",
     "volumes",
     "stop_grace_period",
+    "env_file",
 }
 DEPENDS_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 ENV_READ = re.compile(
@@ -129,8 +136,8 @@ def test_compose_environment_names_are_settings_the_code_reads():
     assert not unknown, f"compose sets variables nothing reads: {unknown}"
     assert environment["DATABASE_URL"].startswith("postgres://")
     assert "@postgres:5432/" in environment["DATABASE_URL"]
-    assert environment["CELERY_BROKER_URL"].startswith("redis://redis:6379/")
-    assert environment["CELERY_RESULT_BACKEND"].startswith("redis://redis:6379/")
+    for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
+        assert environment[name].startswith(f"${{{name}:-redis://redis:6379/"), environment[name]
     # Each container gets a fresh, private metrics directory (a tmpfs is empty at start).
     assert environment["PROMETHEUS_MULTIPROC_DIR"] in compose()["services"]["web"]["tmpfs"]
 
@@ -264,3 +271,146 @@ def test_deploy_doc_states_the_real_default_of_the_recovery_timings(name):
     default = re.search(rf'env_(?:int|float)\("{name}",\s*([0-9.]+)\)', source)
     assert default, f"{name} default not found in settings"
     assert float(row.group(1)) == float(default.group(1))
+
+
+# --- tools: systemd-analyze and docker compose ------------------------------------------------
+
+UNIT_HEADER = re.compile(r"^# /etc/systemd/system/(\S+)$", re.M)
+SRV = "/srv/incident-pipeline"
+
+
+def documented_units() -> dict[str, str]:
+    """Unit name -> file text, from the ```ini blocks of docs/deploy.md."""
+    units: dict[str, str] = {}
+    for block in re.findall(r"```ini\n(.*?)```", DEPLOY_DOC.read_text(), re.S):
+        heads = list(UNIT_HEADER.finditer(block))
+        for index, head in enumerate(heads):
+            end = heads[index + 1].start() if index + 1 < len(heads) else len(block)
+            units[head.group(1)] = block[head.end() : end].strip() + "\n"
+    return units
+
+
+def install_units(where: Path) -> dict[str, Path]:
+    """The documented units in `where`, with the install path pointing at this checkout (so
+    `systemd-analyze verify` finds the executables)."""
+    paths = {}
+    for name, text in documented_units().items():
+        path = where / name
+        path.write_text(text.replace(SRV, str(ROOT)))
+        paths[name] = path
+    return paths
+
+
+def wanted_instances(units: dict[str, str]) -> list[str]:
+    wants = re.search(r"^Wants=(.*)$", units["incident-pipeline.target"], re.M)
+    assert wants, "the target wants nothing"
+    return wants.group(1).split()
+
+
+def test_documented_units_pass_systemd_analyze_verify(tmp_path):
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("systemd-analyze is not installed (Debian package: systemd)")
+    units = documented_units()
+    assert {"incident-pipeline.target", "incident-pipeline-worker@.service"} <= set(units)
+    install_units(tmp_path)
+    # Templates are verified through the instances the target names; the rest as they are.
+    names = [n for n in units if "@." not in n] + [n for n in wanted_instances(units) if "@" in n]
+    done = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *[f"./{name}" for name in names]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # verify exits 0 on a dependency it had to drop (such as an instance name holding a
+    # comma), so any word from it is a failure.
+    complaints = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert done.returncode == 0 and not complaints, "\n".join(complaints)
+
+
+def systemd_command(line: str, instance: str) -> list[str]:
+    """ExecStart= as systemd runs it for `instance`: %i/%I is the instance, %% a percent."""
+    expanded = re.sub(r"%([%iI])", lambda m: "%" if m.group(1) == "%" else instance, line)
+    return shlex.split(expanded)
+
+
+@pytest.mark.slow
+def test_each_worker_instance_the_target_wants_starts_a_worker(tmp_path):
+    from tests.scale.conftest import REDIS_URL, redis_available
+
+    if not redis_available():
+        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    units = documented_units()
+    exec_start = re.search(r"^ExecStart=(.*)$", units["incident-pipeline-worker@.service"], re.M)
+    assert exec_start
+    instances = [
+        n.split("@", 1)[1].removesuffix(".service") for n in wanted_instances(units) if "@" in n
+    ]
+    assert set(instances) == routed_queues(), instances
+    env = dict(os.environ, CELERY_BROKER_URL=REDIS_URL, DATA_DIR=str(tmp_path))
+    env.pop("DATABASE_URL", None)
+    for instance in instances:
+        command = systemd_command(exec_start.group(1).replace(SRV, str(ROOT)), instance)
+        log = tmp_path / f"{instance}.log"
+        with open(log, "w") as out:
+            proc = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+            try:
+                deadline = time.monotonic() + 60
+                while "ready." not in log.read_text() and proc.poll() is None:
+                    assert time.monotonic() < deadline, log.read_text()
+                    time.sleep(0.2)
+                text = log.read_text()
+                assert "ready." in text, text
+                assert f"{instance}@" in text  # the node name is the instance's
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+
+
+def compose_tool() -> list[str]:
+    for candidate in (["docker", "compose"], ["docker-compose"]):
+        if shutil.which(candidate[0]) is None:
+            continue
+        probe = subprocess.run([*candidate, "version"], capture_output=True, text=True)
+        if probe.returncode == 0:
+            return candidate
+    pytest.skip("neither `docker compose` nor `docker-compose` is installed")
+
+
+# Set by the Compose file itself, whatever .env says (and why).
+COMPOSE_FIXED = {
+    "PROMETHEUS_MULTIPROC_DIR": "the container's own tmpfs, empty at every start",
+    "DATABASE_URL": "the Compose file's own postgres service, with POSTGRES_PASSWORD from .env",
+}
+
+
+def test_docker_compose_config_accepts_the_file_and_every_documented_setting_reaches_the_app(
+    tmp_path,
+):
+    tool = compose_tool()
+    shutil.copy(COMPOSE, tmp_path / "docker-compose.yml")
+    names = sorted(documented_settings() - set(COMPOSE_FIXED))
+    values = {name: f"from-env-{index}" for index, name in enumerate(names)}
+    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    done = subprocess.run(
+        [*tool, "config"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    services = yaml.safe_load(done.stdout)["services"]
+    for name in APP_SERVICES:
+        environment = services[name]["environment"]
+        wrong = {k: environment.get(k) for k, v in values.items() if environment.get(k) != v}
+        assert not wrong, f"{name}: documented settings that do not reach the app: {wrong}"
+
+
+def test_compose_passes_the_env_file_and_overrides_only_what_it_must():
+    app = compose()["services"]["web"]
+    assert ".env" in (app.get("env_file") or []), "documented settings would not reach the app"
+    for name, value in app["environment"].items():
+        if name in COMPOSE_FIXED:
+            continue
+        assert str(value).startswith(f"${{{name}"), (
+            f"{name} is fixed to {value!r}: a value in .env would not reach the app"
+        )

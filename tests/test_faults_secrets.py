@@ -296,7 +296,7 @@ def test_the_migration_seals_secrets_stored_before(stored):
     clear = unseal_all(row.config)
     PipelineDefinition.objects.filter(pk=row.pk).update(config=clear)  # as an old version stored it
     PipelineRun.objects.create(definition=row, config_snapshot=clear, payload={})
-    migration = importlib.import_module("apps.orchestration.migrations.0003_seal_secrets")
+    migration = importlib.import_module("apps.orchestration.migrations.0004_seal_secrets")
     migration.seal_stored(django_apps, None)
     assert_no_secret(json.dumps(PipelineDefinition.objects.get(pk=row.pk).config))
     assert_no_secret(json.dumps(PipelineRun.objects.get().config_snapshot))

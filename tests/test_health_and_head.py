@@ -35,7 +35,7 @@ def no_broker(settings):
 def test_healthy_database(live_server, no_broker):
     status, headers, body = call(f"{live_server.url}/healthz")
     assert status == 200 and headers["Content-Type"] == "application/json"
-    assert json.loads(body) == {"status": "ok", "checks": {"database": "ok"}}
+    assert json.loads(body) == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}}
 
 
 @pytest.mark.django_db(transaction=True)

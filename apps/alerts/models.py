@@ -130,3 +130,64 @@ class IncidentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '-'} -> {self.to_status}: {self.reason}"
+
+
+class Silence(models.Model):
+    """Alerts matching `matchers` are not notified while the silence is active.
+
+    One-off: active in [starts_at, ends_at). Recurring (a maintenance window): `schedule` in cron
+    syntax opens a window of `duration_s` seconds on the wall clock of `time_zone`, from
+    `starts_at` on and, when `ends_at` is set, until then. `expired_at` ends either early.
+    """
+
+    matchers = models.JSONField(help_text='[{"name", "op", "value"}], ANDed (Alertmanager).')
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    schedule = models.CharField(max_length=100, blank=True, help_text='Cron, e.g. "0 2 * * SUN".')
+    duration_s = models.PositiveIntegerField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True, default="UTC")
+    created_by = models.CharField(max_length=150, blank=True)
+    comment = models.TextField(blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_swept_until = models.DateTimeField(
+        null=True, blank=True, help_text="Ends up to here were swept (notifications sent)."
+    )
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"silence #{self.pk} ({self.comment or 'no comment'})"
+
+
+class InhibitionRule(models.Model):
+    """While an alert matching `source_matchers` fires, alerts matching `target_matchers` whose
+    `equal` labels have the same values are not notified (Alertmanager's inhibit_rules)."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    source_matchers = models.JSONField(help_text='Matcher strings, e.g. ["alertname=HostDown"].')
+    target_matchers = models.JSONField(help_text='Matcher strings, e.g. ["severity!=critical"].')
+    equal = models.JSONField(default=list, blank=True, help_text='Label names, e.g. ["host"].')
+    enabled = models.BooleanField(default=True)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.clean()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from apps.alerts.inhibition import rule_problems
+
+        problems = rule_problems(self.source_matchers, self.target_matchers, self.equal)
+        if problems:
+            raise ValidationError(problems)

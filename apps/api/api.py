@@ -19,7 +19,7 @@ from ninja.openapi.docs import Swagger
 from ninja.parser import Parser
 
 from apps.api.errors import STATUS_CODES, ApiError, error_response, unknown_path
-from apps.api.routers import definitions, hosts, incidents, runs
+from apps.api.routers import definitions, hosts, incidents, runs, silences
 from apps.api.schemas import SINCE_PATTERN
 from apps.api.webhooks_openapi import webhook_paths
 from apps.common import jsonio
@@ -105,6 +105,7 @@ api.add_router("/definitions/", definitions.router)
 api.add_router("/runs/", runs.router)
 api.add_router("/hosts", hosts.router)
 api.add_router("/incidents", incidents.router)
+api.add_router("/silences", silences.router)
 
 
 @api.exception_handler(ApiError)

@@ -18,6 +18,7 @@ from apps.alerts.services import CHECKS_SOURCE, IngestError
 from apps.common import jsonio
 from apps.common.auth import AuthError, authenticate, json_error
 from apps.common.logging import run_context
+from apps.common.text import one_line
 from apps.orchestration.triggers import ingest_and_start
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,21 @@ def busy(what: str) -> JsonResponse:
     """503 for lock timeouts, deadlocks or a second conflict: the sender should retry."""
     response = json_error(503, "busy", f"the database is busy; {what}")
     response["Retry-After"] = "1"
+    return response
+
+
+STORAGE_FAILURES = ("full", "readonly", "read-only", "no space", "disk i/o")
+
+
+def storage_failure(exc: Exception) -> bool:
+    """A database write refused for lack of disk or a read-only file system (not a lock)."""
+    text = str(exc).lower()
+    return any(word in text for word in STORAGE_FAILURES)
+
+
+def unavailable(code: str, message: str) -> JsonResponse:
+    response = json_error(503, code, one_line(message, 200))
+    response["Retry-After"] = "60"
     return response
 
 
@@ -69,6 +85,8 @@ def receive(request: HttpRequest, source: str | None = None) -> JsonResponse:
             )
         except (IntegrityError, OperationalError) as exc:
             logger.warning("ingest could not write: %s", exc)
+            if storage_failure(exc):
+                return unavailable("storage", f"the server cannot store alerts: {exc}")
             return busy("retry the webhook")
 
 

@@ -1,9 +1,13 @@
-"""GET /healthz: can this process reach its database (and its broker, when one is set)?
+"""GET /healthz: can this process reach its database (and its broker, when one is set), and
+write to DATA_DIR with room to spare?
 
 For load balancers, orchestrators and `docker compose`: 200 with every check "ok", else 503 with
 what failed. Same access policy as /metrics (loopback, or METRICS_TOKEN).
 """
 
+import contextlib
+import errno
+import os
 import re
 import threading
 import time
@@ -11,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from functools import partial
+from pathlib import Path
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -86,11 +91,43 @@ def broker_check(url: str) -> str:
     return "ok"
 
 
+def storage_check(path: Path, min_free_mb: float) -> str:
+    """DATA_DIR can take a write (a small file written, synced and removed) and keeps at least
+    min_free_mb free: a full disk or a read-only mount is named here, not as a busy database."""
+    try:
+        stats = os.statvfs(path)
+    except OSError as exc:
+        return f"DATA_DIR {path} cannot be read: {exc.strerror or exc}"
+    free_mb = stats.f_bavail * stats.f_frsize / 1024 / 1024
+    if free_mb < min_free_mb:
+        return (
+            f"disk full: {free_mb:.1f} MB free for DATA_DIR {path}, "
+            f"below DATA_DIR_MIN_FREE_MB={min_free_mb:g}"
+        )
+    probe = path / f".healthz-{os.getpid()}-{threading.get_ident()}"
+    try:
+        with open(probe, "wb") as handle:
+            handle.write(b"ok\n" * 1024)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            return f"disk full: DATA_DIR {path} cannot take a 3 KB write"
+        return f"DATA_DIR {path} is not writable: {exc.strerror or exc}"
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+    return "ok"
+
+
 def run_checks() -> dict[str, str]:
     """Every check at once, all within one deadline: a server that accepts the connection and
     never answers fails its check instead of hanging the request. At most MAX_CHECKS_IN_FLIGHT
     checks run at a time, so probes against a hung backend cannot pile up threads."""
-    wanted: dict[str, Callable[[], str]] = {"database": database_check}
+    wanted: dict[str, Callable[[], str]] = {
+        "database": database_check,
+        "storage": partial(storage_check, Path(settings.DATA_DIR), settings.DATA_DIR_MIN_FREE_MB),
+    }
     if settings.CELERY_BROKER_URL:
         wanted["broker"] = partial(broker_check, settings.CELERY_BROKER_URL)
     deadline = time.monotonic() + CHECK_TIMEOUT_S + 0.5

@@ -20,6 +20,8 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
+from apps.common.text import one_line
+
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
     from prometheus_client.core import Metric
@@ -178,8 +180,12 @@ class QueueDepthCollector:
         for queue, count in WAITING_WORK.items():
             try:
                 depth.add_metric([queue], count())
-            except Exception:
-                logger.warning("metrics: could not count %s", queue, exc_info=True)
+            except Exception as exc:  # the database is down: one line per scrape, no traceback
+                logger.warning(
+                    "metrics: could not count %s: %s",
+                    queue,
+                    one_line(f"{type(exc).__name__}: {exc}"),
+                )
         broker_url = settings.CELERY_BROKER_URL
         if broker_url.startswith(("redis://", "rediss://", "unix://")):
             up = GaugeMetricFamily("pipeline_broker_up", "1 if the Redis broker answered.")

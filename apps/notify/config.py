@@ -13,6 +13,8 @@ from apps.notify.models import NotificationChannel
 from apps.notify.sealing import masked_secrets, readable
 
 TEMPLATE_KEYS = ("title", "message")
+# Node-level grouping keys (apps.notify.grouping); never part of a driver's config.
+GROUP_KEYS = ("group_wait", "group_interval", "repeat_interval", "group_by")
 
 
 class NotifyConfigError(ValueError):
@@ -93,6 +95,14 @@ def channel_names(config: dict[str, Any]) -> tuple[list[str], list[str]]:
 def validate_notify_config(config: dict) -> list[str]:
     if not isinstance(config, dict):
         return [f"notify config must be an object, got {type(config).__name__}"]
+    from apps.notify.grouping import grouping_problems
+
+    grouping = grouping_problems(config)
+    config = {key: value for key, value in config.items() if key not in GROUP_KEYS}
+    return grouping + _target_problems(config)
+
+
+def _target_problems(config: dict) -> list[str]:
     has_channels = "channel" in config or "channels" in config
     if "driver" in config and has_channels:
         return ["give either 'driver' (with inline settings) or 'channel'/'channels', not both"]

@@ -8,6 +8,7 @@ throttling per incident and target; secrets resolved only at send time and never
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from types import ModuleType
 from typing import Any
@@ -37,13 +38,21 @@ from apps.notify.targets import (
 logger = logging.getLogger(__name__)
 
 Status = Delivery.Status
+INTERRUPTED = "interrupted: the worker stopped while sending (it may have been delivered)"
+AFTER_INTERRUPTION = "sent after an interrupted attempt (the earlier one may have arrived too)"
+# A row in one of these was settled: a redelivered node never sends it again.
+DONE = (Status.SUCCEEDED, Status.THROTTLED, Status.SILENCED, Status.INHIBITED, Status.GROUPED)
 
 
 # --- throttle -------------------------------------------------------------------------------
 
 
-def throttle_reason(incident: Any, identity: str, kind: str, severity: str) -> str:
-    """Why this send is throttled ("" when it is not). A rise in severity re-notifies."""
+def throttle_reason(
+    incident: Any, identity: str, kind: str, severity: str, window_s: float | None = None
+) -> str:
+    """Why this send is throttled ("" when it is not). A rise in severity re-notifies.
+
+    The window is NOTIFY_THROTTLE_S, or the node's repeat_interval when it sets one."""
     if incident is None or kind not in ("trigger", "resolve"):
         return ""
     last = (
@@ -63,13 +72,14 @@ def throttle_reason(incident: Any, identity: str, kind: str, severity: str) -> s
     if last.kind == "resolve" or last.sent_at is None:
         return ""
     age = (timezone.now() - last.sent_at).total_seconds()
-    window = settings.NOTIFY_THROTTLE_S
+    window = settings.NOTIFY_THROTTLE_S if window_s is None else window_s
+    setting = "NOTIFY_THROTTLE_S" if window_s is None else "repeat_interval"
     rose = rank(severity) > rank(last.severity)
     if age >= window or rose:
         return ""
     return (
         f"incident already notified here {age:.0f}s ago (delivery {last.pk}, severity "
-        f"{last.severity}); NOTIFY_THROTTLE_S={window}"
+        f"{last.severity}); {setting}={window:g}"
     )
 
 
@@ -127,6 +137,7 @@ def send_with_retries(
     max_attempts = max(1, settings.NOTIFY_MAX_ATTEMPTS)
     backoff = Backoff(settings.NOTIFY_BACKOFF_S, settings.NOTIFY_BACKOFF_MAX_S, jitter=True)
     error = ""
+    interrupted = row.last_error.startswith(INTERRUPTED)
     for attempt in range(1, max_attempts + 1):
         timeout = attempt_timeout(settings.OUTBOUND_TIMEOUT_S, deadline)
         if timeout is None:
@@ -134,6 +145,8 @@ def send_with_retries(
             error += f"deadline reached before attempt {attempt}"
             break
         row.attempts += 1
+        # On record before the send: a worker that dies inside it leaves an honest count.
+        Delivery.objects.filter(pk=row.pk).update(attempts=row.attempts)
         try:
             code = module.send(config, message, timeout=timeout)
         except SendError as exc:
@@ -151,7 +164,8 @@ def send_with_retries(
             logger.exception("notify driver %s crashed", module.NAME)
             error = scrub(f"driver error: {type(exc).__name__}: {exc}", secrets)
             break
-        row.status, row.response_code, row.last_error = Status.SUCCEEDED, code, ""
+        row.status, row.response_code = Status.SUCCEEDED, code
+        row.last_error = AFTER_INTERRUPTION if interrupted else ""
         row.sent_at = timezone.now()
         break
     if row.status != Status.SUCCEEDED:
@@ -205,8 +219,15 @@ def deliver(
     pipeline_run: Any,
     incident: Any,
     deadline: float | None,
+    quiet: tuple[str, str] = ("", ""),
+    hold: Callable[[Delivery], dict[str, Any]] | None = None,
+    repeat_s: float | None = None,
 ) -> dict[str, Any]:
-    """Render, claim and send to one target; returns its delivery dict. Never raises."""
+    """Render, claim and send to one target; returns its delivery dict. Never raises.
+
+    `quiet` is (status, reason) of a silenced or inhibited page: the row is stored with the
+    rendered message and that status, and nothing is sent. `hold`, when given, takes the
+    claimed row instead of sending it (grouped notifications) and returns report extras."""
     if target.skip_reason:
         return report(None, target)
     model = build_model(ctx, kind)
@@ -242,14 +263,19 @@ def deliver(
         "severity": message.severity[:20],
     }
     key = f"{run_key}:node:{node_id}:{kind}:{channel_key(target)}"[:300]
-    throttled = throttle_reason(incident, identity, kind, message.severity) if not problem else ""
+    quiet_status, quiet_reason = quiet
+    throttled = quiet_reason if quiet_reason and not problem else ""
+    if not problem and not throttled:
+        throttled = throttle_reason(incident, identity, kind, message.severity, repeat_s)
     initial = Status.THROTTLED if throttled else Status.FAILED if problem else Status.SENDING
+    if quiet_reason and throttled == quiet_reason:
+        initial = quiet_status
     row, created = Delivery.objects.get_or_create(
         idempotency_key=key,
         defaults=fields | {"status": initial, "last_error": throttled or problem},
     )
     if not created:
-        if row.status in (Status.SUCCEEDED, Status.THROTTLED):
+        if row.status in DONE:
             return report(row, target, already_done=True, **extra)
         if not claim(row.pk):
             row = _wait_for_other_sender(row, deadline)
@@ -264,6 +290,8 @@ def deliver(
             row.save()
         metrics.record_delivery(target.driver, row.status)
         return report(row, target, **extra)
+    if hold is not None:
+        return report(row, target, **hold(row), **extra)
     send_with_retries(row, target.module, resolved, message, secrets=secrets, deadline=deadline)
     metrics.record_delivery(target.driver, row.status)
     logger.info(

@@ -46,6 +46,9 @@ class Delivery(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
         THROTTLED = "throttled"
+        SILENCED = "silenced"
+        INHIBITED = "inhibited"
+        GROUPED = "grouped"  # waiting in a NotificationGroup; settled when the group is sent
 
     channel = models.ForeignKey(
         NotificationChannel,
@@ -84,6 +87,14 @@ class Delivery(models.Model):
         related_name="deliveries",
     )
     node_id = models.CharField(max_length=100, blank=True)
+    group = models.ForeignKey(
+        "NotificationGroup",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+        help_text="The group this page waited in (grouped notifications).",
+    )
     idempotency_key = models.CharField(max_length=300, unique=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     severity = models.CharField(max_length=20, blank=True)
@@ -102,3 +113,35 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"Delivery {self.pk} {self.driver} [{self.status}]"
+
+
+class NotificationGroup(models.Model):
+    """Pages for one target and the same `group_by` values, collected for `group_wait` and sent
+    as one message (apps.notify.grouping)."""
+
+    class Status(models.TextChoices):
+        COLLECTING = "collecting"
+        CLOSED = "closed"  # its message is being sent or was sent: see `delivery`
+
+    key = models.CharField(max_length=300, db_index=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.COLLECTING)
+    node_id = models.CharField(max_length=100, blank=True)
+    labels = models.JSONField(default=dict, blank=True, help_text="The group_by values.")
+    send_after = models.DateTimeField(db_index=True)
+    delivery = models.OneToOneField(
+        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="sent_group"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=models.Q(status="collecting"),
+                name="one_collecting_group_per_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"group #{self.pk} {self.key} [{self.status}]"

@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from apps.common.redact import REDACTED
 from apps.notify.config import NotifyConfigError, validate_notify_config
-from apps.notify.delivery import claim, deliver, run_pk, send_with_retries
+from apps.notify.delivery import INTERRUPTED, claim, deliver, run_pk, send_with_retries
 from apps.notify.drivers import DRIVERS
 from apps.notify.drivers.base import Message
+from apps.notify.grouping import UNGROUPED_DRIVERS, group_settings, join
 from apps.notify.messages import (
     build_model,
     is_resolved,
@@ -82,6 +83,23 @@ def notify(
     kind = "resolve" if is_resolved(ctx) else "trigger"
     targets = targets_for(config, incident_row, kind)
     run_key = _run_key(pipeline_run, ctx)
+    quiet = quiet_verdict(incident_row, kind, trace_id or ctx["trace_id"] or "")
+    grouping = group_settings(config)
+    opened: list[dict[str, Any]] = []
+
+    def hold_for(target: Target) -> Any:
+        if kind != "trigger" or grouping.wait <= 0 or target.driver in UNGROUPED_DRIVERS:
+            return None
+
+        def hold(row: Delivery) -> dict[str, Any]:
+            group, created = join(row, grouping, incident_row)
+            entry = {"group": group.pk, "send_after": group.send_after.isoformat()}
+            if created:
+                opened.append(entry)
+            return entry
+
+        return hold
+
     deliveries = [
         deliver(
             target,
@@ -92,10 +110,30 @@ def notify(
             pipeline_run=pipeline_run,
             incident=incident_row,
             deadline=deadline,
+            quiet=(quiet.kind, quiet.reason),
+            hold=hold_for(target),
+            repeat_s=grouping.repeat,
         )
         for target in targets
     ]
-    return summarize(config, deliveries)
+    result = summarize(config, deliveries)
+    if quiet.reason:
+        result["quiet"] = quiet.reason
+    if opened:
+        result["groups_opened"] = opened
+    return result
+
+
+def quiet_verdict(incident: Any, kind: str, trace_id: str) -> Any:
+    """Whether a trigger page is silenced or inhibited; its alerts' events record it."""
+    from apps.alerts.inhibition import Quiet, quiet_incident, record_quiet
+
+    if kind != "trigger" or incident is None:
+        return Quiet()
+    quiet = quiet_incident(incident)
+    if quiet.reason:
+        record_quiet(quiet, trace_id)
+    return quiet
 
 
 def summarize(config: dict[str, Any], deliveries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -103,12 +141,16 @@ def summarize(config: dict[str, Any], deliveries: list[dict[str, Any]]) -> dict[
         return sum(1 for d in deliveries if d["status"] == status)
 
     drivers = list(dict.fromkeys(d["driver"] for d in deliveries if d["driver"]))
+    not_attempted = ("skipped", Status.SILENCED, Status.INHIBITED)
     return {
         "driver": config.get("driver") or ",".join(drivers),
-        "channels_attempted": sum(1 for d in deliveries if d["status"] != "skipped"),
+        "channels_attempted": sum(1 for d in deliveries if d["status"] not in not_attempted),
         "channels_succeeded": count(Status.SUCCEEDED),
         "channels_failed": count(Status.FAILED),
         "channels_throttled": count(Status.THROTTLED),
+        "channels_silenced": count(Status.SILENCED),
+        "channels_inhibited": count(Status.INHIBITED),
+        "channels_grouped": count(Status.GROUPED),
         "deliveries": deliveries,
     }
 
@@ -222,6 +264,6 @@ def release_interrupted(run_id: int) -> int:
     """
     return Delivery.objects.filter(pipeline_run_id=run_id, status=Status.SENDING).update(
         status=Status.FAILED,
-        last_error="interrupted: the worker stopped while sending (it may have been delivered)",
+        last_error=INTERRUPTED,
         updated_at=timezone.now(),
     )

@@ -16,6 +16,7 @@ from apps.common import templating
 from apps.common.redact import REDACTED, redact, redact_text
 from apps.common.sealed import SealError, is_sealed, unseal
 from apps.notify.config import (
+    GROUP_KEYS,
     TEMPLATE_KEYS,
     NotifyConfigError,
     channel_names,
@@ -71,7 +72,7 @@ class Target:
     def destination(self) -> str:
         if self.missing():
             return f"(not configured: {not_configured_hint(self.driver)})"
-        return self.module.describe(self.filled())
+        return self.module.describe(readable(self.filled())[0])  # describe() hides secrets
 
 
 def _templates(node_config: dict[str, Any], channel_config: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +104,8 @@ def resolve_targets(config: dict[str, Any]) -> list[Target]:
         raise NotifyConfigError("; ".join(problems))
     if "driver" in config:
         driver = config["driver"]
-        inline = {k: v for k, v in config.items() if k not in ("driver", *TEMPLATE_KEYS)}
+        skipped = ("driver", *TEMPLATE_KEYS, *GROUP_KEYS)
+        inline = {k: v for k, v in config.items() if k not in skipped}
         module = load_driver(driver)
         names_destination = any(inline.get(key) for key in module.REQUIRED)
         channels = (
@@ -256,3 +258,28 @@ def stored_target_config(config: dict[str, Any]) -> dict[str, Any]:
         else:
             result[key] = redact(value)
     return result
+
+
+def target_of(row: Any, node_config: dict[str, Any] | None) -> Target | None:
+    """Where a stored delivery went: its channel, its stored inline config when that holds no
+    redacted secret, or the node's inline destination when it still resolves to the same
+    identity (the silence sweep and grouped sends use this)."""
+    if row.channel is not None:
+        return channel_target(row.channel, {})
+    stored = Target(driver=row.driver, config=dict(row.target_config))
+    if not any(value == REDACTED for value in stored.config.values()):
+        return stored
+    try:
+        targets = resolve_targets(node_config) if node_config else []
+    except NotifyConfigError:
+        return None
+    for target in targets:
+        if target.channel is not None or target.driver != row.driver:
+            continue
+        try:
+            resolved, _ = resolve_secrets(target.filled())
+        except MissingSecret:
+            continue
+        if target_identity(target, resolved) == row.target:
+            return target
+    return None

@@ -14,6 +14,7 @@ from .definition import validate_definition
 from .forms import PipelineDefinitionForm, problems_by_node
 from .models import PipelineDefinition, PipelineDefinitionRevision, PipelineRun, StageExecution
 from .outcomes import not_sent
+from .records import outcome
 from .secrets import mask
 from .spec import build_plan
 
@@ -21,6 +22,7 @@ STATUS_COLOURS = {
     "COMPLETED": "#2e7d32",
     "SUCCEEDED": "#2e7d32",
     "FAILED": "#c62828",
+    "PARTIAL": "#ef6c00",  # COMPLETED with failed optional nodes
     "RUNNING": "#1565c0",
     "PENDING": "#757575",
     "SKIPPED": "#8d6e63",
@@ -243,6 +245,12 @@ class PipelineRunAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_display(self, run: PipelineRun) -> str:
+        if run.status == "COMPLETED" and run.failed_nodes:
+            return format_html(
+                '<strong style="color:{}">{}</strong>',
+                STATUS_COLOURS["PARTIAL"],
+                outcome(run.status, run.failed_nodes),
+            )
         return status_badge(run.status)
 
     @admin.display(description="definition", ordering="definition_name")

@@ -20,7 +20,7 @@ from apps.common.retry import Backoff, sleep_before_retry
 from . import progress
 from .models import NodeStatus, PipelineRun, RunStatus, StageExecution
 from .nodes import get_handler
-from .nodes.base import NodeContext, NodeFailed
+from .nodes.base import NodeContext, NodeFailed, NodeSkipped
 from .nodes.transform import template_scope
 from .records import Heartbeat, result_dict, storable
 from .spec import Plan
@@ -109,7 +109,10 @@ class Engine:
             run.save(update_fields=fields)
 
     def _run_nodes(self, run, payload, nodes: dict[str, NodeState], state: dict) -> str:
+        """Run every node; a failed required node stops its descendants only (an independent
+        branch still runs). Returns the first failed required node ("" when none)."""
         failure = ""
+        stopped_by: dict[str, str] = {}  # node -> the failed required node above it
         position = 0
         self._unsaved: list[NodeState] = []
         for node_id in self.plan.order:
@@ -117,8 +120,12 @@ class Engine:
             if node.status in REUSABLE:
                 position += 1
                 continue
-            if failure:
-                node.status, node.reason = NodeStatus.NOT_RUN, failure_reason(failure)
+            above = next(
+                (stopped_by[p] for p in self.plan.predecessors[node_id] if p in stopped_by), ""
+            )
+            if above:
+                stopped_by[node_id] = above
+                node.status, node.reason = NodeStatus.NOT_RUN, failure_reason(above)
                 node.output, node.error = None, ""
                 self._save(
                     run, node, position=len(self.plan.order) + self.plan.order.index(node_id)
@@ -130,7 +137,8 @@ class Engine:
             self._save(run, node, position=position)
             position += 1
             if node.status == NodeStatus.FAILED and self.plan.nodes[node_id].required:
-                failure = node_id
+                stopped_by[node_id] = node_id
+                failure = failure or node_id
         return failure
 
     def _context(self, run, payload, node: NodeState, nodes, state) -> NodeContext:
@@ -223,6 +231,8 @@ class Engine:
                 if time.monotonic() > ctx.deadline:
                     raise NodeFailed(f"timed out after {timeout:g}s", output=output)
                 node.status, node.output, node.error = NodeStatus.SUCCEEDED, output, ""
+            except NodeSkipped as exc:
+                node.status, node.reason, node.output = NodeStatus.SKIPPED, str(exc), exc.output
             except NodeFailed as exc:
                 node.status, node.error, node.output = NodeStatus.FAILED, str(exc), exc.output
                 retryable = exc.retryable
@@ -237,7 +247,7 @@ class Engine:
                     "error": node.error,
                 }
             )
-            if node.status == NodeStatus.SUCCEEDED or not retryable or attempt == retries:
+            if node.status != NodeStatus.FAILED or not retryable or attempt == retries:
                 return
             sleep_before_retry(waits.delay(attempt + 1), None)
 
@@ -283,6 +293,7 @@ class Engine:
         if failure:
             failed = nodes[failure]
             run.error = f"node '{failure}' ({failed.node_type}) failed: {failed.error}"[:5000]
+        run.failed_nodes = [n for n in self.plan.order if nodes[n].status == NodeStatus.FAILED]
         run.finished_at = timezone.now()
         if self._earlier_ms is not None:
             run.duration_ms = round(self._earlier_ms + ms_since(started), 2)
@@ -293,7 +304,16 @@ class Engine:
             run.incident = incident
         with transaction.atomic():
             self._write_stages()
-            run.save(update_fields=["status", "error", "finished_at", "duration_ms", "incident"])
+            run.save(
+                update_fields=[
+                    "status",
+                    "error",
+                    "failed_nodes",
+                    "finished_at",
+                    "duration_ms",
+                    "incident",
+                ]
+            )
         metrics.record_run(run)
 
     def _result_order(self, nodes: dict[str, NodeState]) -> list[str]:
@@ -330,4 +350,4 @@ def through_disabled(plan: Plan) -> tuple[dict[str, list[str]], set[str]]:
 
 
 def failure_reason(failed_node: str) -> str:
-    return f"not run: the run stopped after required node '{failed_node}' failed"
+    return f"not run: required node '{failed_node}' before it failed"

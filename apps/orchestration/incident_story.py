@@ -17,6 +17,7 @@ from apps.alerts.models import AlertEvent, Incident, IncidentEvent
 from apps.alerts.queries import delivery_outcome
 from apps.common.text import one_line
 from apps.orchestration.models import PipelineRun, StageExecution
+from apps.orchestration.records import outcome
 
 STORY_LIMIT = 200
 RUN_LIMIT = 50
@@ -110,6 +111,8 @@ def run_dict(run: PipelineRun, stages: list[StageExecution]) -> dict[str, Any]:
     return {
         "id": run.pk,
         "status": run.status,
+        "outcome": outcome(run.status, run.failed_nodes),
+        "failed_nodes": list(run.failed_nodes or []),
         "definition": run.definition_name or run.config_path or run.kind,
         "definition_version": run.definition_version,
         "source": run.source,
@@ -229,7 +232,8 @@ def timeline(
                 "at": run["created_at"],
                 "kind": "run",
                 "status": run["status"],
-                "text": f"run #{run['id']} of {run['definition']}: {nodes or 'no nodes ran'}",
+                "text": f"run #{run['id']} of {run['definition']} ({run['outcome']}): "
+                f"{nodes or 'no nodes ran'}",
                 "actor": "",
                 "ref": run["id"],
                 "nodes": run["nodes"],

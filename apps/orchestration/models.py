@@ -103,6 +103,9 @@ class PipelineRun(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
     )
     error = models.TextField(blank=True)
+    failed_nodes = models.JSONField(
+        default=list, blank=True, help_text="Ids of the nodes that failed, required or not."
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

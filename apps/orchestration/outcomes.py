@@ -13,6 +13,7 @@ NOT_SENT = (
     ("throttled", "channels_throttled"),
     ("silenced", "channels_silenced"),
     ("inhibited", "channels_inhibited"),
+    ("grouped", "channels_grouped"),  # waiting for its group's one message (not sent yet)
     ("skipped", ""),
 )
 CHECK_STATUSES = ("ok", "warning", "critical", "unknown")

@@ -108,6 +108,19 @@ def node_dict(node: Any) -> dict[str, Any]:
     return item
 
 
+def outcome(status: str, failed_nodes: list[str] | None) -> str:
+    """The status in words, naming failed nodes: "COMPLETED with 1 failed node: page"."""
+    if status != RunStatus.COMPLETED or not failed_nodes:
+        return str(status)
+    return f"{status} with {failed_count(failed_nodes)}"
+
+
+def failed_count(failed_nodes: list[str]) -> str:
+    """ "1 failed node: page", "2 failed nodes: page, mail"."""
+    plural = "s" if len(failed_nodes) > 1 else ""
+    return f"{len(failed_nodes)} failed node{plural}: {', '.join(failed_nodes)}"
+
+
 def result_dict(run: PipelineRun, nodes: list[Any]) -> dict[str, Any]:
     """The one result shape: CLI --json, the HTTP API and the admin all use it."""
     result = {
@@ -124,6 +137,8 @@ def result_dict(run: PipelineRun, nodes: list[Any]) -> dict[str, Any]:
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "duration_ms": run.duration_ms,
         "error": run.error or None,
+        "failed_nodes": list(run.failed_nodes or []),
+        "outcome": outcome(run.status, run.failed_nodes),
         "nodes": [node_dict(node) for node in nodes],
     }
     if run.replay_of_id:

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .outcomes import not_sent, unsent_text
+from .records import failed_count
 from .spec import Plan
 
 RULE = "=" * 60
@@ -64,7 +65,7 @@ def _header(result: dict, label_line: str) -> list[str]:
         "PIPELINE RESULT",
         RULE,
         "",
-        f"Status: {result['status']}",
+        f"Status: {result.get('outcome') or result['status']}",
         label_line,
         f"Trace ID: {result['trace_id']}",
         f"Run ID: {result['run_id']}",
@@ -144,6 +145,9 @@ def not_sent_lines(output: dict) -> list[str]:
 def _footer(result: dict, style: Style) -> list[str]:
     if result["status"] != "COMPLETED":
         return [style.ERROR(f"✗ Pipeline failed: {result.get('error')}")]
+    if result.get("failed_nodes"):
+        text = f"Pipeline completed with {failed_count(result['failed_nodes'])}"
+        return [style.WARNING(f"⚠ {text}")]
     summary = result.get("notifications")
     unsent = unsent_text(summary)
     if unsent:

@@ -11,6 +11,8 @@ from django.db import close_old_connections, transaction
 from django.db.models import Case, F, PositiveIntegerField, Q, When
 from django.utils import timezone
 
+from apps.common.text import one_line
+
 from .definition_orchestrator import DefinitionBasedOrchestrator, new_trace_id
 from .engine import Engine
 from .models import FINAL_RUN_STATUSES, PipelineDefinition, PipelineRun, RunStatus
@@ -202,25 +204,58 @@ def _run_in_background(run_ids: list[int]) -> None:
     threading.Thread(target=work, name="pipeline-runs", daemon=True).start()
 
 
-def dispatch(run_ids: list[int], *, background: bool = True) -> None:
+def dispatch(run_ids: list[int], *, background: bool = True, raise_errors: bool = False) -> None:
     """Execute PENDING runs after the current transaction commits.
 
     With CELERY_BROKER_URL the runs go to the workers. Without a broker they run in this
     process: in a background thread (a server answering a webhook) or inline (a CLI, which
     would otherwise exit before the thread finished).
+    A broker that cannot take the messages fails within CELERY_BROKER_TIMEOUT_S: the runs stay
+    PENDING for the recovery (apps.orchestration.recovery) to enqueue, and raise_errors makes
+    that a BrokerUnavailable for the caller to report.
     """
     if not run_ids:
         return
     ids = list(run_ids)
     if settings.CELERY_BROKER_URL:
-        celery_app()
-        from .tasks import execute_run_task
-
-        transaction.on_commit(lambda: [execute_run_task.delay(run_id) for run_id in ids])
+        transaction.on_commit(lambda: publish(ids, raise_errors=raise_errors))
     elif background:
         transaction.on_commit(lambda: _run_in_background(ids))
     else:
         transaction.on_commit(lambda: [execute_run(run_id, worker="inline") for run_id in ids])
+
+
+class BrokerUnavailable(RunError):
+    """The broker did not take a run's message; the run stays PENDING and is enqueued later."""
+
+    def __init__(self, run_ids: list[int], reason: str):
+        self.run_ids = run_ids
+        super().__init__(reason)
+
+
+def publish(run_ids: list[int], *, raise_errors: bool = False) -> None:
+    """Send one execute message per run; at the first broker failure stop (the broker is
+    down: waiting on it again per run would only hold the caller) and leave the rest PENDING."""
+    from kombu.exceptions import KombuError
+
+    celery_app()
+    from .tasks import execute_run_task
+
+    for index, run_id in enumerate(run_ids):
+        try:
+            execute_run_task.delay(run_id)
+        except (KombuError, OSError) as exc:
+            left = run_ids[index:]
+            reason = one_line(f"{type(exc).__name__}: {exc}")
+            if raise_errors:  # the caller reports it, once
+                raise BrokerUnavailable(left, reason) from None
+            logger.warning(
+                "broker unreachable (%s): runs %s stay PENDING; a worker's recovery or "
+                "sweep_runs --requeue enqueues them",
+                reason,
+                left,
+            )
+            return
 
 
 def wait_for_run(run_id: int, timeout_s: float = 600.0, poll_s: float = 0.2) -> PipelineRun:
@@ -233,61 +268,14 @@ def wait_for_run(run_id: int, timeout_s: float = 600.0, poll_s: float = 0.2) -> 
         time.sleep(poll_s)
 
 
-def sweep_runs(
-    *, requeue: bool = False, dry_run: bool = False, background: bool = True
-) -> dict[str, list[int]]:
-    """Mark RUNNING runs whose heartbeat went stale as FAILED; optionally resume them.
-
-    Also re-dispatches PENDING runs that waited longer than the stale limit (a lost message).
-    """
-    cutoff = stale_cutoff()
-    stuck = list(
-        PipelineRun.objects.filter(status=RunStatus.RUNNING)
-        .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff))
-        .values_list("pk", "claimed_by", "heartbeat_at", "recoveries")
-    )
-    waiting = list(
-        PipelineRun.objects.filter(status=RunStatus.PENDING, created_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )
-    )
-    failed, recoverable = [], []
-    limit = settings.PIPELINE_MAX_RECOVERIES
-    if not dry_run:
-        for run_id, worker, beat, recoveries in stuck:
-            error = (
-                f"worker lost: no heartbeat since {beat.isoformat() if beat else 'start'}"
-                f" from {worker or 'unknown worker'}"
-            )
-            if recoveries >= limit:
-                error += f"; not recovered again (it already was {recoveries} times)"
-            updated = PipelineRun.objects.filter(
-                pk=run_id, status=RunStatus.RUNNING, heartbeat_at=beat
-            ).update(status=RunStatus.FAILED, error=error, finished_at=timezone.now())
-            if updated:
-                failed.append(run_id)
-                if recoveries < limit:
-                    recoverable.append(run_id)
-        if requeue:
-            PipelineRun.objects.filter(pk__in=recoverable).update(recoveries=F("recoveries") + 1)
-            for run_id in recoverable:
-                _enqueue_resume(run_id)
-            dispatch(waiting, background=background)
-    return {
-        "failed": failed if not dry_run else [r[0] for r in stuck],
-        "requeued": (recoverable if requeue else []),
-        "pending_redispatched": waiting if requeue else [],
-    }
-
-
-def _enqueue_resume(run_id: int) -> None:
-    if settings.CELERY_BROKER_URL:
-        celery_app()
-        from .tasks import resume_run_task
-
-        transaction.on_commit(lambda: resume_run_task.delay(run_id))
-    else:
-        try:
-            resume_run(run_id, worker="sweep")
-        except RunError as exc:
-            logger.warning("could not resume run %s: %s", run_id, exc)
+def delivery_node_config(delivery: Any) -> dict[str, Any] | None:
+    """The config of the notify node that made a delivery, from its run's definition snapshot
+    (what the silence sweep needs to reach an inline destination again)."""
+    run = delivery.pipeline_run
+    if run is None:
+        return None
+    for node in (run.config_snapshot or {}).get("nodes", []):
+        if isinstance(node, dict) and node.get("id") == delivery.node_id:
+            config = node.get("config")
+            return config if isinstance(config, dict) else None
+    return None

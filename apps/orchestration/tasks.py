@@ -1,15 +1,18 @@
 """Celery tasks: they take ids, are safe to run twice, and are acknowledged late."""
 
-import socket
+from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 
-from .services import RunError, execute_run, resume_run, sweep_runs
+from .recovery import periodic_sweep, start_recovery_loop
+from .services import RunError, execute_run, resume_run
 
 
-def worker_name() -> str:
-    return f"celery@{socket.gethostname()}"
+def node_name(task: Any) -> str:
+    """The worker's node name (`-n name@host`): two workers on one host differ."""
+    return str(getattr(task.request, "hostname", None) or "celery@unknown")
 
 
 @shared_task(
@@ -20,7 +23,7 @@ def worker_name() -> str:
     max_retries=None,
 )
 def execute_run_task(self, run_id: int) -> str:
-    status = execute_run(run_id, worker=worker_name())["status"]
+    status = execute_run(run_id, worker=node_name(self))["status"]
     if status == "RUNNING":
         # Another worker holds the run with a fresh heartbeat (or died a moment ago). Look again
         # once its heartbeat could have gone stale: then it finished, or this worker takes over.
@@ -28,18 +31,44 @@ def execute_run_task(self, run_id: int) -> str:
     return status
 
 
-@shared_task(name="orchestration.resume_run", acks_late=True, reject_on_worker_lost=True)
-def resume_run_task(run_id: int) -> str:
+@shared_task(bind=True, name="orchestration.resume_run", acks_late=True, reject_on_worker_lost=True)
+def resume_run_task(self, run_id: int) -> str:
     try:
-        return resume_run(run_id, worker=worker_name())["status"]
+        return resume_run(run_id, worker=node_name(self))["status"]
     except RunError as exc:  # already resumed or finished elsewhere: nothing to do
         return f"skipped: {exc}"
 
 
 @shared_task(name="orchestration.sweep_runs")
 def sweep_runs_task() -> dict:
-    from .triggers import silent_hosts_alerted
+    return periodic_sweep()
 
-    result: dict = dict(sweep_runs(requeue=True))
-    result["silent_hosts"] = silent_hosts_alerted()
+
+@shared_task(
+    name="orchestration.flush_group",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=3,
+)
+def flush_group_task(self, group_id: int) -> dict:
+    """Send a grouped notification when due; safe to run twice (the group's delivery is
+    claimed, and a sent one is never sent again). When another worker holds the claim, look
+    again once that claim would be stale: if that worker died, this task sends it."""
+    from apps.notify.delivery import claim_stale_s
+    from apps.notify.grouping import BUSY
+
+    from .group_flush import flush_group
+
+    result = flush_group(group_id)
+    if result.get("status") == BUSY:
+        raise self.retry(countdown=claim_stale_s())
     return result
+
+
+@worker_ready.connect
+def recover_in_every_worker(**_: Any) -> None:
+    """Each worker sweeps on start and every PIPELINE_SWEEP_EVERY_S (one per period across
+    workers), so runs whose message was lost finish without beat or cron."""
+    if settings.PIPELINE_WORKER_RECOVERY:
+        start_recovery_loop()

@@ -172,10 +172,12 @@ def test_page_queries_stay_bounded_however_much_is_stored(viewer, django_assert_
     client.get("/")  # the session and permission caches are warm from here on
     busiest = ids[0]  # every 60th run is this incident's: 5 runs with their nodes
     run_id = PipelineRun.objects.filter(incident_id=busiest).values_list("id", flat=True)[0]
+    # "/" and an incident page include the silenced marks: +2 queries here (silences and
+    # inhibition rules; none stored), at most +4 with some (tests/console/test_silences_console.py).
     pages = {
-        "/": 9,
-        "/?fragment=1&status=all": 9,
-        f"/incidents/{busiest}": 16,
+        "/": 11,
+        "/?fragment=1&status=all": 11,
+        f"/incidents/{busiest}": 18,
         f"/runs/{run_id}": 9,
         "/definitions": 6,
         "/definitions/seeded": 10,

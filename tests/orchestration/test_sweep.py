@@ -8,7 +8,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from apps.orchestration.models import PipelineDefinition, PipelineRun
-from apps.orchestration.services import claim_run, create_run, sweep_runs
+from apps.orchestration.recovery import sweep_runs
+from apps.orchestration.services import claim_run, create_run
 
 pytestmark = pytest.mark.django_db
 
@@ -47,14 +48,15 @@ def test_takeover_stops_at_the_recovery_limit(settings):
     assert claim_run(run.pk, "w2") is False
 
 
-def test_sweep_fails_stale_runs_and_resumes_them():
+def test_sweep_takes_over_stale_runs_and_finishes_them(django_capture_on_commit_callbacks):
     run = stuck_run()
     fresh = stuck_run(seconds_ago=1)
-    result = sweep_runs(requeue=True)
-    assert result["failed"] == [run.pk] and result["requeued"] == [run.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        result = sweep_runs(requeue=True, background=False)
+    assert result["failed"] == [] and result["requeued"] == [run.pk]
     run.refresh_from_db()
     fresh.refresh_from_db()
-    assert run.status == "COMPLETED" and run.recoveries == 1  # resumed inline (no broker)
+    assert run.status == "COMPLETED" and run.recoveries == 1  # taken over inline (no broker)
     assert fresh.status == "RUNNING"
 
 

@@ -9,6 +9,8 @@ from apps.notify.models import Delivery
 from apps.orchestration.models import PipelineDefinition, PipelineRun, StageExecution
 from apps.orchestration.services import create_run, dispatch, execute_run
 
+from .conftest import wait_until
+
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 TRANSFORM = {
@@ -34,15 +36,6 @@ TRANSFORM = {
 }
 
 
-def wait_until(predicate, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
-
-
 def test_200_runs_complete_exactly_once(workers):
     definition = PipelineDefinition.objects.create(name="scale", config=TRANSFORM)
     group = workers()
@@ -60,7 +53,7 @@ def test_200_runs_complete_exactly_once(workers):
     assert set(StageExecution.objects.values_list("attempts", flat=True)) == {1}
     run = PipelineRun.objects.get(pk=runs[7].pk)
     assert run.stages.get(node_id="c").output == {"line": "web-7 ok"}
-    assert run.claimed_by.startswith("celery@")
+    assert run.claimed_by.split("@")[0] in {"w1", "w2"}  # the worker's node name
     # A redelivered task for a finished run does not run it again.
     finished = run.finished_at
     assert execute_run(run.pk)["status"] == "COMPLETED"
@@ -114,7 +107,7 @@ def test_killed_worker_run_is_redelivered_and_finishes_once(workers, http_sink):
     )
     assert time.monotonic() - started < 90
     run.refresh_from_db()
-    assert run.claimed_by.startswith("celery@") and "rescuer" not in run.error
+    assert run.claimed_by.startswith("rescuer@") and not run.error
     paths = [r.path for r in http_sink.requests]
     assert paths.count("/first") == 1  # delivered before the crash: never sent again
     assert paths.count("/second") >= 1  # in flight at the crash: at-least-once

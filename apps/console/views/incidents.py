@@ -10,13 +10,15 @@ from django.views.decorators.http import require_POST
 
 from apps.alerts.actions import ActionError, acknowledge, resolve
 from apps.alerts.models import Incident
+from apps.alerts.silences import SilenceError, matchers_of
+from apps.common.matchers import render as render_matchers
 from apps.orchestration.incident_actions import run_again
 from apps.orchestration.incident_story import incident_story
 from apps.orchestration.models import PipelineDefinition
 
 from ..access import abilities, actor, require, viewer
 from ..groups import CHANGE_INCIDENT, START_RUNS
-from ..silences import SILENCES_ENABLED, silence_marks
+from ..silences import DURATIONS, SILENCES_ENABLED, silence_incident, silence_marks
 
 MAX_ID = 2**63 - 1
 
@@ -59,6 +61,7 @@ def incident_page(request: HttpRequest, incident_id: int) -> HttpResponse:
             PipelineDefinition.objects.filter(is_active=True).values_list("name", flat=True)
         ),
         "silences_enabled": SILENCES_ENABLED,
+        "silence_durations": DURATIONS,
         "title": f"#{incident.pk} {incident.title}",
         **abilities(request),
     }
@@ -77,12 +80,22 @@ def incident_action(request: HttpRequest, incident_id: int, action: str) -> Http
                 incident_id, actor(request), comment
             )
             messages.success(request, f"Incident {incident_id} {event.reason}.")
+        elif action == "silence":
+            require(request, CHANGE_INCIDENT)
+            silence = silence_incident(
+                get_incident(incident_id),
+                request.POST.get("duration", ""),
+                request.POST.get("comment", "").strip(),
+                request.user.get_username(),
+            )
+            shown = render_matchers(matchers_of(silence))
+            messages.success(request, f"Silence #{silence.pk} added: {shown}.")
         elif action == "run":
             require(request, START_RUNS)
             run_id = run_again(incident_id, request.POST.get("definition", ""), actor(request))
             messages.success(request, f"Run #{run_id} started.")
         else:
             raise Http404("no such action")
-    except ActionError as exc:
+    except (ActionError, SilenceError) as exc:
         messages.error(request, str(exc))
     return redirect("console:incident", incident_id=incident_id)

@@ -13,6 +13,14 @@ class NodeFailed(Exception):
         self.retryable = retryable
 
 
+class NodeSkipped(Exception):
+    """A node decided not to act (e.g. a silenced page); recorded SKIPPED with the reason."""
+
+    def __init__(self, reason: str, output: dict | None = None):
+        super().__init__(reason)
+        self.output = output
+
+
 @dataclass
 class NodeContext:
     node_id: str

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from .base import NodeContext, NodeFailed, NodeHandler
+from .base import NodeContext, NodeFailed, NodeHandler, NodeSkipped
 
 
 def message_context(ctx: NodeContext) -> dict[str, Any]:
@@ -63,6 +63,12 @@ class NotifyNode(NodeHandler):
             trace_id=ctx.trace_id,
             deadline=ctx.deadline,
         )
+        if output.get("groups_opened"):
+            from apps.orchestration.group_flush import schedule
+
+            schedule(output["groups_opened"])
+        if output.get("quiet") and not output.get("channels_attempted"):
+            raise NodeSkipped(output["quiet"], output=output)
         failed = output.get("channels_failed", 0)
         if failed:
             errors = "; ".join(

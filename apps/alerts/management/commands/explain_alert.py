@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.alerts.grouping import GroupingError, group_fields, group_key
+from apps.alerts.inhibition import QuietCheck
 from apps.alerts.models import Alert
 from apps.alerts.normalise import PARSE_NOTES
 
@@ -40,6 +41,7 @@ class Command(BaseCommand):
             rows.append(("read with", "; ".join(str(note) for note in notes)))
         else:
             rows.append(("read with", "no fallbacks (every field where its format puts it)"))
+        rows.append(("notifications", self.quiet(alert)))
         width = max(len(label) for label, _ in rows)
         for label, value in rows:
             self.stdout.write(f"{self.style.MIGRATE_LABEL(label.ljust(width))}  {value}")
@@ -61,6 +63,13 @@ class Command(BaseCommand):
         if alert is None:
             raise CommandError(f"no alert with id {alert_id}")
         return alert
+
+    @staticmethod
+    def quiet(alert: Alert) -> str:
+        if alert.status != Alert.Status.FIRING:
+            return f"not checked: the alert is {alert.status}"
+        kind, reason = QuietCheck().alert_reason(alert)
+        return reason or "sent (not silenced or inhibited now)"
 
     def why(self, alert: Alert) -> str:
         if alert.group_reason:

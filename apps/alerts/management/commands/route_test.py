@@ -2,11 +2,15 @@
 
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from apps.alerts.inhibition import QuietCheck
+from apps.alerts.models import Alert
 from apps.alerts.services import IngestError, prepare
+from apps.alerts.silences import alert_labels
 from apps.common import jsonio
 from apps.orchestration import routing
 
@@ -41,12 +45,22 @@ class Command(BaseCommand):
         width = max(len(self.describe(item)) for item in items)
         self.stdout.write(f"source: {source}, {len(items)} alert(s), "
                           f"{len(definitions)} definition(s) with a match")  # fmt: skip
+        quiet = QuietCheck()
+        stored = dict(
+            Alert.objects.filter(
+                source=source, fingerprint__in=[item.fingerprint for item in items]
+            ).values_list("fingerprint", "id")
+        )
         for item in items:
             route = routing.choose(
                 source, item.severity, item.labels, definitions, item.host, fallback
             )
             style = self.style.SUCCESS if route.definition else self.style.WARNING
             self.stdout.write(f"{self.describe(item).ljust(width)}  ->  {style(route.name)}")
+            labels = alert_labels(SimpleNamespace(**vars(item), source=source))
+            _, reason = quiet.labels_reason(labels, stored.get(item.fingerprint))
+            if reason and item.status == "firing":
+                self.stdout.write(self.style.WARNING(f"    notify nodes would skip: {reason}"))
             if verbose:
                 for definition, why in routing.explain(
                     source, item.severity, item.labels, definitions, item.host

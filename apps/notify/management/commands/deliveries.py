@@ -123,6 +123,9 @@ class Command(BaseCommand):
             "succeeded": self.style.SUCCESS,
             "failed": self.style.ERROR,
             "throttled": self.style.WARNING,
+            "silenced": self.style.WARNING,
+            "inhibited": self.style.WARNING,
+            "grouped": self.style.NOTICE,
         }
         header = "  ".join(h.ljust(w) for h, w in zip(COLUMNS, widths, strict=True))
         self.stdout.write(header.rstrip())

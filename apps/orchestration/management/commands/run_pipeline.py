@@ -12,9 +12,10 @@ from apps.orchestration import progress, rendering
 from apps.orchestration.definition_orchestrator import DefinitionBasedOrchestrator
 from apps.orchestration.dryrun import dry_run
 from apps.orchestration.orchestrator import PipelineOrchestrator
-from apps.orchestration.records import stored_result
+from apps.orchestration.records import failed_count, stored_result
 from apps.orchestration.rendering_fixed import fixed_dry_run_text
 from apps.orchestration.services import (
+    BrokerUnavailable,
     RunError,
     create_run,
     dispatch,
@@ -26,6 +27,9 @@ from apps.orchestration.services import (
 
 from ._run_input import load_definition, load_payload
 
+# Exit status of a run that ended COMPLETED with failed optional nodes (1 is FAILED, 2 is a
+# usage error from the argument parser).
+PARTIAL_EXIT = 3
 TOKEN_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -194,6 +198,11 @@ class Command(BaseCommand):
             )
         if result["status"] != "COMPLETED":
             raise CommandError(f"Pipeline failed: {result.get('error')}")
+        if result.get("failed_nodes"):  # optional nodes failed: not a success (docs: exit 3)
+            raise CommandError(
+                f"Pipeline completed with {failed_count(result['failed_nodes'])}",
+                returncode=PARTIAL_EXIT,
+            )
 
     def _validate(self, orchestrator: Any) -> None:
         problems = orchestrator.validate()
@@ -308,7 +317,13 @@ class Command(BaseCommand):
             trace_id=options["trace_id"],
             orchestrator=orchestrator,
         )
-        dispatch([run.pk], background=False)
+        try:
+            dispatch([run.pk], background=False, raise_errors=True)
+        except BrokerUnavailable as exc:
+            raise CommandError(
+                f"Run {run.pk} is stored PENDING but the broker did not take it ({exc}); it will "
+                "be retried by the next worker's recovery or sweep_runs --requeue"
+            ) from None
         run.refresh_from_db()
         if options["wait"]:
             run = wait_for_run(run.pk, timeout_s=options["wait_timeout"])

@@ -9,8 +9,18 @@ from django.utils import timezone
 
 from apps.common.tables import age, aligned
 from apps.orchestration.models import PipelineRun, RunStatus
+from apps.orchestration.records import failed_count
 
 MAX_LIMIT = 10_000
+
+
+def partial(status: str, failed_nodes: list[str]) -> str:
+    """The ERROR cell of a run that completed with failed optional nodes."""
+    return (
+        f"completed with {failed_count(failed_nodes)}"
+        if status == "COMPLETED" and failed_nodes
+        else ""
+    )
 
 
 class Command(BaseCommand):
@@ -44,6 +54,7 @@ class Command(BaseCommand):
                 "age_s": round((now - run.created_at).total_seconds()),
                 "duration_ms": run.duration_ms,
                 "error": run.error or None,
+                "failed_nodes": list(run.failed_nodes or []),
             }
             for run in runs.defer("payload", "config_snapshot")[: options["limit"]]
         ]
@@ -59,12 +70,16 @@ class Command(BaseCommand):
              r["definition"] + (f" v{v}" if (v := r["definition_version"]) else ""),
              r["source"], str(r["incident_id"] or "-"),
              f"{r['duration_ms']:.0f} ms" if r["duration_ms"] is not None else "-",
-             (r["error"] or "")[:60]]
+             (r["error"] or partial(r["status"], r["failed_nodes"]))[:60]]
             for r in rows
         ]  # fmt: skip
         head, lines = aligned(header, table)
         self.stdout.write(self.style.MIGRATE_HEADING(head))
         for row, line in zip(rows, lines, strict=True):
-            self.stdout.write(self.style.ERROR(line) if row["status"] == "FAILED" else line)
+            if row["status"] == "FAILED":
+                line = self.style.ERROR(line)
+            elif row["failed_nodes"]:
+                line = self.style.WARNING(line)
+            self.stdout.write(line)
         self.stdout.write(f"{len(rows)} of {total} shown. Resume a failed one: "
                           "manage.py run_pipeline --resume ID")  # fmt: skip

@@ -15,6 +15,6 @@ def seal_channels(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("notify", "0002_delivery_message_delivery_target_and_more")]
+    dependencies = [("notify", "0003_silences_and_groups")]
 
     operations = [migrations.RunPython(seal_channels, migrations.RunPython.noop, elidable=True)]

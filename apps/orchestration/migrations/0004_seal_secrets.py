@@ -30,6 +30,6 @@ def seal_stored(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("orchestration", "0002_run_recoveries")]
+    dependencies = [("orchestration", "0003_run_failed_nodes")]
 
     operations = [migrations.RunPython(seal_stored, migrations.RunPython.noop, elidable=True)]

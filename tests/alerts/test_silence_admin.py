@@ -1,0 +1,62 @@
+"""The admin pages for silences and inhibition rules validate what they store."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from apps.alerts.models import InhibitionRule, Silence
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client() -> Client:
+    user = User.objects.create_superuser("root", "root@example.com", "pw")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def silence_form(**change):
+    return {"matcher_text": 'alertname=DiskFull,host=~"web-0[1-7]"', "starts_at_0": "2026-12-04",
+            "starts_at_1": "10:00:00", "ends_at_0": "2026-12-04", "ends_at_1": "12:00:00",
+            "schedule": "", "duration_s": "", "time_zone": "UTC", "comment": "reboot",
+            "created_by": "root", **change}  # fmt: skip
+
+
+def test_a_silence_added_in_the_admin_is_parsed_and_listed(admin_client):
+    response = admin_client.post("/admin/alerts/silence/add/", silence_form())
+    assert response.status_code == 302, response.content.decode()[:2000]
+    silence = Silence.objects.get()
+    assert silence.matchers[1] == {"name": "host", "op": "=~", "value": "web-0[1-7]"}
+    page = admin_client.get("/admin/alerts/silence/").content.decode()
+    assert "web-0[1-7]" in page and "reboot" in page
+    change = admin_client.get(f"/admin/alerts/silence/{silence.pk}/change/").content.decode()
+    assert "alertname=&quot;DiskFull&quot;" in change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"matcher_text": "host=~(("}, "invalid regular expression"),
+        ({"ends_at_0": "", "ends_at_1": ""}, "needs an end"),
+        ({"schedule": "0 2 * *", "duration_s": "3600"}, "needs 5 fields"),
+    ],
+)
+def test_bad_silences_are_refused(admin_client, change, message):
+    response = admin_client.post("/admin/alerts/silence/add/", silence_form(**change))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Silence.objects.exists()
+
+
+def test_inhibition_rules_are_validated(admin_client):
+    form = {"name": "host-down", "source_matchers": '["alertname=HostDown"]',
+            "target_matchers": '["severity=~(("]', "equal": '["host"]', "enabled": "on",
+            "comment": ""}  # fmt: skip
+    response = admin_client.post("/admin/alerts/inhibitionrule/add/", form)
+    assert response.status_code == 200 and "target_matchers" in response.content.decode()
+    assert not InhibitionRule.objects.exists()
+    form["target_matchers"] = '["severity!=critical"]'
+    assert admin_client.post("/admin/alerts/inhibitionrule/add/", form).status_code == 302
+    assert InhibitionRule.objects.get().equal == ["host"]
