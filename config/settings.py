@@ -4,57 +4,35 @@ import importlib.util
 import os
 import re
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_level,
+    env_list,
+    env_optional_float,
+    env_str,
+    env_url,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _number(name: str, value: str, kind: type) -> Any:
-    try:
-        return kind(value)
-    except ValueError:
-        what = "a whole number" if kind is int else "a number"
-        raise ImproperlyConfigured(f"{name} must be {what}, got {value!r}") from None
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    return _number(name, value, int) if value else default
-
-
-def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    return _number(name, value, float) if value else default
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def env_optional_float(name: str) -> float | None:
-    value = os.environ.get(name, "").strip()
-    if not value or value.lower() == "none":
-        return None
-    return _number(name, value, float)
-
-
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-dev-key-change-me-in-production")
 DEBUG = env_bool("DJANGO_DEBUG", False)
+DEVELOPMENT_SECRET_KEY = "insecure-dev-key-change-me-in-production"
+SECRET_KEY = env_str("DJANGO_SECRET_KEY").strip() or DEVELOPMENT_SECRET_KEY
+if not DEBUG and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is unset, the development default or shorter than 32 characters: "
+        "set a long random value (DJANGO_DEBUG=1 allows the default for development)"
+    )
+# Encrypts inline notification secrets at rest (Fernet); defaults to one derived from SECRET_KEY.
+SECRETS_KEY = env_str("SECRETS_KEY").strip()
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 
 INSTALLED_APPS = [
@@ -87,6 +65,19 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# --- HTTPS, behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto -----------
+HTTPS = env_bool("DJANGO_HTTPS", False)
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", HTTPS)
+# Load balancers and Prometheus ask these over plain HTTP on the private side.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", HTTPS):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+# Preloading is the domain owner's decision (hard to undo), not this application's.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -125,7 +116,11 @@ if not os.access(DATA_DIR, os.W_OK):
     raise ImproperlyConfigured(f"DATA_DIR {DATA_DIR} is not writable by this user")
 # /healthz reports the disk as full below this much free space in DATA_DIR.
 DATA_DIR_MIN_FREE_MB = env_float("DATA_DIR_MIN_FREE_MB", 50.0)
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}")
+DATABASE_URL = env_url(
+    "DATABASE_URL",
+    f"sqlite:///{DATA_DIR / 'db.sqlite3'}",
+    ("sqlite", "postgres", "postgresql", "pgsql"),
+)
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("SQLITE_CONN_MAX_AGE", 600)
@@ -144,7 +139,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:now"
 # Session and CSRF cookies only over HTTPS when the site is served so (set behind TLS).
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 # How often the Now page refreshes itself (seconds).
@@ -197,7 +192,7 @@ CHECK_PROCESS_NAMES = env_list("CHECK_PROCESS_NAMES", "")
 CHECK_DISK_PATHS = env_list("CHECK_DISK_PATHS", "/")
 
 # --- Host facts from Prometheus (node_exporter series); empty URL = not asked --------------
-PROMETHEUS_URL = env_str("PROMETHEUS_URL")
+PROMETHEUS_URL = env_url("PROMETHEUS_URL")
 PROMETHEUS_TIMEOUT_S = env_float("PROMETHEUS_TIMEOUT_S", 5.0)
 
 # --- Hosts (the fleet) ----------------------------------------------------------------------
@@ -242,10 +237,10 @@ INTELLIGENCE_PROMPT_MAX_CHARS = env_int("INTELLIGENCE_PROMPT_MAX_CHARS", 12000)
 INTELLIGENCE_MAX_ALERTS_IN_PROMPT = env_int("INTELLIGENCE_MAX_ALERTS_IN_PROMPT", 20)
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
-OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
+OPENAI_BASE_URL = env_url("OPENAI_BASE_URL")
 ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY")
 ANTHROPIC_MODEL = env_str("ANTHROPIC_MODEL", "claude-3-5-haiku-latest")
-ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL")
+ANTHROPIC_BASE_URL = env_url("ANTHROPIC_BASE_URL")
 OLLAMA_HOST = env_str("OLLAMA_HOST")
 OLLAMA_MODEL = env_str("OLLAMA_MODEL", "llama3.1")
 
@@ -258,14 +253,14 @@ NOTIFY_THROTTLE_S = env_int("NOTIFY_THROTTLE_S", 900)
 # A group_wait of 0 sends each page at once, as before grouping existed.
 NOTIFY_GROUP_WAIT_S = env_float("NOTIFY_GROUP_WAIT_S", 0.0)
 NOTIFY_GROUP_INTERVAL_S = env_float("NOTIFY_GROUP_INTERVAL_S", 300.0)
-SLACK_WEBHOOK_URL = env_str("SLACK_WEBHOOK_URL")
+SLACK_WEBHOOK_URL = env_url("SLACK_WEBHOOK_URL")
 PAGERDUTY_ROUTING_KEY = env_str("PAGERDUTY_ROUTING_KEY")
-PAGERDUTY_EVENTS_URL = env_str("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue")
+PAGERDUTY_EVENTS_URL = env_url("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue")
 NOTIFY_EMAIL_TO = env_list("NOTIFY_EMAIL_TO", "")
 NOTIFY_EMAIL_FROM = env_str("NOTIFY_EMAIL_FROM", "incidents@localhost")
-GENERIC_WEBHOOK_URL = env_str("GENERIC_WEBHOOK_URL")
-NTFY_URL = env_str("NTFY_URL")
-PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
+GENERIC_WEBHOOK_URL = env_url("GENERIC_WEBHOOK_URL")
+NTFY_URL = env_url("NTFY_URL")
+PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL")
 
 EMAIL_URL = env_str("EMAIL_URL")
 if EMAIL_URL:
@@ -299,7 +294,8 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT_S", 10)
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "memory")
+CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", "", BROKER_SCHEMES)
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_VISIBILITY_TIMEOUT_S = env_int("CELERY_VISIBILITY_TIMEOUT_S", 60)
@@ -354,7 +350,7 @@ CELERY_BEAT_SCHEDULE = {
 # --- Operating ------------------------------------------------------------------------------
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 LOG_JSON = env_bool("LOG_JSON", False)
-LOG_LEVEL = env_str("LOG_LEVEL", "WARNING")
+LOG_LEVEL = env_level("LOG_LEVEL", "WARNING")
 
 LOGGING = {
     "version": 1,

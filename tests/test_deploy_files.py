@@ -394,8 +394,10 @@ def test_docker_compose_config_accepts_the_file_and_every_documented_setting_rea
     names = sorted(documented_settings() - set(COMPOSE_FIXED))
     values = {name: f"from-env-{index}" for index, name in enumerate(names)}
     (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    # Compose prefers the shell's variables to .env's (the tests' own DJANGO_SECRET_KEY is one).
+    shell = {k: v for k, v in os.environ.items() if k not in values}
     done = subprocess.run(
-        [*tool, "config"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        [*tool, "config"], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=shell
     )
     assert done.returncode == 0, done.stderr
     services = yaml.safe_load(done.stdout)["services"]

@@ -17,6 +17,7 @@ from typing import Any
 from apps.alerts import vendors
 from apps.alerts.grouping import GroupingError, group_fields, group_key
 from apps.alerts.hosts import resolve_host
+from apps.common.redact import redact, redact_text
 from apps.common.text import one_line
 
 DETECT_SOURCES = {None, "", "cli", "api", "webhook", "auto"}
@@ -125,12 +126,12 @@ def to_incoming(alert: vendors.NormalizedAlert, source: str, fields: list[str]) 
         status=alert.status,
         severity=alert.severity,
         host=alert.host,
-        description=alert.description,
-        labels=dict(alert.labels),
-        annotations=annotations_with_notes(alert),
+        description=redact_text(alert.description),
+        labels=redact(dict(alert.labels)),  # an api_key label, a URL with a password
+        annotations=redact(annotations_with_notes(alert)),
         started_at=alert.started_at,
         ended_at=alert.ended_at,
-        url=alert.url[:2000],
+        url=redact_text(alert.url[:2000]),
         action=alert.action,
     )
     item.content_hash = content_hash(item)

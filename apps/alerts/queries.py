@@ -39,7 +39,7 @@ class IncidentFilters:
         cls, status: str = "", host: str = "", source: str = "", severity: str = ""
     ) -> IncidentFilters:
         """From user text: status is open, acknowledged, resolved, active (the default) or all."""
-        wanted = (status or "active").strip().lower()
+        wanted = (status or "").strip().lower() or "active"  # blank: the default
         if wanted == "active":
             statuses: tuple[str, ...] = ACTIVE_STATUSES
         elif wanted == "all":

@@ -16,11 +16,15 @@ from django.views.decorators.http import require_safe
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
+from ninja.parser import Parser
 
 from apps.api.errors import STATUS_CODES, ApiError, error_response, unknown_path
 from apps.api.routers import definitions, hosts, incidents, runs, silences
+from apps.api.schemas import SINCE_PATTERN
 from apps.api.webhooks_openapi import webhook_paths
+from apps.common import jsonio
 from apps.common.auth import AuthError
+from apps.orchestration.models import RunStatus
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +42,49 @@ class LocalSwagger(Swagger):
         return render(request, self.template, context)
 
 
+def any_case(words: list[str]) -> str:
+    """A JSON Schema pattern matching one of words in any letter case (no inline flags there)."""
+    spelled = ("".join(f"[{c.upper()}{c.lower()}]" for c in word) for word in words)
+    return rf"^\s*({'|'.join(spelled)})?\s*$"
+
+
+class StrictJsonParser(Parser):
+    """Request bodies read like the webhooks read theirs (apps.common.jsonio): NaN, Infinity,
+    1e999, integers beyond Python's digit limit, NUL characters and lone surrogates are a 400
+    with the reason, never a value that fails later in the database."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        try:
+            return jsonio.loads(request.body.decode("utf-8"))
+        except UnicodeDecodeError:
+            request.body_problem = "the body is not UTF-8 text"  # type: ignore[attr-defined]
+            raise
+        except jsonio.JsonInputError as exc:
+            request.body_problem = str(exc)  # type: ignore[attr-defined]
+            raise
+
+
 class IncidentApi(NinjaAPI):
     """The API, whose OpenAPI document also describes the webhooks (plain Django views)."""
 
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
         schema["paths"].update(webhook_paths())
+        # The document only: the server checks these filters itself, with errors of its own
+        # (and reads any letter case, spaces around, and empty as no filter).
+        from apps.alerts.queries import STATUS_CHOICES
+        from apps.common.severity import SEVERITIES
+
+        patterns = {
+            ("/api/runs/", "since"): SINCE_PATTERN,
+            ("/api/runs/", "status"): any_case(RunStatus.values),
+            ("/api/incidents", "status"): any_case([*STATUS_CHOICES, "active", "all"]),
+            ("/api/incidents", "severity"): any_case(list(SEVERITIES)),
+        }
+        for (path, name), pattern in patterns.items():
+            for parameter in schema["paths"][path]["get"]["parameters"]:
+                if parameter["name"] == name:
+                    parameter["schema"] = {"type": "string", "pattern": pattern}
         return schema
 
 
@@ -58,6 +99,7 @@ api = IncidentApi(
         'Every error is JSON `{"code", "message"}`.'
     ),
     urls_namespace="api",
+    parser=StrictJsonParser(),
 )
 api.add_router("/definitions/", definitions.router)
 api.add_router("/runs/", runs.router)
@@ -109,7 +151,9 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     status = exc.status_code
     if status == 400 and str(exc).startswith("Cannot parse request body"):
-        return error_response(400, "invalid_json", "the request body is not valid JSON")
+        problem = getattr(request, "body_problem", "")
+        message = f"the request body is not valid JSON: {problem}" if problem else ""
+        return error_response(400, "invalid_json", message or "the request body is not valid JSON")
     return error_response(status, STATUS_CODES.get(status, "error"), str(exc))
 
 

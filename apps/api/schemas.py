@@ -4,20 +4,59 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 NAME_PATTERN = r"^[-a-zA-Z0-9_]+$"
 TOKEN_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+
+
+def whole_float_as_int(value: Any) -> Any:
+    """JSON Schema counts 5.0 as an integer; so does the API (5.5 and "5" stay refused)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 class Strict(Schema):
     # strict: a wrong JSON type is a 422 ("5" or false is no priority, "yes" no is_active).
     model_config = ConfigDict(extra="forbid", strict=True)
 
+    @field_validator("priority", mode="before", check_fields=False)
+    @classmethod
+    def whole_numbers(cls, value: Any) -> Any:
+        return whole_float_as_int(value)
+
+
+def run_sources_enum(schema: dict[str, Any]) -> None:
+    """The sources a run may name, listed in the document (they are checked by the server)."""
+    from apps.orchestration.services import run_sources
+
+    schema["enum"] = run_sources()
+
+
+def hide_name(schema: dict[str, Any]) -> None:
+    """`name` is accepted only when it equals the path's: not offered in the document."""
+    schema.get("properties", {}).pop("name", None)
+
+
+# A date, or a date and time with an optional UTC offset (the days a month always has, so
+# that every value the document allows is a real date).
+SINCE_PATTERN = (
+    r"^(19|20)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])"
+    r"([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)?)?$"
+)
+
+
+# A config is documented as an object; the server takes any JSON and answers what is not a
+# definition with a 422 listing its problems (as for every other invalid definition).
+OBJECT: dict[str, Any] = {"type": "object"}
+
 
 class DefinitionIn(Strict):
     name: str = Field(max_length=100, pattern=NAME_PATTERN, description="Unique slug.")
-    config: Any = Field(description="The pipeline definition: {version, defaults, nodes}.")
+    config: Any = Field(
+        description="The pipeline definition: {version, defaults, nodes}.", json_schema_extra=OBJECT
+    )
     description: str = ""
     is_active: bool = True
     match: dict[str, Any] | None = Field(None, description="Routing conditions.")
@@ -35,10 +74,12 @@ def not_null(schema: dict[str, Any]) -> None:
 class DefinitionPatch(Strict):
     """PATCH: any subset. PUT uses DefinitionPut, which requires config."""
 
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=hide_name)
+
     name: str | None = Field(
         None, description="Must equal the name in the path if given.", json_schema_extra=not_null
     )
-    config: Any = None
+    config: Any = Field(None, json_schema_extra=OBJECT)
     description: str | None = Field(None, json_schema_extra=not_null)
     is_active: bool | None = Field(None, json_schema_extra=not_null)
     match: dict[str, Any] | None = Field(None, description="Routing conditions; null clears.")
@@ -46,7 +87,7 @@ class DefinitionPatch(Strict):
 
 
 class DefinitionPut(DefinitionPatch):
-    config: Any = Field(description="The new pipeline definition.")
+    config: Any = Field(description="The new pipeline definition.", json_schema_extra=OBJECT)
 
 
 class DefinitionOut(Schema):
@@ -87,7 +128,11 @@ class RunIn(Strict):
     """Input of execute and dry-run."""
 
     payload: dict[str, Any] | list[Any] = Field(default_factory=dict)
-    source: str = Field("api", description="api, cli, webhook, schedule, checks or a vendor.")
+    source: str = Field(
+        "api",
+        description="api, cli, webhook, schedule, checks or a vendor.",
+        json_schema_extra=run_sources_enum,
+    )
     environment: str = Field("production", pattern=TOKEN_PATTERN)
     trace_id: str | None = Field(None, pattern=TOKEN_PATTERN)
 

@@ -6,6 +6,9 @@ ninja does not see them; this describes them for the same document and Swagger p
 
 from typing import Any
 
+# What apps.hosts.snapshots.valid_host_name accepts (DNS-style names; IPv4 addresses match too).
+HOST_NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}(\.[A-Za-z0-9_-]{1,63})*$"
+
 ERROR = {"$ref": "#/components/schemas/ErrorOut"}
 ERRORS = {
     "400": "Not JSON, or a payload no vendor parser accepts (`invalid_json`, `rejected_payload`)",
@@ -138,7 +141,12 @@ def snapshot_operation() -> dict[str, Any]:
         "operationId": "hosts_receive_snapshot",
         "security": [{"ScopedApiKey": []}],
         "parameters": [
-            {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+            {
+                "name": "name",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "maxLength": 253, "pattern": HOST_NAME_PATTERN},
+            }
         ],
         "requestBody": {
             "required": True,

@@ -91,6 +91,7 @@ def run_checks(
     pipeline_run: Any = None,
     deadline: float | None = None,
     reuse: bool = False,
+    operator: bool = False,
 ) -> dict[str, Any]:
     """Run the checks concurrently and record one CheckRun each.
 
@@ -101,6 +102,9 @@ def run_checks(
     `include=None` runs every check not in CHECKERS_SKIP; an explicit include runs exactly
     those. `deadline` is a time.monotonic() value; each check gets CHECKERS_TIMEOUT_S or
     whatever is left before the deadline, whichever is less.
+
+    operator=True: the options come from the operator (a command line), not from a definition;
+    the network check may then reach private targets (see NetworkCheck.private_allowed).
     """
     options = options or {}
     config: dict[str, Any] = {"options": options}
@@ -125,6 +129,8 @@ def run_checks(
     checks = {
         name: _configured(name, options.get(name, {})) for name in names if name not in results
     }
+    for check in checks.values():
+        check.operator_options = operator  # an attribute, not an option: no config can set it
     done = run_parallel({name: partial(_timed, check) for name, check in checks.items()}, timeout_s)
     for name in checks:
         outcome, duration_ms = done.get(name) or (

@@ -1,62 +1,48 @@
 """The one outbound HTTP client: timeouts on every call and the private-address policy.
 
-No other module opens sockets to user-given URLs. Addresses are resolved and checked before
-each request: link-local and cloud metadata addresses are always refused (also when written as
-IPv4-mapped IPv6, ::ffff:169.254.169.254); private, loopback and other non-global addresses only
-pass with OUTBOUND_ALLOW_PRIVATE=1, or with allow_private=True for destinations the operator
-configured (PROMETHEUS_URL), never for URLs taken from alerts or API callers.
+No other module opens sockets to user-given URLs. The destination is resolved once, every
+address is checked (apps.common.netpolicy: link-local and cloud metadata addresses are always
+refused, also inside IPv4-mapped, NAT64, 6to4 and Teredo IPv6 forms; private, loopback and other
+non-global addresses only pass with OUTBOUND_ALLOW_PRIVATE=1, or with allow_private=True for
+destinations the operator configured (PROMETHEUS_URL), never for URLs taken from alerts or API
+callers), and the connection goes to the address that was checked: the request keeps the name
+in its Host header and as the TLS server name (SNI and certificate check), so a DNS answer that
+changes between check and connect (rebinding) cannot reach another address.
 """
 
-import ipaddress
-import socket
 import time
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from apps.common import netpolicy
+from apps.common.netpolicy import ALWAYS_BLOCKED, always_blocked  # noqa: F401 -- re-exported
+
 if TYPE_CHECKING:
     import ssl
 
     import httpx  # imported on first request: it costs ~50 ms at start-up
-
-ALWAYS_BLOCKED = [
-    ipaddress.ip_network("169.254.0.0/16"),  # link-local, incl. 169.254.169.254 metadata
-    ipaddress.ip_network("fe80::/10"),
-    ipaddress.ip_network("fd00:ec2::/32"),  # AWS IMDS over IPv6
-    ipaddress.ip_network("100.100.100.200/32"),  # Alibaba metadata
-    ipaddress.ip_network("0.0.0.0/8"),
-]
 
 
 class OutboundBlocked(Exception):
     """The destination is refused by the outbound address policy."""
 
 
-def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    try:
-        return [ipaddress.ip_address(host.strip("[]"))]
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        import httpx
+@dataclass(frozen=True)
+class Destination:
+    """A checked URL: where to connect (`address`) and the name the server knows (`host`)."""
 
-        raise httpx.ConnectError(f"cannot resolve host {host!r}: {exc.strerror}") from exc
-    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    url: str
+    host: str
+    address: netpolicy.Address
 
 
-def always_blocked(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Link-local or metadata, also as IPv4-mapped IPv6 (which connects over IPv4)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_link_local or any(address in net for net in ALWAYS_BLOCKED)
-
-
-def check_destination(url: str, *, allow_private: bool = False) -> None:
-    """Raise OutboundBlocked when url points somewhere the policy refuses.
+def check_destination(url: str, *, allow_private: bool = False) -> Destination:
+    """Resolve url's host once and raise OutboundBlocked when any of its addresses is refused;
+    return the address to connect to.
 
     allow_private=True lets private and loopback addresses pass for operator-configured
     destinations; link-local and metadata addresses stay refused.
@@ -64,22 +50,43 @@ def check_destination(url: str, *, allow_private: bool = False) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise OutboundBlocked(f"only http and https URLs are allowed, not {parts.scheme!r}")
-    if not parts.hostname:
-        raise OutboundBlocked(f"URL has no host: {url!r}")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    for address in _addresses(parts.hostname, port):
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped  # ::ffff:a.b.c.d connects to a.b.c.d over IPv4
-        if always_blocked(address):
-            raise OutboundBlocked(
-                f"refusing to connect to {parts.hostname} ({address}): link-local and "
-                "metadata addresses are always blocked"
-            )
-        if not address.is_global and not (allow_private or settings.OUTBOUND_ALLOW_PRIVATE):
-            raise OutboundBlocked(
-                f"refusing to connect to {parts.hostname} ({address}): private/loopback "
-                "address; set OUTBOUND_ALLOW_PRIVATE=1 to allow it"
-            )
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise OutboundBlocked(f"URL has an invalid port: {url[:200]!r}") from None
+    if not host:
+        raise OutboundBlocked(f"URL has no host: {url[:200]!r}")
+    port = port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = netpolicy.resolve(host, port)
+    except (OSError, UnicodeError) as exc:
+        import httpx
+
+        reason = getattr(exc, "strerror", None) or exc
+        raise httpx.ConnectError(f"cannot resolve host {host!r}: {reason}") from exc
+    private_ok = allow_private or settings.OUTBOUND_ALLOW_PRIVATE
+    for address in addresses:
+        if reason := netpolicy.refusal(address, allow_private=private_ok):
+            shown = netpolicy.unwrap(address)
+            raise OutboundBlocked(f"refusing to connect to {host} ({shown}): {reason}")
+    if not addresses:
+        raise OutboundBlocked(f"{host} resolves to no address")
+    return Destination(url=url, host=host, address=addresses[0])
+
+
+def pinned(destination: Destination) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """(URL with the checked address as host, Host header, request extensions): the request
+    goes to that address while HTTP and TLS still name the host."""
+    import httpx
+
+    original = httpx.URL(destination.url)
+    literal = netpolicy.parse_address(destination.host)
+    if literal is not None:  # already an address: nothing to pin
+        return destination.url, {}, {}
+    target = str(original.copy_with(host=str(destination.address)))
+    host_header = original.netloc.decode("ascii").rpartition("@")[2]
+    extensions = {"sni_hostname": destination.host} if original.scheme == "https" else {}
+    return target, {"Host": host_header}, extensions
 
 
 @cache
@@ -107,10 +114,22 @@ def request(
     started = time.monotonic()
     import httpx
 
-    check_destination(url, allow_private=allow_private)
+    destination = check_destination(url, allow_private=allow_private)
+    target, host_header, extensions = pinned(destination)
+    headers = {**dict(kwargs.pop("headers", None) or {}), **host_header}
     timeout_s = min(timeout or settings.OUTBOUND_TIMEOUT_S, settings.OUTBOUND_TIMEOUT_S * 6)
     with httpx.Client(
-        timeout=httpx.Timeout(timeout_s), follow_redirects=False, verify=tls_context()
+        timeout=httpx.Timeout(timeout_s),
+        follow_redirects=False,
+        verify=tls_context(),
+        trust_env=False,  # a proxy would connect on its own, to an address never checked
     ) as client:
         left = max(0.001, timeout_s - (time.monotonic() - started))
-        return client.request(method, url, timeout=httpx.Timeout(left), **kwargs)
+        return client.request(
+            method,
+            target,
+            headers=headers,
+            extensions=extensions,
+            timeout=httpx.Timeout(left),
+            **kwargs,
+        )

@@ -4,7 +4,7 @@ import functools
 import re
 from typing import Any
 
-REDACTED = "[REDACTED]"
+REDACTED = "***"  # the same mark as apps.common.sealed.MASK
 
 # A key is secret when, lower-cased with punctuation removed, it ends in one of these
 # ("auth_token", "apiKey", "X-Api-Key", "routing_key"); "tokens" (a count) is not.
@@ -26,7 +26,18 @@ SECRET_KEY_SUFFIXES = (
     "cookie",
     "sessionid",
     "dsn",
+    "passphrase",
+    "authkey",
+    "signingkey",
+    "licensekey",
+    "encryptionkey",
+    "masterkey",
+    "sharedkey",
+    "clientkey",
+    "hmac",
 )
+# Secret wherever they appear in the name: "X-Hub-Signature-256", "X-Auth-Token", "X-Auth".
+SECRET_KEY_PARTS = ("signature", "xauth", "apikey", "password", "secret")
 
 SECRET_VALUE_PATTERNS = [
     re.compile(r"(?i)\bbearer\s+[a-z0-9._~+/=-]{8,}"),
@@ -77,7 +88,9 @@ def redact_text(text: str) -> str:
 @functools.lru_cache(maxsize=4096)  # the same few keys come back in every body
 def is_secret_key(key: str) -> bool:
     folded = re.sub(r"[^a-z0-9]", "", key.lower())
-    return folded.endswith(SECRET_KEY_SUFFIXES)
+    if folded == "auth" or folded.endswith(SECRET_KEY_SUFFIXES):
+        return True
+    return any(part in folded for part in SECRET_KEY_PARTS)
 
 
 def redact(value: Any) -> Any:

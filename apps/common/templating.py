@@ -1,6 +1,8 @@
 """Jinja2 in a sandbox, for definition and channel templates only (never request bodies).
 
 Jinja2 is imported on first use: most definitions hold no template, and the CLI starts faster.
+Every render is bounded in time (the node's deadline), steps and characters built
+(apps.common.template_limits).
 """
 
 import contextlib
@@ -10,6 +12,8 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from apps.common import template_limits
 
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
@@ -25,7 +29,7 @@ MAX_INT_BITS = 1_000_000  # about 300,000 digits
 MAX_WIDTH = 10_000  # of a %-format, str.format, center or indent
 # Part of each template's cache name: bump it when the generated code changes (a new intercepted
 # operator), so no process loads code compiled under the old rules.
-CODE_VERSION = "3"
+CODE_VERSION = "4"
 
 
 @lru_cache(maxsize=1)
@@ -55,14 +59,23 @@ def _sandbox(*, autoescape: bool) -> "SandboxedEnvironment":
     class BoundedSandbox(SandboxedEnvironment):
         """The sandbox, plus caps on what one operation may build: `'a' * 10**10`,
         `(10**10000) ** 10000` or `'%09999999999d' % 1` would otherwise take the process's
-        memory or CPU. Loops can still take long: templates come only from definitions and
-        channels, written by holders of the `write` scope."""
+        memory or CPU. Loops, `~`, calls and output count against the render's budget
+        (template_limits), so no template runs past its node's deadline."""
 
-        intercepted_binops = frozenset(["*", "**", "%"])
+        intercepted_binops = frozenset(["*", "**", "%", "+"])
 
         def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
             _check_binop(operator, left, right)
+            template_limits.charge_binop(operator, left, right)
             return super().call_binop(context, operator, left, right)
+
+        def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+            template_limits.check_call(obj, args, MAX_WIDTH)
+            return super().call(context, obj, *args, **kwargs)
+
+        def _generate(self, source: Any, *args: Any, **kwargs: Any) -> Any:
+            tree = template_limits.instrument(source, bool(self.autoescape))
+            return super()._generate(tree, *args, **kwargs)
 
         def wrap_str_format(self, value: Any) -> Any:
             wrapped = super().wrap_str_format(value)
@@ -77,6 +90,7 @@ def _sandbox(*, autoescape: bool) -> "SandboxedEnvironment":
         loader=SourceLoader(),
         bytecode_cache=_bytecode_cache(),
     )
+    template_limits.bounded_filters(environment.filters)  # inside the width checks below
     for name in ("center", "indent"):  # their width argument sizes the output
         environment.filters[name] = _bounded_width(environment.filters[name])
     plain_format = environment.filters["format"]
@@ -211,7 +225,12 @@ def render(source: str, context: dict[str, Any], *, html: bool = False) -> str:
     from jinja2 import TemplateSyntaxError, UndefinedError
 
     try:
-        return _compiled(source, html).render(**context)
+        with template_limits.budget() as spent:
+            parts = []
+            for chunk in _compiled(source, html).generate(**context):
+                spent.write(len(chunk))
+                parts.append(chunk)
+            return "".join(parts)
     except UndefinedError as exc:
         raise TemplateError(f"undefined value in template {source!r}: {exc.message}") from exc
     except TemplateSyntaxError as exc:
@@ -229,7 +248,8 @@ def evaluate(expression: str, context: dict[str, Any]) -> Any:
     from jinja2 import TemplateSyntaxError, UndefinedError
 
     try:
-        return _compiled_expression(expression)(**context)
+        with template_limits.budget():
+            return _compiled_expression(expression)(**context)
     except UndefinedError as exc:
         raise TemplateError(f"undefined value in expression {expression!r}: {exc.message}") from exc
     except TemplateSyntaxError as exc:

@@ -1,7 +1,7 @@
 """Admin for channels and deliveries; secrets in a channel's config are never shown.
 
-The channel form shows the config redacted; a value left as [REDACTED] keeps the stored one,
-so a secret can be replaced but not read.
+The channel form shows the config redacted (secrets are stored sealed, apps.notify.sealing); a
+value left as *** keeps the stored one, so a secret can be replaced but not read.
 """
 
 import json
@@ -12,11 +12,12 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from apps.common.redact import REDACTED, redact
+from apps.common.sealed import mask
 from apps.notify.models import Delivery, NotificationChannel
 
 
 def restore_redacted(edited: Any, stored: Any) -> Any:
-    """Put the stored value back wherever the edited config still says [REDACTED]."""
+    """Put the stored value back wherever the edited config still says ***."""
     if edited == REDACTED:
         return stored
     if isinstance(edited, dict) and isinstance(stored, dict):
@@ -32,7 +33,7 @@ class ChannelForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.initial["config"] = redact(self.instance.config)
+            self.initial["config"] = redact(mask(self.instance.config))
 
     def clean_config(self) -> Any:
         config = self.cleaned_data.get("config")
@@ -51,7 +52,7 @@ class NotificationChannelAdmin(admin.ModelAdmin):
 
     @admin.display(description="config")
     def redacted_config(self, obj: NotificationChannel) -> str:
-        return json.dumps(redact(obj.config), ensure_ascii=False)[:200]
+        return json.dumps(redact(mask(obj.config)), ensure_ascii=False)[:200]
 
 
 @admin.register(Delivery)
@@ -69,7 +70,15 @@ class DeliveryAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "driver", "kind"]
     search_fields = ["idempotency_key", "destination", "last_error", "node_id"]
-    readonly_fields = [field.name for field in Delivery._meta.fields]
+    exclude = ["target_config"]
+    readonly_fields = [
+        *(field.name for field in Delivery._meta.fields if field.name != "target_config"),
+        "shown_target_config",
+    ]
+
+    @admin.display(description="target config")
+    def shown_target_config(self, obj: Delivery) -> str:
+        return json.dumps(redact(mask(obj.target_config)), ensure_ascii=False)
 
     @admin.display(description="status", ordering="status")
     def coloured_status(self, obj: Delivery) -> str:

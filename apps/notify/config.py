@@ -10,6 +10,7 @@ from apps.common import templating
 from apps.notify.drivers import DRIVERS, load_driver
 from apps.notify.messages import CONTEXT_KEYS
 from apps.notify.models import NotificationChannel
+from apps.notify.sealing import masked_secrets, readable
 
 TEMPLATE_KEYS = ("title", "message")
 # Node-level grouping keys (apps.notify.grouping); never part of a driver's config.
@@ -49,6 +50,14 @@ def channel_problems(driver: Any, config: Any) -> list[str]:
         return [f"unknown notify driver {driver!r} (known: {known_drivers()})"]
     if not isinstance(config, dict):
         return [f"the {driver} config must be an object, got {type(config).__name__}"]
+    config, unreadable = readable(config)
+    if unreadable:
+        return [unreadable]
+    if masked := masked_secrets(config):
+        return [
+            f"{', '.join(map(repr, masked))}: *** stands for a stored secret and none is stored "
+            "here; give the value or an env: reference"
+        ]
     module = load_driver(driver)
     allowed = (*module.KEYS, *TEMPLATE_KEYS)
     problems = [

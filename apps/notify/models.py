@@ -19,7 +19,15 @@ class NotificationChannel(models.Model):
 
     def save(self, *args, **kwargs):
         """Refuse to store a channel whose driver, keys or templates are invalid."""
+        from apps.notify.sealing import seal_config
+
         self.clean()
+        previous = None
+        if self.pk:
+            previous = (
+                type(self).objects.filter(pk=self.pk).values_list("config", flat=True).first()
+            )
+        self.config = seal_config(self.config, previous)  # secrets are stored encrypted
         self.updated_at = timezone.now()
         super().save(*args, **kwargs)
 

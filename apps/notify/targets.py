@@ -14,6 +14,7 @@ from django.conf import settings
 
 from apps.common import templating
 from apps.common.redact import REDACTED, redact, redact_text
+from apps.common.sealed import SealError, is_sealed, unseal
 from apps.notify.config import (
     GROUP_KEYS,
     TEMPLATE_KEYS,
@@ -24,6 +25,7 @@ from apps.notify.config import (
 from apps.notify.drivers import DRIVERS, load_driver
 from apps.notify.drivers.base import ENV_REF_RE
 from apps.notify.models import Delivery, NotificationChannel
+from apps.notify.sealing import HEADERS, is_secret_field, readable, seal_config
 
 DESTINATION_SECRET_KEYS = {"url", "webhook_url", "routing_key", "secret"}
 
@@ -70,7 +72,7 @@ class Target:
     def destination(self) -> str:
         if self.missing():
             return f"(not configured: {not_configured_hint(self.driver)})"
-        return self.module.describe(self.filled())
+        return self.module.describe(readable(self.filled())[0])  # describe() hides secrets
 
 
 def _templates(node_config: dict[str, Any], channel_config: dict[str, Any]) -> dict[str, Any]:
@@ -157,8 +159,11 @@ def targets_for(config: dict[str, Any], incident: Any, kind: str) -> list[Target
 
 def render_inline(target: Target, variables: dict[str, Any]) -> str:
     """Render `{{ ... }}` in the driver keys (e.g. a URL from the payload); "" or the error."""
+    clear, unreadable = readable(target.config)  # decrypted here, in memory, to be sent
+    if unreadable:
+        return f"cannot read the {target.driver} config: {unreadable}"
     try:
-        target.config = templating.render_value(target.config, variables)
+        target.config = templating.render_value(clear, variables)
     except templating.TemplateError as exc:
         return f"cannot render the {target.driver} config: {exc}"
     return ""
@@ -180,6 +185,13 @@ def resolve_secrets(config: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             return {k: resolve(v, f"{where}.{k}" if where else k) for k, v in value.items()}
         if isinstance(value, list):
             return [resolve(v, where) for v in value]
+        if is_sealed(value):
+            try:
+                clear = unseal(value)
+            except SealError as exc:
+                raise MissingSecret(f"{where}: {exc}") from None
+            secrets.append(clear)
+            return clear
         if isinstance(value, str) and ENV_REF_RE.match(value):
             name = value[4:]
             resolved = os.environ.get(name)
@@ -231,13 +243,18 @@ def target_identity(target: Target, resolved: dict[str, Any]) -> str:
 
 
 def stored_target_config(config: dict[str, Any]) -> dict[str, Any]:
-    """What a Delivery keeps of an inline config: env: references yes, secret values never."""
+    """What a Delivery keeps of an inline config: env: references as written, secrets sealed
+    (so a retry can send again), other values redacted."""
     result = {}
-    for key, value in config.items():
-        if isinstance(value, str) and ENV_REF_RE.match(value):
+    for key, value in seal_config(config).items():
+        if (
+            key == HEADERS
+            or is_secret_field(key)
+            or is_sealed(value)
+            or isinstance(value, str)
+            and ENV_REF_RE.match(value)
+        ):
             result[key] = value
-        elif key in DESTINATION_SECRET_KEYS and value:
-            result[key] = REDACTED
         else:
             result[key] = redact(value)
     return result

@@ -15,6 +15,7 @@ from .forms import PipelineDefinitionForm, problems_by_node
 from .models import PipelineDefinition, PipelineDefinitionRevision, PipelineRun, StageExecution
 from .outcomes import not_sent
 from .records import outcome
+from .secrets import mask
 from .spec import build_plan
 
 STATUS_COLOURS = {
@@ -66,7 +67,7 @@ class RevisionInline(admin.TabularInline):
 
     @admin.display(description="config")
     def config_json(self, revision: PipelineDefinitionRevision) -> str:
-        return pretty_json(revision.config)
+        return pretty_json(mask(revision.config))
 
 
 @admin.register(PipelineDefinition)
@@ -103,7 +104,7 @@ class PipelineDefinitionAdmin(admin.ModelAdmin):
         if form.is_bound and not problems and "config" in getattr(form, "cleaned_data", {}):
             config = form.cleaned_data["config"]
         elif obj is not None and not form.is_bound:
-            config = obj.config
+            config = obj.config  # drawn only: the text shown comes from the form (masked)
         context: dict[str, Any] = {"node_problems": problems_by_node(problems)}
         if config is None or validate_definition(config):
             return context
@@ -279,4 +280,4 @@ class PipelineRunAdmin(admin.ModelAdmin):
 
     @admin.display(description="config run")
     def config_json(self, run: PipelineRun) -> str:
-        return pretty_json(run.config_snapshot)
+        return pretty_json(mask(run.config_snapshot))

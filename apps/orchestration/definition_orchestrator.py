@@ -7,6 +7,7 @@ from .definition import validate_definition
 from .engine import Engine
 from .models import PipelineDefinition, PipelineRun, RunStatus
 from .records import storable
+from .secrets import seal_definition
 from .spec import Plan, Problem, build_plan
 
 
@@ -77,7 +78,8 @@ class DefinitionBasedOrchestrator:
             definition_name="" if self.config_path else self.definition.name,
             definition_version=self.definition.version if saved else None,
             config_path=self.config_path,
-            config_snapshot=self.definition.config,
+            # sealed here too: a --config file's definition is never saved itself
+            config_snapshot=seal_definition(self.definition.config),
             kind="config" if self.config_path else self.kind,
             trace_id=trace_id or new_trace_id(),
             source=source,

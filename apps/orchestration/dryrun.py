@@ -9,6 +9,7 @@ from apps.orchestration.definition_orchestrator import DefinitionBasedOrchestrat
 from apps.orchestration.nodes import get_handler
 from apps.orchestration.nodes.base import NodeContext
 from apps.orchestration.nodes.transform import template_scope
+from apps.orchestration.secrets import shown_node_config
 from apps.orchestration.spec import Plan
 
 DRY_RUN_TRACE = "(dry-run)"
@@ -24,7 +25,7 @@ def plan_steps(plan: Plan) -> list[dict[str, Any]]:
                 "position": position,
                 "id": node.id,
                 "type": node.type,
-                "config": node.config,
+                "config": shown_node_config(node.type, node.config),
                 "next": node.next_ids(),
                 "after": plan.predecessors.get(node_id, []),
                 "when": node.when,

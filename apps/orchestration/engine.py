@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from apps.common import metrics, templating
+from apps.common import metrics, template_limits, templating
 from apps.common.logging import run_context
 from apps.common.retry import Backoff, sleep_before_retry
 
@@ -159,7 +159,7 @@ class Engine:
             state=state,
         )
 
-    def _skip_reason(self, node: NodeState, nodes, ctx: NodeContext) -> str:
+    def _skip_reason(self, node: NodeState, nodes, ctx: NodeContext, timeout: float) -> str:
         spec = self.plan.nodes[node.node_id]
         if not spec.enabled:
             return DISABLED_REASON
@@ -167,8 +167,9 @@ class Engine:
         held = preds and node.node_id not in self.after_start
         if held and all(nodes[p].status == NodeStatus.SKIPPED for p in preds):
             return "all predecessors were skipped: " + ", ".join(preds)
-        if spec.when:
-            value = templating.evaluate(spec.when, template_scope(ctx))
+        if spec.when:  # evaluated within the node's own time limit
+            with template_limits.deadline(time.monotonic() + timeout):
+                value = templating.evaluate(spec.when, template_scope(ctx))
             if not value:
                 return f"condition is false: {spec.when}"
         return ""
@@ -186,13 +187,7 @@ class Engine:
         started = time.perf_counter()
         node.error, node.reason, node.output = "", "", None
         try:
-            reason = self._skip_reason(node, nodes, ctx)
-            handler = get_handler(node.node_type)
-            config = (
-                spec.config
-                if reason or handler.renders_own_templates
-                else templating.render_value(spec.config, template_scope(ctx))
-            )
+            reason = self._skip_reason(node, nodes, ctx, timeout)
         except templating.TemplateError as exc:
             node.status, node.error = NodeStatus.FAILED, str(exc)
             node.attempts += 1
@@ -203,14 +198,18 @@ class Engine:
             if reason:
                 node.status, node.reason = NodeStatus.SKIPPED, reason
             else:
-                self._attempts(ctx, node, config, retries, backoff, timeout)
+                self._attempts(ctx, node, spec.config, retries, backoff, timeout)
         node.finished_at = timezone.now()
         node.duration_ms = ms_since(started)
         metrics.record_node(node.node_type, node.status, node.duration_ms / 1000)
         if node.status == NodeStatus.FAILED:
             logger.info("node %s failed: %s", node.node_id, node.error)
 
-    def _attempts(self, ctx, node: NodeState, config, retries: int, backoff: float, timeout: float):
+    def _attempts(
+        self, ctx, node: NodeState, written, retries: int, backoff: float, timeout: float
+    ):
+        """Each attempt renders the config (`written`) and runs the handler within one deadline:
+        a template that loops or builds too much fails the node (not retried), in time."""
         handler = get_handler(node.node_type)
         waits = Backoff(base_s=backoff, cap_s=60.0)  # see apps.common.retry for the rule
         for attempt in range(retries + 1):
@@ -220,7 +219,15 @@ class Engine:
             started = time.perf_counter()
             retryable = True
             try:
-                output = handler.run(ctx, config)
+                with template_limits.deadline(ctx.deadline):
+                    if handler.renders_own_templates:
+                        config = written
+                    else:
+                        try:
+                            config = templating.render_value(written, template_scope(ctx))
+                        except templating.TemplateError as exc:
+                            raise NodeFailed(str(exc), retryable=False) from None
+                    output = handler.run(ctx, config)
                 if time.monotonic() > ctx.deadline:
                     raise NodeFailed(f"timed out after {timeout:g}s", output=output)
                 node.status, node.output, node.error = NodeStatus.SUCCEEDED, output, ""

@@ -8,6 +8,7 @@ from django.forms.fields import InvalidJSONInput
 
 from .definition import validate_definition
 from .models import PipelineDefinition
+from .secrets import mask, seal_definition
 from .spec import Problem
 
 
@@ -64,9 +65,14 @@ class PipelineDefinitionForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.problems: list[Problem] = []
+        if self.instance.pk:  # secrets are shown as ***; a *** sent back keeps the stored one
+            self.initial["config"] = mask(self.instance.config)
 
     def clean_config(self) -> Any:
         config = self.cleaned_data["config"]
+        if self.instance.pk:
+            stored = PipelineDefinition.objects.filter(pk=self.instance.pk).first()
+            config = seal_definition(config, stored.config if stored else None)
         self.problems = validate_definition(config)
         if self.problems:
             raise forms.ValidationError([problem_line(p) for p in self.problems], code="invalid")

@@ -22,12 +22,16 @@ class PipelineDefinition(models.Model):
         return f"{self.name} v{self.version}"
 
     def save(self, *args, **kwargs):
-        """Bump the version and keep the previous config whenever config changes."""
+        """Seal the config's secrets; bump the version and keep the previous config whenever
+        config changes."""
+        from apps.orchestration.secrets import seal_definition
+
         previous = None
         if self.pk:
             previous = (
                 PipelineDefinition.objects.filter(pk=self.pk).values("config", "version").first()
             )
+        self.config = seal_definition(self.config, previous["config"] if previous else None)
         if previous and previous["config"] != self.config:
             PipelineDefinitionRevision.objects.get_or_create(
                 definition_id=self.pk,

@@ -19,6 +19,7 @@ from apps.common import jsonio
 
 from .definition import validate_definition
 from .models import PipelineDefinition
+from .secrets import mask, seal_definition
 from .spec import Problem
 
 EXPORT_KEYS = ("name", "description", "match", "priority", "is_active", "config")
@@ -51,7 +52,7 @@ def export_document(definition: PipelineDefinition) -> dict[str, Any]:
         "match": definition.match,
         "priority": definition.priority,
         "is_active": definition.is_active,
-        "config": definition.config,
+        "config": mask(definition.config),  # secrets are not exported
     }
 
 
@@ -184,6 +185,7 @@ def store(document: Document) -> ImportOutcome:
             )
             definition.save()
             return ImportOutcome("created", definition)
+        document.config = seal_definition(document.config, definition.config)
         changed = _changes(definition, document)
         if not changed:
             return ImportOutcome("unchanged", definition)

@@ -188,7 +188,8 @@ def test_uptime_unknown(fake):
     assert make("uptime").run().status == "unknown"
 
 
-def test_network_statuses_with_real_sockets(tcp_listener, closed_port):
+def test_network_statuses_with_real_sockets(settings, tcp_listener, closed_port):
+    settings.CHECK_NETWORK_TARGETS = [tcp_listener, closed_port]  # the operator's: loopback ok
     ok = make("network", targets=[tcp_listener]).run()
     assert ok.status == "ok"
     assert ok.metrics["targets"][tcp_listener]["latency_ms"] >= 0
@@ -199,7 +200,8 @@ def test_network_statuses_with_real_sockets(tcp_listener, closed_port):
     assert down.status == "critical"
 
 
-def test_network_unknown(monkeypatch, tcp_listener):
+def test_network_unknown(settings, monkeypatch, tcp_listener):
+    settings.OUTBOUND_ALLOW_PRIVATE = True
     from apps.checkers.checks import network
 
     def broken(*args, **kwargs):
@@ -351,7 +353,8 @@ def test_disk_for_real(tmp_path):
     assert missing.status == "unknown"
 
 
-def test_network_for_real(tcp_listener, closed_port):
+def test_network_for_real(settings, tcp_listener, closed_port):
+    settings.CHECK_NETWORK_TARGETS = [tcp_listener, closed_port]
     result = make("network", targets=[tcp_listener, closed_port]).run()
     assert result.metrics["targets"][tcp_listener]["reachable"] is True
     assert result.metrics["targets"][closed_port]["error"] == "Connection refused"

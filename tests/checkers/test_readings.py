@@ -144,11 +144,12 @@ def test_thresholds_apply_to_readings_from_elsewhere():
     assert make("load", period=1).evaluate({"per_core": 9, "period_min": 5}).status == "unknown"
 
 
-def test_network_blocks_the_same_addresses_as_the_http_client():
+def test_network_and_the_http_client_share_one_policy():
     from apps.checkers.checks import network
-    from apps.common.http import ALWAYS_BLOCKED
+    from apps.common import http, netpolicy
 
-    assert network.ALWAYS_BLOCKED == ALWAYS_BLOCKED
+    assert network.netpolicy is netpolicy
+    assert http.netpolicy is netpolicy
 
 
 NO_DJANGO = """

@@ -1,5 +1,6 @@
 """test_notify and deliveries commands, through call_command."""
 
+import json
 from io import StringIO
 
 import pytest
@@ -119,6 +120,23 @@ def test_deliveries_retry_of_env_default_destination(http_sink, settings, make_c
     assert len(http_sink.requests) == 1
 
 
+def test_deliveries_retry_resends_an_inline_secret_kept_sealed(http_sink, settings, make_context):
+    settings.NOTIFY_MAX_ATTEMPTS = 1
+    http_sink.respond(500, "x")
+    services.notify(
+        config={"driver": "slack", "webhook_url": http_sink.url + "/s/t0ken-path"},
+        message_context=make_context(None),
+    )
+    row = Delivery.objects.get()
+    assert "t0ken-path" not in json.dumps(row.target_config)
+    assert row.target_config["webhook_url"].startswith("sealed:v1:")
+    http_sink.respond(200, "ok")
+    run("deliveries", "--retry", str(row.pk))
+    row.refresh_from_db()
+    assert row.status == "succeeded"
+    assert http_sink.requests[-1].path == "/s/t0ken-path"
+
+
 def test_deliveries_retry_refuses_an_inline_secret_it_does_not_have(
     http_sink, settings, make_context
 ):
@@ -129,6 +147,8 @@ def test_deliveries_retry_refuses_an_inline_secret_it_does_not_have(
         message_context=make_context(None),
     )
     row = Delivery.objects.get()
+    row.target_config = {"webhook_url": "***"}  # a row stored before secrets were sealed
+    row.save()
     with pytest.raises(CommandError, match="secret is not stored"):
         run("deliveries", "--retry", str(row.pk))
     row.refresh_from_db()

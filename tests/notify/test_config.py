@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from apps.common.sealed import unseal_all
 from apps.notify import services
 from apps.notify.admin import ChannelForm, NotificationChannelAdmin
 from apps.notify.models import Delivery, NotificationChannel
@@ -177,18 +178,19 @@ def test_admin_form_shows_config_redacted_and_keeps_the_secret_on_save():
     )
     form = ChannelForm(instance=channel)
     assert "realkey" not in str(form["config"])
-    assert "[REDACTED]" in str(form["config"])
+    assert "***" in str(form["config"])
     data = {
         "name": "pd",
         "driver": "pagerduty",
         "enabled": "on",
-        "config": '{"routing_key": "[REDACTED]", "title": "new title"}',
+        "config": '{"routing_key": "***", "title": "new title"}',
     }
     form = ChannelForm(data, instance=channel)
     assert form.is_valid(), form.errors
     form.save()
     channel.refresh_from_db()
-    assert channel.config == {"routing_key": "realkey-0123456789", "title": "new title"}
+    assert unseal_all(channel.config) == {"routing_key": "realkey-0123456789", "title": "new title"}
+    assert "realkey" not in str(channel.config)  # stored sealed
     listed = NotificationChannelAdmin(NotificationChannel, None).redacted_config(channel)
     assert "realkey" not in listed
 

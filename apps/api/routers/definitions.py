@@ -29,6 +29,7 @@ from apps.orchestration.definition_orchestrator import (
 from apps.orchestration.dryrun import dry_run
 from apps.orchestration.models import PipelineDefinition
 from apps.orchestration.routing import match_problems
+from apps.orchestration.secrets import mask, seal_definition
 from apps.orchestration.services import create_run, dispatch, run_sources
 
 router = Router(tags=["definitions"])
@@ -46,7 +47,7 @@ def definition_out(definition: PipelineDefinition) -> dict[str, Any]:
         "is_active": definition.is_active,
         "match": definition.match,
         "priority": definition.priority,
-        "config": definition.config,
+        "config": mask(definition.config),  # secrets are ***, for every scope
         "revisions": list(
             definition.revisions.order_by("version").values_list("version", flat=True)
         ),
@@ -147,7 +148,9 @@ def update(name: str, body: DefinitionPatch) -> dict[str, Any]:
     for key in ("description", "is_active", "priority"):
         if key in changes and changes[key] is None:
             raise ApiError(422, "invalid_request", f"'{key}' cannot be null")
-    get_definition(name)  # a 404 before any 422
+    stored = get_definition(name)  # a 404 before any 422
+    if "config" in changes:  # *** keeps a stored secret; new ones are sealed before anything
+        changes["config"] = seal_definition(changes["config"], stored.config)
     problems = problems_of(changes["config"]) if "config" in changes else []
     reject_invalid(problems + match_problem_dicts(changes.get("match")))
     with transaction.atomic():

@@ -14,7 +14,7 @@ from apps.hosts.services import find
 from apps.hosts.summaries import host_detail, host_summary, with_open_incidents
 
 router = Router(tags=["hosts"])
-ERRORS: dict[int, Any] = {code: ErrorOut for code in (401, 403, 404, 422)}
+ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 422)}
 MAX_LIMIT = 1000
 
 

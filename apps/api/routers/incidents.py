@@ -15,7 +15,7 @@ from apps.api.schemas import ErrorOut
 from apps.orchestration.incident_story import incident_detail, incident_story
 
 router = Router(tags=["incidents"])
-ERRORS: dict[int, Any] = {code: ErrorOut for code in (401, 403, 404, 409, 422)}
+ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422)}
 MAX_ID = 2**63 - 1
 ACTION_STATUS = {"not_found": 404, "conflict": 409, "invalid_status": 422}
 

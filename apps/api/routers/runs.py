@@ -77,8 +77,8 @@ def list_runs(
 ):
     """Newest first, as `{"items": [...], "count": N}`; count is the total for the filters."""
     runs = PipelineRun.objects.all()
-    if status:
-        wanted = status.strip().upper()
+    wanted = (status or "").strip().upper()
+    if wanted:
         if wanted not in RunStatus.values:
             raise ApiError(
                 422,
@@ -90,7 +90,7 @@ def list_runs(
         runs = runs.filter(definition_name=definition)
     if source:
         runs = runs.filter(source=source)
-    if since:
+    if since is not None:  # "" too: an empty date is no date
         runs = runs.filter(created_at__gte=parse_since(since))
     runs = runs.order_by("-created_at", "-id")
     return {

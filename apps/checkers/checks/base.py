@@ -107,6 +107,9 @@ class Check:
     name: ClassVar[str] = ""
     unit: ClassVar[str] = ""
     lower_is_worse: ClassVar[bool] = False
+    # Set by run_checks(operator=True), never by options (not a field): the options came from
+    # the operator's command line rather than from a definition.
+    operator_options = False
 
     warning: float | None = None
     critical: float | None = None

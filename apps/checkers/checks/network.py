@@ -1,6 +1,5 @@
 """TCP connect to configured host:port targets; graded on the percent that are reachable."""
 
-import ipaddress
 import socket
 import time
 from collections.abc import Mapping
@@ -8,30 +7,23 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from apps.common import netpolicy
 from apps.common.text import one_line, shown
 
 from .base import Check, CheckResult, mapping, run_parallel, setting
 
 MAX_TARGETS = 50  # one thread each
 
-# The same list as apps.common.http.ALWAYS_BLOCKED (a test keeps them equal): that module needs
-# Django, and this one runs in the agent without it.
-ALWAYS_BLOCKED = [
-    ipaddress.ip_network("169.254.0.0/16"),  # link-local, incl. 169.254.169.254 metadata
-    ipaddress.ip_network("fe80::/10"),
-    ipaddress.ip_network("fd00:ec2::/32"),  # AWS IMDS over IPv6
-    ipaddress.ip_network("100.100.100.200/32"),  # Alibaba metadata
-    ipaddress.ip_network("0.0.0.0/8"),
-]
-
 
 @dataclass(kw_only=True)
 class NetworkCheck(Check):
     """Lower is worse: reachable percent below `warning` warns, below `critical` is critical.
 
-    With no targets the check sends nothing and reports ok. Link-local and cloud metadata
-    addresses are refused like in apps.common.http; private addresses are allowed, since
-    checking internal services is the point.
+    With no targets the check sends nothing and reports ok. Addresses follow the outbound
+    policy of apps.common.http (apps.common.netpolicy): link-local and cloud metadata addresses
+    are always refused; private and loopback addresses only for targets the operator configured
+    (CHECK_NETWORK_TARGETS, or the agent's own configuration) or with OUTBOUND_ALLOW_PRIVATE=1,
+    so a definition's `targets` cannot scan the internal network.
 
     Readings: `targets`, an object of "host:port" -> `reachable` (bool), `latency_ms`, `error`.
     The metrics add `reachable`, `total` and `reachable_percent` (graded). Only the host itself
@@ -69,11 +61,21 @@ class NetworkCheck(Check):
         if not self.targets:
             return {"targets": {}}
         tasks = {
-            target: partial(probe, *parse_target(target), self.timeout_s) for target in self.targets
+            target: partial(
+                probe, *parse_target(target), self.timeout_s, self.private_allowed(target)
+            )
+            for target in self.targets
         }
         done = run_parallel(tasks, self.timeout_s + 1)
         timed_out = {"reachable": False, "latency_ms": None, "error": "timed out"}
         return {"targets": {target: done.get(target, timed_out) for target in self.targets}}
+
+    def private_allowed(self, target: str) -> bool:
+        """Private targets are for the operator's own: without Django (the agent), options
+        from a command line, CHECK_NETWORK_TARGETS, or everything with OUTBOUND_ALLOW_PRIVATE."""
+        if getattr(self, "operator_options", False) or setting("OUTBOUND_ALLOW_PRIVATE", True):
+            return True
+        return target in setting("CHECK_NETWORK_TARGETS", [])
 
     def assess(self, readings: Mapping[str, Any]) -> CheckResult:
         probes = dict(mapping(readings, "targets", " (only the host itself can probe targets)"))
@@ -111,7 +113,8 @@ def parse_target(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def probe(host: str, port: int, timeout_s: float) -> dict[str, Any]:
+def probe(host: str, port: int, timeout_s: float, allow_private: bool = True) -> dict[str, Any]:
+    """Resolve once, check every address against the outbound policy, connect to a checked one."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:  # UnicodeError: a name the IDNA codec refuses
@@ -119,9 +122,12 @@ def probe(host: str, port: int, timeout_s: float) -> dict[str, Any]:
         return {"reachable": False, "latency_ms": None, "error": f"cannot resolve {host}: {reason}"}
     error = "no address"
     for family, kind, proto, _, address in infos:
-        ip = ipaddress.ip_address(str(address[0]).split("%")[0])
-        if ip.is_link_local or any(ip in net for net in ALWAYS_BLOCKED):
-            error = f"{ip} is a link-local or metadata address, refused"
+        ip = netpolicy.parse_address(str(address[0]))
+        refused = "not an IP address" if ip is None else ""
+        if ip is not None:
+            refused = netpolicy.refusal(ip, allow_private=allow_private)
+        if refused:
+            error = f"{address[0]} refused: {refused}"
             continue
         with socket.socket(family, kind, proto) as sock:
             sock.settimeout(timeout_s)

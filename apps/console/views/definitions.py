@@ -18,6 +18,7 @@ from apps.orchestration.definition_orchestrator import DefinitionBasedOrchestrat
 from apps.orchestration.dryrun import dry_run
 from apps.orchestration.incident_actions import incident_payload
 from apps.orchestration.models import PipelineDefinition, PipelineRun
+from apps.orchestration.secrets import mask
 from apps.orchestration.services import run_sources
 from apps.orchestration.spec import build_plan
 
@@ -42,9 +43,9 @@ def definition_list(request: HttpRequest) -> HttpResponse:
 
 
 def versions_of(definition: PipelineDefinition) -> dict[int, Any]:
-    """version -> config, the current one included."""
-    versions = dict(definition.revisions.values_list("version", "config"))
-    versions[definition.version] = definition.config
+    """version -> config, the current one included; secrets shown as ***."""
+    versions = {v: mask(c) for v, c in definition.revisions.values_list("version", "config")}
+    versions[definition.version] = mask(definition.config)
     return versions
 
 
@@ -130,7 +131,7 @@ def definition_page(request: HttpRequest, name: str) -> HttpResponse:
     problems = validate_definition(definition.config)
     context: dict[str, Any] = {
         "definition": definition,
-        "config_json": json.dumps(definition.config, indent=2, sort_keys=True),
+        "config_json": json.dumps(mask(definition.config), indent=2, sort_keys=True),
         "versions": sorted(versions, reverse=True),
         "pair": pair,
         "diff": version_diff(versions, *pair) if pair else [],

@@ -59,7 +59,7 @@ class Command(BaseCommand):
 
         trace_id = uuid.uuid4().hex
         try:
-            report = run_checks(options=check_options, trace_id=trace_id)
+            report = run_checks(options=check_options, trace_id=trace_id, operator=True)
         except CheckerError as exc:
             raise CommandError(str(exc)) from None
         record_local_snapshot(report)

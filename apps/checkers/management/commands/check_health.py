@@ -34,7 +34,9 @@ class Command(CheckCommand):
     def handle(self, *args, **options):
         try:
             report = run_checks(
-                include=options["names"] or None, options=parse_options(options["option"])
+                include=options["names"] or None,
+                options=parse_options(options["option"]),
+                operator=True,
             )
         except CheckerError as exc:
             raise CommandError(str(exc)) from None

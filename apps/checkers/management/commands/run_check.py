@@ -27,7 +27,9 @@ class Command(CheckCommand):
             raise CommandError(f"unknown check '{name}' (known: {known_checks()})")
         try:
             report = run_checks(
-                include=[name], options=parse_options(options["option"], check=name)
+                include=[name],
+                options=parse_options(options["option"], check=name),
+                operator=True,
             )
         except CheckerError as exc:
             raise CommandError(str(exc)) from None

@@ -16,6 +16,7 @@ from apps.orchestration import graph, portability
 from apps.orchestration.definition import validate_definition
 from apps.orchestration.models import PipelineDefinition, PipelineRun
 from apps.orchestration.rules import schema
+from apps.orchestration.secrets import mask
 from apps.orchestration.spec import Plan, Problem, build_plan
 
 NONE = "-"
@@ -289,8 +290,8 @@ class Command(BaseCommand):
     # -- diff ---------------------------------------------------------------------------------
     def do_diff(self, options: dict) -> None:
         definition = self.stored(options["name"])
-        configs = {rev.version: rev.config for rev in definition.revisions.all()}
-        configs[definition.version] = definition.config
+        configs = {rev.version: mask(rev.config) for rev in definition.revisions.all()}
+        configs[definition.version] = mask(definition.config)
         texts = []
         for version in (options["v1"], options["v2"]):
             if version not in configs:

@@ -1,0 +1,110 @@
+"""Fault injection for settings: every boolean, number, URL and level in the environment is
+checked at start with a one-line ImproperlyConfigured (no traceback, exit 1); the development
+SECRET_KEY is refused with DEBUG off; `check --deploy` passes with the production environment
+that docs/deploy.md documents."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD_KEY = "a-long-random-production-key-" + "0123456789abcdef" * 3
+
+
+@pytest.fixture
+def environment(tmp_path):
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_"))}
+    return dict(
+        keep,
+        DJANGO_SECRET_KEY=GOOD_KEY,
+        DATA_DIR=str(tmp_path),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+
+
+def manage(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+BAD = [
+    ("INGEST_START_RUNS", "maybe", "INGEST_START_RUNS must be 1/0, true/false, yes/no or on/off"),
+    ("DJANGO_DEBUG", "yes-please", "DJANGO_DEBUG must be 1/0"),
+    ("OUTBOUND_ALLOW_PRIVATE", "2", "OUTBOUND_ALLOW_PRIVATE must be"),
+    ("DATABASE_URL", "mysq://db/x", "DATABASE_URL must start with sqlite:// or postgres://"),
+    ("DATABASE_URL", "postgres://[::1", "DATABASE_URL is not a valid URL"),
+    ("LOG_LEVEL", "verbose", "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ("OUTBOUND_TIMEOUT_S", "nan", "OUTBOUND_TIMEOUT_S must be a finite number"),
+    ("OUTBOUND_TIMEOUT_S", "10s", "OUTBOUND_TIMEOUT_S must be a number"),
+    ("NOTIFY_MAX_ATTEMPTS", "-1", "NOTIFY_MAX_ATTEMPTS must be a whole number of at least 0"),
+    ("NTFY_URL", "ntfy.sh/topic", "NTFY_URL must start with http:// or https://"),
+    ("PROMETHEUS_URL", "http://", "PROMETHEUS_URL has no host"),
+    ("CELERY_BROKER_URL", "http://redis:6379/0", "CELERY_BROKER_URL must start with redis://"),
+    ("CACHE_URL", "memcached://x", "CACHE_URL must start with redis://"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "message"), BAD, ids=[f"{n}={v}" for n, v, _ in BAD])
+def test_a_bad_setting_is_one_line_at_start(environment, name, value, message):
+    ran = manage({**environment, name: value}, "check")
+    assert ran.returncode == 1
+    assert "Traceback" not in ran.stderr
+    assert ran.stderr.count("\n") == 1, ran.stderr
+    assert ran.stderr.startswith("ImproperlyConfigured: ")
+    assert message in ran.stderr
+
+
+@pytest.mark.parametrize("key", ["", "insecure-dev-key-change-me-in-production", "short"])
+def test_the_development_secret_key_is_refused_with_debug_off(environment, key):
+    ran = manage({**environment, "DJANGO_SECRET_KEY": key}, "check")
+    assert ran.returncode == 1
+    assert ran.stderr.count("\n") == 1, ran.stderr
+    assert "DJANGO_SECRET_KEY is unset, the development default" in ran.stderr
+
+
+def test_development_runs_with_debug_on_and_no_key(environment):
+    ran = manage({**environment, "DJANGO_SECRET_KEY": "", "DJANGO_DEBUG": "1"}, "check")
+    assert ran.returncode == 0, ran.stderr
+
+
+@pytest.mark.parametrize("value", ["1", "true", "YES", "on", "0", "False", "no", "OFF", ""])
+def test_every_documented_boolean_spelling_is_accepted(environment, value):
+    ran = manage({**environment, "INGEST_START_RUNS": value}, "check")
+    assert ran.returncode == 0, ran.stderr
+
+
+def documented_production_env() -> dict[str, str]:
+    """The environment file of docs/deploy.md's systemd section, as written there."""
+    text = (ROOT / "docs" / "deploy.md").read_text()
+    block = re.search(r"# /etc/incident-pipeline/env[^\n]*\n(.*?)```", text, re.S)
+    assert block, "docs/deploy.md lost its environment file"
+    lines = [line for line in block.group(1).splitlines() if "=" in line and line[0] != "#"]
+    pairs = (line.split("=", 1) for line in lines)
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def test_check_deploy_passes_with_the_documented_production_environment(environment, tmp_path):
+    documented = documented_production_env()
+    assert documented["DJANGO_HTTPS"] == "1"
+    env = {**environment, **documented}
+    # What the page leaves for the reader to fill in, and paths of the machine it describes.
+    env |= {
+        "DJANGO_SECRET_KEY": GOOD_KEY,
+        "DATA_DIR": str(tmp_path),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",  # check --deploy never connects
+    }
+    (tmp_path / "metrics").mkdir()
+    ran = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "no issues" in ran.stdout
