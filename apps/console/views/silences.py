@@ -80,8 +80,9 @@ def silence_new(request: HttpRequest) -> HttpResponse:
         except silences.SilenceError as exc:
             context["error"] = one_line(str(exc), 300)
     context["limit"] = PREVIEW_LIMIT
-    status = 422 if context.get("error") and request.method == "POST" else 200
-    return render(request, "console/silence_new.html", context, status=status)
+    # A typo answers 200 with the form and its error, as Django forms do (a 4xx would log as a
+    # failed resource in the browser console and as a warning on the server).
+    return render(request, "console/silence_new.html", context)
 
 
 @require_POST
