@@ -205,6 +205,6 @@ def test_silence_pages_queries_stay_bounded(operator, django_assert_max_num_quer
     for path, limit in pages.items():
         with django_assert_max_num_queries(limit):
             assert client.get(path).status_code == 200, path
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):
         client.post("/silences/new", {"matchers": "host=db-01", "duration": "1h",
                                       "comment": "c", "save": "1"})  # fmt: skip
