@@ -13,7 +13,7 @@ from apps.api.errors import ApiError, not_found
 from apps.api.schemas import ErrorOut
 
 router = Router(tags=["silences"])
-ERRORS: dict[int, Any] = {code: ErrorOut for code in (401, 403, 404, 409, 422)}
+ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422)}
 
 
 class SilenceIn(Schema):
