@@ -151,13 +151,28 @@ def celery_queue_names() -> list[str]:
     return sorted(names)
 
 
+# Kombu's Redis transport keeps one list per priority step: `<queue>` for step 0 and
+# `<queue>\x06\x16<step>` for the others (its default separator).
+PRIORITY_SEPARATOR = "\x06\x16"
+
+
 def redis_queue_lengths(broker_url: str) -> dict[str, int]:
-    """Messages waiting in each Celery queue (a Redis list per queue)."""
+    """Messages waiting in each Celery queue, summed over its priority lists."""
     import redis
 
+    steps = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("priority_steps") or [0]
     client = redis.Redis.from_url(broker_url, socket_timeout=1, socket_connect_timeout=1)
     try:
-        return {name: int(client.llen(name)) for name in celery_queue_names()}
+        names = celery_queue_names()
+        with client.pipeline() as pipe:
+            for name in names:
+                for step in steps:
+                    pipe.llen(name if not step else f"{name}{PRIORITY_SEPARATOR}{step}")
+            sizes = pipe.execute()
+        return {
+            name: sum(int(size) for size in sizes[i * len(steps) : (i + 1) * len(steps)])
+            for i, name in enumerate(names)
+        }
     finally:
         client.close()
 

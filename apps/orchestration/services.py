@@ -15,6 +15,7 @@ from .definition_orchestrator import DefinitionBasedOrchestrator, new_trace_id
 from .engine import Engine
 from .models import FINAL_RUN_STATUSES, PipelineDefinition, PipelineRun, RunStatus
 from .orchestrator import STANDARD_NAME, standard_definition
+from .priority import DEFAULT as DEFAULT_PRIORITY
 from .records import stored_result
 
 logger = logging.getLogger(__name__)
@@ -57,11 +58,13 @@ def create_run(
     incident: Any = None,
     orchestrator: DefinitionBasedOrchestrator | None = None,
     stored_payload: Any = None,
+    priority: int = DEFAULT_PRIORITY,
 ) -> PipelineRun:
     """A PENDING run of definition (None: the built-in standard pipeline), to execute later.
 
     stored_payload: the payload already made storable (records.storable), when many runs share
     one payload (a webhook that changed many incidents) so it is redacted once, not per run.
+    priority: the order in which workers take it (orchestration.priority; 0 first).
     """
     if orchestrator is None:
         if definition is None:
@@ -78,6 +81,7 @@ def create_run(
         incident=incident,
         stored_payload=stored_payload,
     )
+    run.priority = priority
     run.save()
     return run
 
@@ -123,6 +127,11 @@ def execute_run(run_id: int, worker: str = "") -> dict:
     if not claim_run(run_id, worker):
         run = PipelineRun.objects.get(pk=run_id)
         return stored_result(run)
+    return execute_claimed_run(run_id)
+
+
+def execute_claimed_run(run_id: int) -> dict:
+    """Execute a run this worker has just claimed (claim_run returned True)."""
     run = PipelineRun.objects.select_related("incident").get(pk=run_id)
     orchestrator = orchestrator_for_run(run)
     problems = orchestrator.validate()
@@ -202,25 +211,43 @@ def _run_in_background(run_ids: list[int]) -> None:
     threading.Thread(target=work, name="pipeline-runs", daemon=True).start()
 
 
-def dispatch(run_ids: list[int], *, background: bool = True) -> None:
-    """Execute PENDING runs after the current transaction commits.
+def dispatch(
+    run_ids: list[int], *, background: bool = True, priorities: dict[int, int] | None = None
+) -> None:
+    """Hand PENDING runs to whoever executes them (PIPELINE_RUNNER), after the transaction
+    commits.
 
-    With CELERY_BROKER_URL the runs go to the workers. Without a broker they run in this
-    process: in a background thread (a server answering a webhook) or inline (a CLI, which
-    would otherwise exit before the thread finished).
+    celery: one message per run on the `pipelines` queue, with the run's priority. worker:
+    nothing to send, `manage.py run_worker` takes PENDING runs from the database. thread: a
+    background thread of this process. background=False is a command that must finish the
+    runs before it exits (cron, `run_pipeline --queue` without a broker): without Celery they
+    execute inline, so nothing waits on a runner that may not be running.
+    priorities: run id -> priority when the caller knows them (else they are read).
     """
     if not run_ids:
         return
     ids = list(run_ids)
-    if settings.CELERY_BROKER_URL:
+    runner = settings.PIPELINE_RUNNER
+    if runner == "celery":
         celery_app()
         from .tasks import execute_run_task
 
-        transaction.on_commit(lambda: [execute_run_task.delay(run_id) for run_id in ids])
-    elif background:
-        transaction.on_commit(lambda: _run_in_background(ids))
-    else:
+        if priorities is None or not set(ids) <= priorities.keys():
+            priorities = dict(PipelineRun.objects.filter(pk__in=ids).values_list("pk", "priority"))
+        known = priorities
+
+        def send() -> None:
+            for run_id in ids:
+                execute_run_task.apply_async(
+                    (run_id,), priority=known.get(run_id, DEFAULT_PRIORITY)
+                )
+
+        transaction.on_commit(send)
+    elif not background:
         transaction.on_commit(lambda: [execute_run(run_id, worker="inline") for run_id in ids])
+    elif runner == "thread":
+        transaction.on_commit(lambda: _run_in_background(ids))
+    # runner == "worker": the runs wait, PENDING, for `manage.py run_worker` (most urgent first).
 
 
 def wait_for_run(run_id: int, timeout_s: float = 600.0, poll_s: float = 0.2) -> PipelineRun:
@@ -281,7 +308,7 @@ def sweep_runs(
 
 
 def _enqueue_resume(run_id: int) -> None:
-    if settings.CELERY_BROKER_URL:
+    if settings.PIPELINE_RUNNER == "celery":
         celery_app()
         from .tasks import resume_run_task
 
