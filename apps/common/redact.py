@@ -74,6 +74,7 @@ def redact_text(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=4096)  # the same few keys come back in every record
 def is_secret_key(key: str) -> bool:
     folded = re.sub(r"[^a-z0-9]", "", key.lower())
     return folded.endswith(SECRET_KEY_SUFFIXES)
