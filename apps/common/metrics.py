@@ -103,14 +103,16 @@ def record_run(run: Any) -> None:
     _safely("run", action)
 
 
+@lru_cache(maxsize=1024)  # node types x statuses: a handful; looked up once per node run
+def node_series(node_type: str, status: str) -> Any:
+    return instruments().node_duration.labels(node_type=_label(node_type), status=_label(status))
+
+
 def record_node(node_type: str, status: str, seconds: float | None) -> None:
     """Observe one node's duration (SUCCEEDED, FAILED or SKIPPED)."""
 
     def action() -> None:
-        histogram = instruments().node_duration
-        histogram.labels(node_type=_label(node_type), status=_label(status)).observe(
-            max(0.0, float(seconds or 0.0))
-        )
+        node_series(node_type, status).observe(max(0.0, float(seconds or 0.0)))
 
     _safely("node", action)
 

@@ -12,6 +12,7 @@ Rows and values are exactly what Model.save() and bulk_create() would store.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC
 from typing import Any
 
 from django.db import connections, models, router
@@ -24,7 +25,7 @@ def adapter_for(field: models.Field) -> Adapter:
     if isinstance(field, models.JSONField):
         return lambda value, connection: field.get_db_prep_save(value, connection)
     if isinstance(field, models.DateTimeField):
-        return lambda value, connection: connection.ops.adapt_datetimefield_value(value)
+        return adapt_datetime
     if isinstance(field, (models.CharField, models.TextField)):
         # TextChoices members and lazy strings go the long way; plain str needs nothing.
         return lambda value, connection: (
@@ -36,6 +37,18 @@ def adapter_for(field: models.Field) -> Adapter:
             field.get_db_prep_save(value, connection)
         )  # fmt: skip
     return lambda value, connection: field.get_db_prep_save(value, connection)
+
+
+def adapt_datetime(value: Any, connection: Any) -> Any:
+    # SQLite stores UTC text; timezone.now() is already UTC, so the backend's conversion
+    # (make_naive in the connection's zone, then str) comes down to dropping the zone.
+    if (
+        connection.vendor == "sqlite"
+        and getattr(value, "tzinfo", None) is UTC
+        and connection.timezone_name == "UTC"
+    ):
+        return str(value.replace(tzinfo=None))
+    return connection.ops.adapt_datetimefield_value(value)
 
 
 _COLUMNS: dict[tuple, list[Column]] = {}
