@@ -108,8 +108,12 @@ class PipelineRun(models.Model):
     recoveries = models.PositiveIntegerField(
         default=0, help_text="Times the run was taken over or resumed after its worker died."
     )
+    # db_default too: code from before this field, still running during a rolling upgrade, can
+    # go on inserting runs.
     priority = models.PositiveSmallIntegerField(
-        default=5, help_text="0 is taken first (critical incidents); see orchestration.priority."
+        default=5,
+        db_default=5,
+        help_text="0 is taken first (critical incidents); see orchestration.priority.",
     )
 
     class Meta:
