@@ -6,7 +6,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('alerts', '0004_resolved_hosts'),
         ('orchestration', '0002_run_recoveries'),
     ]
 
