@@ -86,3 +86,28 @@ def test_run_worker_command_once_reports_what_it_ran(definition):
 def test_run_worker_refuses_a_silly_thread_count():
     with pytest.raises(CommandError, match="--threads must be between 1 and 64, got 0"):
         call_command("run_worker", "--threads", "0", stdout=StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_runner_died_is_taken_over_once_its_heartbeat_is_stale(definition, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    stale = create_run(definition, {"server": "s"}, source="api")
+    fresh = create_run(definition, {"server": "f"}, source="api")
+    PipelineRun.objects.filter(pk=stale.pk).update(
+        status=RunStatus.RUNNING,
+        claimed_by="run_worker@dead:1/1",
+        heartbeat_at=timezone.now() - timedelta(seconds=settings.PIPELINE_STALE_AFTER_S + 5),
+    )
+    PipelineRun.objects.filter(pk=fresh.pk).update(
+        status=RunStatus.RUNNING, claimed_by="run_worker@alive:2/1", heartbeat_at=timezone.now()
+    )
+    stats = LocalRunner(1, once=True).run()
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stale.status, stale.recoveries) == (RunStatus.COMPLETED, 1)
+    assert stale.claimed_by.startswith("run_worker@") and "dead" not in stale.claimed_by
+    assert (fresh.status, fresh.claimed_by) == (RunStatus.RUNNING, "run_worker@alive:2/1")
+    assert stats.completed == 1
