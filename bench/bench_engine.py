@@ -1,9 +1,10 @@
 """Engine throughput: a 3-node transform definition executed in-process on SQLite.
 
-Target (issue "Foundation"): at least 300 runs/s on a 2-core machine.
+Target (issue 17): at least 1,500 runs/s on a 2-core machine (issue "Foundation" asked 300).
 Usage: python bench/bench_engine.py [RUNS]
 """
 
+import os
 import sys
 import time
 
@@ -44,18 +45,22 @@ def main() -> None:
     payload = {"server": "web-01", "env": "prod"}
     for _ in range(20):  # warm-up
         orchestrator.execute(payload, source="cli")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for _ in range(runs):
         result = orchestrator.execute(payload, source="cli")
         assert result["status"] == "COMPLETED", result
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     completed = PipelineRun.objects.filter(status="COMPLETED").count() - 20
     stages = StageExecution.objects.count()
     print(f"engine: {runs} runs of a 3-node transform definition on SQLite (WAL)")
     print(f"  runs completed : {completed}")
     print(f"  stage records  : {stages}")
     print(f"  elapsed        : {elapsed:.2f} s")
-    print(f"  throughput     : {runs / elapsed:.0f} runs/s (target >= 300)")
+    print(f"  throughput     : {runs / elapsed:.0f} runs/s (target >= 1500)")
+    # On a shared machine the wall clock includes other processes' turns; CPU time does not.
+    print(f"  per CPU second : {runs / cpu:.0f} runs ({cpu * 1000 / runs:.2f} ms CPU per run)")
+    print(f"  machine        : {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -336,12 +336,29 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": CELERY_BROKER_TIMEOUT_S,
     "socket_timeout": CELERY_BROKER_TIMEOUT_S,
     "max_retries": 0,
+    # Ten priority steps (0 first): Redis keeps one list per step and a worker empties the
+    # lower ones first, so a critical incident's run overtakes a queue of warnings
+    # (orchestration.priority).
+    "priority_steps": list(range(10)),
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_BROKER_TIMEOUT_S
 CELERY_TASK_PUBLISH_RETRY = False
 # Task results are never read (a run's state is in the database): sending a task must not wait
 # on the result store.
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_PRIORITY = 5
+# Who executes runs: `celery` (the workers, the default with a broker), `worker` (the default
+# without one: servers only store PENDING runs and `manage.py run_worker` executes them), or
+# `thread` (a thread of the process that started the run: one-process set-ups and development).
+PIPELINE_RUNNER = env_str("PIPELINE_RUNNER", "celery" if CELERY_BROKER_URL else "worker")
+if PIPELINE_RUNNER not in ("celery", "worker", "thread"):
+    raise ImproperlyConfigured(
+        f"PIPELINE_RUNNER must be celery, worker or thread, got {PIPELINE_RUNNER!r}"
+    )
+if PIPELINE_RUNNER == "celery" and not CELERY_BROKER_URL:
+    raise ImproperlyConfigured("PIPELINE_RUNNER=celery needs CELERY_BROKER_URL")
+# How often an idle `run_worker` looks for new PENDING runs (the longest a run waits for it).
+PIPELINE_WORKER_POLL_S = env_float("PIPELINE_WORKER_POLL_S", 0.2)
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S}
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

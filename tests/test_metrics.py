@@ -100,7 +100,7 @@ def redis_queues(settings, monkeypatch):
     settings.CELERY_BROKER_URL = REDIS_URL
     client = redis.Redis.from_url(REDIS_URL)
     yield client, names
-    client.delete(*names)
+    client.delete(*names, *(f"{name}\x06\x16{step}" for name in names for step in range(10)))
     client.close()
 
 
@@ -109,8 +109,9 @@ def test_queue_depth_reads_the_redis_queues(redis_queues):
     client, (first, second) = redis_queues
     client.rpush(first, "a", "b", "c")
     client.rpush(second, "x")
+    client.rpush(f"{first}\x06\x163", "warning-run")  # kombu's list for priority step 3
     samples = scrape()
-    assert samples[("pipeline_queue_depth", (("queue", f"celery:{first}"),))] == 3
+    assert samples[("pipeline_queue_depth", (("queue", f"celery:{first}"),))] == 4
     assert samples[("pipeline_queue_depth", (("queue", f"celery:{second}"),))] == 1
     assert samples[("pipeline_broker_up", ())] == 1
 

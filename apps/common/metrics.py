@@ -105,14 +105,16 @@ def record_run(run: Any) -> None:
     _safely("run", action)
 
 
+@lru_cache(maxsize=1024)  # node types x statuses: a handful; looked up once per node run
+def node_series(node_type: str, status: str) -> Any:
+    return instruments().node_duration.labels(node_type=_label(node_type), status=_label(status))
+
+
 def record_node(node_type: str, status: str, seconds: float | None) -> None:
     """Observe one node's duration (SUCCEEDED, FAILED or SKIPPED)."""
 
     def action() -> None:
-        histogram = instruments().node_duration
-        histogram.labels(node_type=_label(node_type), status=_label(status)).observe(
-            max(0.0, float(seconds or 0.0))
-        )
+        node_series(node_type, status).observe(max(0.0, float(seconds or 0.0)))
 
     _safely("node", action)
 
@@ -153,13 +155,28 @@ def celery_queue_names() -> list[str]:
     return sorted(names)
 
 
+# Kombu's Redis transport keeps one list per priority step: `<queue>` for step 0 and
+# `<queue>\x06\x16<step>` for the others (its default separator).
+PRIORITY_SEPARATOR = "\x06\x16"
+
+
 def redis_queue_lengths(broker_url: str) -> dict[str, int]:
-    """Messages waiting in each Celery queue (a Redis list per queue)."""
+    """Messages waiting in each Celery queue, summed over its priority lists."""
     import redis
 
+    steps = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("priority_steps") or [0]
     client = redis.Redis.from_url(broker_url, socket_timeout=1, socket_connect_timeout=1)
     try:
-        return {name: int(client.llen(name)) for name in celery_queue_names()}
+        names = celery_queue_names()
+        with client.pipeline() as pipe:
+            for name in names:
+                for step in steps:
+                    pipe.llen(name if not step else f"{name}{PRIORITY_SEPARATOR}{step}")
+            sizes = pipe.execute()
+        return {
+            name: sum(int(size) for size in sizes[i * len(steps) : (i + 1) * len(steps)])
+            for i, name in enumerate(names)
+        }
     finally:
         client.close()
 

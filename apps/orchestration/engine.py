@@ -17,7 +17,7 @@ from apps.common import metrics, template_limits, templating
 from apps.common.logging import run_context
 from apps.common.retry import Backoff, sleep_before_retry
 
-from . import progress
+from . import progress, rows
 from .models import NodeStatus, PipelineRun, RunStatus, StageExecution
 from .nodes import get_handler
 from .nodes.base import NodeContext, NodeFailed, NodeSkipped
@@ -28,6 +28,9 @@ from .spec import Plan
 logger = logging.getLogger(__name__)
 
 REUSABLE = {NodeStatus.SUCCEEDED, NodeStatus.SKIPPED}
+FINISHED_FIELDS = ("status", "error", "failed_nodes", "finished_at", "duration_ms", "incident")
+STAGE_FIELDS = ("node_type", "position", "status", "attempts", "started_at", "finished_at",
+                "duration_ms", "output", "error", "reason", "attempt_log")  # fmt: skip
 
 
 @dataclass
@@ -43,8 +46,22 @@ class NodeState:
     finished_at: Any = None
     duration_ms: float | None = None
     attempt_log: list = field(default_factory=list)
-    record: StageExecution | None = None
+    record: StageExecution | None = None  # the stored record of a resumed or taken-over run
+    record_pk: int | None = None  # the record this execution wrote (no instance is built)
     record_values: dict = field(default_factory=dict)
+
+    @property
+    def stored_output(self) -> Any:
+        """The output as recorded (redacted, capped), which every view shows."""
+        if self.record_values:
+            return self.record_values["output"]
+        return self.record.output if self.record is not None else self.output
+
+    @property
+    def position(self) -> int:
+        if self.record_values:
+            return self.record_values["position"]
+        return self.record.position if self.record is not None else 0
 
 
 def ms_since(start: float) -> float:
@@ -103,10 +120,10 @@ class Engine:
             run.started_at = now
             fields.append("started_at")
         if run.pk is None:
-            run.save()
+            rows.insert([run])
         else:
             run.error = ""
-            run.save(update_fields=fields)
+            rows.update(run, tuple(fields))
 
     def _run_nodes(self, run, payload, nodes: dict[str, NodeState], state: dict) -> str:
         """Run every node; a failed required node stops its descendants only (an independent
@@ -266,10 +283,11 @@ class Engine:
             "reason": node.reason,
             "attempt_log": storable(node.attempt_log[-20:]),
         }
-        if node.record is None:
-            node.record = StageExecution(run=run, node_id=node.node_id)
-        for key, value in node.record_values.items():
-            setattr(node.record, key, value)
+        if node.record is not None:
+            for key, value in node.record_values.items():
+                setattr(node.record, key, value)
+        else:
+            node.record_values.update(run_id=run.pk, node_id=node.node_id)
         self._unsaved.append(node)
         progress.node_finished(node)
 
@@ -279,12 +297,18 @@ class Engine:
                 self._write_stages()
 
     def _write_stages(self) -> None:
-        new = [node.record for node in self._unsaved if node.record and node.record.pk is None]
-        if new:
-            StageExecution.objects.bulk_create(new)
+        """One multi-row INSERT for the records this execution made; the records of a resumed
+        run it changed are updated."""
+        new = [node for node in self._unsaved if node.record is None and node.record_pk is None]
+        ids = rows.insert_values(StageExecution, [node.record_values for node in new])
+        for node, pk in zip(new, ids, strict=True):
+            node.record_pk = pk
+        written = {id(node) for node in new}
         for node in self._unsaved:
-            if node.record and node.record not in new:
+            if node.record is not None:
                 node.record.save()
+            elif id(node) not in written and node.record_pk is not None:  # changed since written
+                rows.update_values(StageExecution, node.record_pk, STAGE_FIELDS, node.record_values)
         self._unsaved = []
 
     def _finish(self, run, nodes, state, failure: str, started: float) -> None:
@@ -304,24 +328,11 @@ class Engine:
             run.incident = incident
         with transaction.atomic():
             self._write_stages()
-            run.save(
-                update_fields=[
-                    "status",
-                    "error",
-                    "failed_nodes",
-                    "finished_at",
-                    "duration_ms",
-                    "incident",
-                ]
-            )
+            rows.update(run, FINISHED_FIELDS)
         metrics.record_run(run)
 
     def _result_order(self, nodes: dict[str, NodeState]) -> list[str]:
-        def position(node_id: str) -> int:
-            record = nodes[node_id].record
-            return record.position if record is not None else 0
-
-        return sorted(nodes, key=position)
+        return sorted(nodes, key=lambda node_id: nodes[node_id].position)
 
 
 DISABLED_REASON = "disabled in the definition (enabled: false)"

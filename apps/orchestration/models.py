@@ -115,9 +115,20 @@ class PipelineRun(models.Model):
     recoveries = models.PositiveIntegerField(
         default=0, help_text="Times the run was taken over or resumed after its worker died."
     )
+    # db_default too: code from before this field, still running during a rolling upgrade, can
+    # go on inserting runs.
+    priority = models.PositiveSmallIntegerField(
+        default=5,
+        db_default=5,
+        help_text="0 is taken first (critical incidents); see orchestration.priority.",
+    )
 
     class Meta:
         ordering = ["-id"]
+        indexes = [
+            # The local runner's next-run query: PENDING, most urgent first, oldest first.
+            models.Index(fields=["status", "priority", "id"], name="run_queue_order"),
+        ]
 
     def __str__(self) -> str:
         return f"Run {self.pk} {self.definition_name or self.config_path} [{self.status}]"

@@ -100,7 +100,8 @@ def node_dict(node: Any) -> dict[str, Any]:
         "status": node.status,
         "attempts": node.attempts,
         "duration_ms": node.duration_ms,
-        "output": node.record.output if getattr(node, "record", None) else node.output,
+        # NodeState knows its recorded output; a StageExecution is its record.
+        "output": getattr(node, "stored_output", node.output),
         "error": node.error or None,
     }
     if node.reason:

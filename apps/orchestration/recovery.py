@@ -140,7 +140,7 @@ def sweep_runs(
     if not stuck and not waiting:
         return result
     queued: set[int] | None = set()
-    if settings.CELERY_BROKER_URL:
+    if settings.PIPELINE_RUNNER == "celery":
         queued = queued_run_ids()
     limit = settings.PIPELINE_MAX_RECOVERIES
     for run_id, worker, beat, recoveries in stuck:

@@ -17,6 +17,7 @@ from .definition_orchestrator import DefinitionBasedOrchestrator, new_trace_id
 from .engine import Engine
 from .models import FINAL_RUN_STATUSES, PipelineDefinition, PipelineRun, RunStatus
 from .orchestrator import STANDARD_NAME, standard_definition
+from .priority import DEFAULT as DEFAULT_PRIORITY
 from .records import stored_result
 
 logger = logging.getLogger(__name__)
@@ -59,11 +60,13 @@ def create_run(
     incident: Any = None,
     orchestrator: DefinitionBasedOrchestrator | None = None,
     stored_payload: Any = None,
+    priority: int = DEFAULT_PRIORITY,
 ) -> PipelineRun:
     """A PENDING run of definition (None: the built-in standard pipeline), to execute later.
 
     stored_payload: the payload already made storable (records.storable), when many runs share
     one payload (a webhook that changed many incidents) so it is redacted once, not per run.
+    priority: the order in which workers take it (orchestration.priority; 0 first).
     """
     if orchestrator is None:
         if definition is None:
@@ -80,6 +83,7 @@ def create_run(
         incident=incident,
         stored_payload=stored_payload,
     )
+    run.priority = priority
     run.save()
     return run
 
@@ -125,6 +129,11 @@ def execute_run(run_id: int, worker: str = "") -> dict:
     if not claim_run(run_id, worker):
         run = PipelineRun.objects.get(pk=run_id)
         return stored_result(run)
+    return execute_claimed_run(run_id)
+
+
+def execute_claimed_run(run_id: int) -> dict:
+    """Execute a run this worker has just claimed (claim_run returned True)."""
     run = PipelineRun.objects.select_related("incident").get(pk=run_id)
     orchestrator = orchestrator_for_run(run)
     problems = orchestrator.validate()
@@ -204,12 +213,22 @@ def _run_in_background(run_ids: list[int]) -> None:
     threading.Thread(target=work, name="pipeline-runs", daemon=True).start()
 
 
-def dispatch(run_ids: list[int], *, background: bool = True, raise_errors: bool = False) -> None:
-    """Execute PENDING runs after the current transaction commits.
+def dispatch(
+    run_ids: list[int],
+    *,
+    background: bool = True,
+    raise_errors: bool = False,
+    priorities: dict[int, int] | None = None,
+) -> None:
+    """Hand PENDING runs to whoever executes them (PIPELINE_RUNNER), after the transaction
+    commits.
 
-    With CELERY_BROKER_URL the runs go to the workers. Without a broker they run in this
-    process: in a background thread (a server answering a webhook) or inline (a CLI, which
-    would otherwise exit before the thread finished).
+    celery: one message per run on the `pipelines` queue, with the run's priority. worker:
+    nothing to send, `manage.py run_worker` takes PENDING runs from the database. thread: a
+    background thread of this process. background=False is a command that must finish the
+    runs before it exits (cron, `run_pipeline --queue` without a broker): without Celery they
+    execute inline, so nothing waits on a runner that may not be running.
+    priorities: run id -> priority when the caller knows them (else they are read).
     A broker that cannot take the messages fails within CELERY_BROKER_TIMEOUT_S: the runs stay
     PENDING for the recovery (apps.orchestration.recovery) to enqueue, and raise_errors makes
     that a BrokerUnavailable for the caller to report.
@@ -217,12 +236,17 @@ def dispatch(run_ids: list[int], *, background: bool = True, raise_errors: bool 
     if not run_ids:
         return
     ids = list(run_ids)
-    if settings.CELERY_BROKER_URL:
-        transaction.on_commit(lambda: publish(ids, raise_errors=raise_errors))
-    elif background:
-        transaction.on_commit(lambda: _run_in_background(ids))
-    else:
+    runner = settings.PIPELINE_RUNNER
+    if runner == "celery":
+        if priorities is None or not set(ids) <= priorities.keys():
+            priorities = dict(PipelineRun.objects.filter(pk__in=ids).values_list("pk", "priority"))
+        known = priorities
+        transaction.on_commit(lambda: publish(ids, raise_errors=raise_errors, priorities=known))
+    elif not background:
         transaction.on_commit(lambda: [execute_run(run_id, worker="inline") for run_id in ids])
+    elif runner == "thread":
+        transaction.on_commit(lambda: _run_in_background(ids))
+    # runner == "worker": the runs wait, PENDING, for `manage.py run_worker` (most urgent first).
 
 
 class BrokerUnavailable(RunError):
@@ -233,7 +257,9 @@ class BrokerUnavailable(RunError):
         super().__init__(reason)
 
 
-def publish(run_ids: list[int], *, raise_errors: bool = False) -> None:
+def publish(
+    run_ids: list[int], *, raise_errors: bool = False, priorities: dict[int, int] | None = None
+) -> None:
     """Send one execute message per run; at the first broker failure stop (the broker is
     down: waiting on it again per run would only hold the caller) and leave the rest PENDING."""
     from kombu.exceptions import KombuError
@@ -243,7 +269,9 @@ def publish(run_ids: list[int], *, raise_errors: bool = False) -> None:
 
     for index, run_id in enumerate(run_ids):
         try:
-            execute_run_task.delay(run_id)
+            execute_run_task.apply_async(
+                (run_id,), priority=(priorities or {}).get(run_id, DEFAULT_PRIORITY)
+            )
         except (KombuError, OSError) as exc:
             left = run_ids[index:]
             reason = one_line(f"{type(exc).__name__}: {exc}")

@@ -19,6 +19,7 @@ from django.db import DatabaseError, transaction
 from apps.alerts.services import IngestResult, prepare_payload, store, write_turn
 
 from . import routing
+from .priority import run_priority
 from .records import storable
 from .services import create_run, dispatch
 
@@ -30,6 +31,7 @@ class Triggered:
     result: IngestResult
     run_ids: list[int] = field(default_factory=list)
     run_errors: list[str] = field(default_factory=list)
+    priorities: dict[int, int] = field(default_factory=dict)  # run id -> priority
 
 
 def ingest_and_start(
@@ -54,21 +56,26 @@ def ingest_and_start(
         triggered = Triggered(result)
         if start_runs and result.changed:
             triggered.run_ids, triggered.run_errors = runs_for(
-                result, payload, trace_id, prepared.group_keys
+                result, payload, trace_id, prepared.group_keys, triggered.priorities
             )
         if dispatch_runs and triggered.run_ids:
-            ids = list(triggered.run_ids)
-            transaction.on_commit(lambda: dispatch_quietly(ids))
+            ids, priorities = list(triggered.run_ids), dict(triggered.priorities)
+            transaction.on_commit(lambda: dispatch_quietly(ids, priorities))
     return triggered
 
 
 def runs_for(
-    result: IngestResult, payload: Any, trace_id: str, group_keys: list[str] | None = None
+    result: IngestResult,
+    payload: Any,
+    trace_id: str,
+    group_keys: list[str] | None = None,
+    priorities: dict[int, int] | None = None,
 ) -> tuple[list[int], list[str]]:
     """Create one PENDING run per changed incident; returns (run ids, one-line errors).
 
     group_keys: the group key of each alert of the payload, in order; they let a payload too
-    large to store whole give every run its own alerts."""
+    large to store whole give every run its own alerts. priorities, when given, receives each
+    run's priority (critical incidents first, orchestration.priority)."""
     definitions = routing.routable_definitions()
     fallback = routing.default_definition()
     stored_payload = storable(payload)  # once for all runs of this payload
@@ -89,6 +96,7 @@ def runs_for(
                     route.definition, payload, source=result.source,
                     environment="production", trace_id=trace_id, incident=incident,
                     stored_payload=slices.get(incident.group_key, stored_payload),
+                    priority=run_priority(incident.severity, reason),
                 )  # fmt: skip
         except (DatabaseError, ValueError) as exc:
             # The alerts stay stored; the sender sees which incident got no run and why.
@@ -96,12 +104,14 @@ def runs_for(
             errors.append(f"incident {incident.pk} ({reason}): {exc}")
             continue
         run_ids.append(run.pk)
+        if priorities is not None:
+            priorities[run.pk] = run.priority
     return run_ids, errors
 
 
-def dispatch_quietly(run_ids: list[int]) -> None:
+def dispatch_quietly(run_ids: list[int], priorities: dict[int, int] | None = None) -> None:
     try:
-        dispatch(run_ids)
+        dispatch(run_ids, priorities=priorities)
     except Exception:  # the runs stay PENDING for the stuck-run sweeper; the alerts are stored
         logger.exception("could not dispatch runs %s", run_ids)
 

@@ -91,12 +91,18 @@ def project_server(tmp_path):
          "--timeout", "60"],
         env, tmp_path / "gunicorn.log",
     )  # fmt: skip
+    # Without a broker the web server only stores runs; the documented runner executes them.
+    runner = start(
+        [sys.executable, "manage.py", "run_worker", "--threads", "2"],
+        env, tmp_path / "run_worker.log",
+    )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: httpx.get(f"{base}/api/alerts/", timeout=2).status_code, 30, "gunicorn")
         yield base, db_path, key
     finally:
         stop(server)
+        stop(runner)
 
 
 @pytest.fixture

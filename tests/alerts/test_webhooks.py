@@ -275,6 +275,18 @@ def test_started_run_executes_after_dispatch(client, ingest_key, settings):
     assert stage.output["alerts"] == {"created": 0, "updated": 0, "resolved": 2}
 
 
+def test_without_a_broker_the_webhook_stores_the_run_with_its_priority_and_executes_nothing(
+    client, ingest_key, settings, django_capture_on_commit_callbacks
+):
+    settings.INGEST_START_RUNS, settings.PIPELINE_RUNNER = True, "worker"
+    with django_capture_on_commit_callbacks(execute=True):  # two critical alerts
+        response = post(client, "/api/alerts/alertmanager/", load_payload(AM_FIRING), ingest_key)
+    assert response.status_code == 202, response.content
+    (run_id,) = response.json()["runs"]
+    run = PipelineRun.objects.get(pk=run_id)
+    assert (run.status, run.priority, run.claimed_by) == (RunStatus.PENDING, 0, "")
+
+
 @pytest.mark.parametrize(
     "body, fragment",
     [

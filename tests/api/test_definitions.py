@@ -232,11 +232,15 @@ def test_execute_sync_failed_run_is_200_with_failed_status(api, stored_definitio
     assert "payload.host" in result["error"]
 
 
+@pytest.mark.parametrize("runner, queued", [("thread", 1), ("worker", 0)])
 def test_execute_async_is_202_pending_then_runs(
-    api, stored_definition, django_capture_on_commit_callbacks
+    api, stored_definition, django_capture_on_commit_callbacks, settings, runner, queued
 ):
+    """thread: dispatch() queues the run's thread for after commit; worker: nothing is queued,
+    the run waits PENDING for `run_worker`."""
     from apps.orchestration.services import execute_run
 
+    settings.PIPELINE_RUNNER = runner
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = api.post(
             "/api/definitions/pick-host/execute?async=1",
@@ -245,7 +249,7 @@ def test_execute_async_is_202_pending_then_runs(
     assert response.status_code == 202
     body = response.json()
     assert body == {"run_id": body["run_id"], "trace_id": "my-trace-1", "status": "PENDING"}
-    assert len(callbacks) == 1  # dispatch() queued the run for after commit
+    assert len(callbacks) == queued
     assert api.get(f"/api/runs/{body['run_id']}").json()["status"] == "PENDING"
 
     execute_run(body["run_id"])  # what the queued callback does, on this thread

@@ -122,6 +122,7 @@ def celery_on_redis(settings):
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     settings.CELERY_BROKER_URL = REDIS_URL
+    settings.PIPELINE_RUNNER = "celery"
     previous = {k: app.conf.get(k) for k in ("broker_url", "result_backend", "task_always_eager")}
     app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL, task_always_eager=False)
     reset_connections(app)

@@ -95,7 +95,7 @@ class Command(BaseCommand):
     def execute_runs(self, run_ids: list[int], verbosity: int) -> None:
         from apps.orchestration.services import dispatch, execute_run
 
-        if settings.CELERY_BROKER_URL:
+        if settings.PIPELINE_RUNNER == "celery":
             dispatch(run_ids)
             if run_ids and verbosity > 0:
                 self.stdout.write(f"queued runs {', '.join(map(str, run_ids))}")
