@@ -264,7 +264,7 @@ def test_run_pipeline_async_with_the_broker_down_is_one_line_naming_the_run(dead
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "manage.py", "run_pipeline", "--config", "pipelines/health-check.json"]
-        + ["--async"],
+        + ["--payload", '{"server": "web-07"}', "--async"],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -46,7 +46,8 @@ def test_a_group_whose_worker_died_mid_send_is_sent_once_by_the_sweep(workers, h
     NotificationGroup.objects.filter(pk=group.pk).update(
         send_after=timezone.now() - timedelta(seconds=1)
     )
-    env = {**FAST_CLAIMS, "CELERY_VISIBILITY_TIMEOUT_S": 5}
+    # The workers' own periodic sweep would flush the group too; this test drives the sweep.
+    env = {**FAST_CLAIMS, "CELERY_VISIBILITY_TIMEOUT_S": 5, "PIPELINE_WORKER_RECOVERY": "0"}
     team = workers(**env)
     doomed = team.start("doomed", concurrency=1)
     http_sink.delay_s = 6
