@@ -358,8 +358,9 @@ LOGGING = {
     "filters": {"run_context": {"()": "apps.common.logging.RunContextFilter"}},
     "formatters": {
         "text": {
-            "format": "%(asctime)s %(levelname)s %(name)s [trace=%(trace_id)s run=%(run_id)s] "
-            "%(message)s"
+            "()": "apps.common.logging.RedactingFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s [trace=%(trace_id)s run=%(run_id)s] "
+            "%(message)s",
         },
         "json": {"()": "apps.common.logging.JsonFormatter"},
     },

@@ -1,4 +1,6 @@
-"""Log records carry the trace id and run id of the run being executed (from contextvars)."""
+"""Log records carry the trace id and run id of the run being executed (from contextvars), and
+every line written is redacted (apps.common.redact), tracebacks included: an exception that
+quotes a webhook URL or a bearer token does not put it in the log."""
 
 import contextlib
 import contextvars
@@ -28,16 +30,25 @@ class RunContextFilter(logging.Filter):
         return True
 
 
+class RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        from apps.common.redact import redact_text
+
+        return redact_text(super().format(record))
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        from apps.common.redact import redact_text
+
         doc = {
             "time": self.formatTime(record),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact_text(record.getMessage()),
             "trace_id": getattr(record, "trace_id", "-"),
             "run_id": getattr(record, "run_id", "-"),
         }
         if record.exc_info:
-            doc["exc_info"] = self.formatException(record.exc_info)
+            doc["exc_info"] = redact_text(self.formatException(record.exc_info))
         return json.dumps(doc, default=str)
