@@ -359,7 +359,7 @@ LOGGING = {
     "formatters": {
         "text": {
             "()": "apps.common.logging.RedactingFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s [trace=%(trace_id)s run=%(run_id)s] "
+            "format": "%(asctime)s %(levelname)s %(name)s [trace=%(trace_id)s run=%(run_id)s] "
             "%(message)s",
         },
         "json": {"()": "apps.common.logging.JsonFormatter"},

@@ -7,6 +7,7 @@ import contextvars
 import json
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 trace_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("trace_id", default="-")
 run_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("run_id", default="-")
@@ -31,6 +32,9 @@ class RunContextFilter(logging.Filter):
 
 
 class RedactingFormatter(logging.Formatter):
+    def __init__(self, format: str | None = None, **kwargs: Any) -> None:  # noqa: A002
+        super().__init__(fmt=format, **kwargs)  # `format`: the key dictConfig's plain form uses
+
     def format(self, record: logging.LogRecord) -> str:
         from apps.common.redact import redact_text
 
