@@ -7,6 +7,9 @@ inside logging's set-up.
 
 import math
 import os
+import secrets
+import tempfile
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -106,3 +109,26 @@ def check_url(name: str, value: str, schemes: tuple[str, ...] = HTTP_SCHEMES) ->
 
 def env_url(name: str, default: str = "", schemes: tuple[str, ...] = HTTP_SCHEMES) -> str:
     return check_url(name, os.environ.get(name, default).strip(), schemes)
+
+
+def installation_secret_key(path: Path) -> str:
+    """This installation's own random key, made once in `path` (readable by its owner only).
+
+    Written to a private temporary file and linked into place, so processes starting together
+    all read the one key that won."""
+    try:
+        if not path.exists():
+            descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-key-")
+            try:
+                with os.fdopen(descriptor, "w") as file:  # mkstemp makes it 0600
+                    file.write(secrets.token_urlsafe(50) + "\n")
+                os.link(temporary, path)
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(temporary)
+        return path.read_text().strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"cannot keep a secret key in {path}: {exc.strerror or exc}"
+        ) from None

@@ -18,6 +18,7 @@ from config.env import (
     env_optional_float,
     env_str,
     env_url,
+    installation_secret_key,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -25,12 +26,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 DEVELOPMENT_SECRET_KEY = "insecure-dev-key-change-me-in-production"
-SECRET_KEY = env_str("DJANGO_SECRET_KEY").strip() or DEVELOPMENT_SECRET_KEY
-if not DEBUG and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32):
-    raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY is unset, the development default or shorter than 32 characters: "
-        "set a long random value (DJANGO_DEBUG=1 allows the default for development)"
-    )
+SECRET_KEY = env_str("DJANGO_SECRET_KEY").strip()  # checked below, once DATA_DIR is known
 # Encrypts inline notification secrets at rest (Fernet); defaults to one derived from SECRET_KEY.
 SECRETS_KEY = env_str("SECRETS_KEY").strip()
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
@@ -122,6 +118,20 @@ DATABASE_URL = env_url(
     ("sqlite", "postgres", "postgresql", "pgsql"),
 )
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+
+# One machine on SQLite needs no set-up: without DJANGO_SECRET_KEY it keeps a random key of its
+# own in DATA_DIR/secret-key (mode 0600). Several machines sharing PostgreSQL must share one key
+# (sessions, and the key that seals notification secrets), so there it must be set.
+if not SECRET_KEY and DEBUG:
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+elif not SECRET_KEY and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    SECRET_KEY = installation_secret_key(DATA_DIR / "secret-key")
+if not DEBUG and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is unset, the development default or shorter than 32 characters: "
+        "set a long random value, the same on every machine of a fleet (DJANGO_DEBUG=1 allows "
+        "the default for development)"
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("SQLITE_CONN_MAX_AGE", 600)
     DATABASES["default"]["OPTIONS"] = {

@@ -64,12 +64,34 @@ def test_a_bad_setting_is_one_line_at_start(environment, name, value, message):
     assert message in ran.stderr
 
 
-@pytest.mark.parametrize("key", ["", "insecure-dev-key-change-me-in-production", "short"])
+@pytest.mark.parametrize("key", ["insecure-dev-key-change-me-in-production", "short"])
 def test_the_development_secret_key_is_refused_with_debug_off(environment, key):
     ran = manage({**environment, "DJANGO_SECRET_KEY": key}, "check")
     assert ran.returncode == 1
     assert ran.stderr.count("\n") == 1, ran.stderr
     assert "DJANGO_SECRET_KEY is unset, the development default" in ran.stderr
+
+
+def test_a_fleet_on_postgresql_must_set_its_key(environment):
+    fleet = {**environment, "DJANGO_SECRET_KEY": "", "DATABASE_URL": "postgres://db.invalid/x"}
+    ran = manage(fleet, "check")
+    assert ran.returncode == 1 and ran.stderr.count("\n") == 1, ran.stderr
+    assert "the same on every machine of a fleet" in ran.stderr
+    assert not (Path(environment["DATA_DIR"]) / "secret-key").exists()
+
+
+def test_one_machine_on_sqlite_keeps_a_private_key_of_its_own(environment):
+    """Zero set-up: no DJANGO_SECRET_KEY, DEBUG off, SQLite: a random key in DATA_DIR, made
+    once, readable by its owner only, and the same for every later process."""
+    alone = {**environment, "DJANGO_SECRET_KEY": ""}
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    first = manage(alone, "shell", "-c", code)
+    assert first.returncode == 0, first.stderr
+    key_file = Path(environment["DATA_DIR"]) / "secret-key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key = key_file.read_text().strip()
+    assert len(key) >= 50 and first.stdout.strip().splitlines()[-1] == key
+    assert manage(alone, "shell", "-c", code).stdout.strip().splitlines()[-1] == key
 
 
 def test_development_runs_with_debug_on_and_no_key(environment):

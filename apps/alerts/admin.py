@@ -158,6 +158,12 @@ class SilenceAdmin(admin.ModelAdmin):
     list_display = ("id", "shown_matchers", "state", "starts_at", "ends_at", "schedule",
                     "created_by", "comment")  # fmt: skip
     search_fields = ("comment", "created_by")
+    readonly_fields = ("expired_by",)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if "expired_at" in form.changed_data:  # who ended it, as the console and CLI record
+            obj.expired_by = request.user.get_username() if obj.expired_at else ""
+        super().save_model(request, obj, form, change)
 
     @admin.display(description="matchers")
     def shown_matchers(self, silence: Silence) -> str:

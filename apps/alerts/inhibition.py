@@ -53,12 +53,14 @@ class CompiledRule:
     equal: tuple[str, ...]
 
 
+def compile_rule(row: InhibitionRule) -> CompiledRule:
+    return CompiledRule(row.name, parse_all(row.source_matchers),
+                        parse_all(row.target_matchers), tuple(row.equal))  # fmt: skip
+
+
 def active_rules() -> list[CompiledRule]:
-    rules = []
-    for row in InhibitionRule.objects.filter(enabled=True).order_by("name"):
-        rules.append(CompiledRule(row.name, parse_all(row.source_matchers),
-                                  parse_all(row.target_matchers), tuple(row.equal)))  # fmt: skip
-    return rules
+    rows = InhibitionRule.objects.filter(enabled=True).order_by("name")
+    return [compile_rule(row) for row in rows]
 
 
 def firing_sources(rules: list[CompiledRule]) -> list[tuple[int, dict[str, str], Alert]]:

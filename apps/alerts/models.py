@@ -149,6 +149,7 @@ class Silence(models.Model):
     created_by = models.CharField(max_length=150, blank=True)
     comment = models.TextField(blank=True)
     expired_at = models.DateTimeField(null=True, blank=True)
+    expired_by = models.CharField(max_length=150, blank=True, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now)
     ended_swept_until = models.DateTimeField(
         null=True, blank=True, help_text="Ends up to here were swept (notifications sent)."

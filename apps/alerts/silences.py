@@ -187,7 +187,8 @@ def create(
     )
 
 
-def expire(silence_id: int, now: datetime | None = None) -> Silence:
+def expire(silence_id: int, now: datetime | None = None, by: str = "") -> Silence:
+    """End a silence now; `by` records who (the row stays, with its history)."""
     now = now or timezone.now()
     silence = Silence.objects.filter(pk=silence_id).first()
     if silence is None:
@@ -195,7 +196,8 @@ def expire(silence_id: int, now: datetime | None = None) -> Silence:
     if not _current_or_future(silence, now):
         raise SilenceError(f"silence #{silence_id} has already ended")
     silence.expired_at = now
-    silence.save(update_fields=["expired_at"])
+    silence.expired_by = by[:150]
+    silence.save(update_fields=["expired_at", "expired_by"])
     return silence
 
 
@@ -238,18 +240,44 @@ def as_dict(silence: Silence, now: datetime | None = None) -> dict[str, Any]:
         "created_by": silence.created_by,
         "comment": silence.comment,
         "expired_at": silence.expired_at.isoformat() if silence.expired_at else None,
+        "expired_by": silence.expired_by,
     }
 
 
-def query(matchers: list[str], limit: int = 500) -> list[Alert]:
-    """Firing alerts that these matchers would silence."""
+def query(matchers: list[str] | str, limit: int = 500) -> list[Alert]:
+    """Firing alerts that these matchers would silence (one query)."""
     try:
         parsed = parse_all(matchers)
     except MatcherError as exc:
         raise SilenceError(str(exc)) from None
+    return matching(parsed, limit)
+
+
+def matching(parsed: list[Matcher], limit: int = 500) -> list[Alert]:
     firing = Alert.objects.filter(status=Alert.Status.FIRING).order_by("-id")[:10_000]
     hits = [a for a in firing if matches_all(parsed, alert_labels(a))]
     return hits[:limit]
+
+
+def next_start(silence: Silence, now: datetime, horizon_days: int = 400) -> datetime | None:
+    """When the silence next opens after `now` (UTC): a pending one-off's start, a recurring
+    one's next window start within its starts_at/ends_at/expiry; None when it never will."""
+    stop = min((t for t in (silence.expired_at, silence.ends_at) if t), default=None)
+    if stop is not None and stop <= now:
+        return None
+    if not silence.schedule:
+        return silence.starts_at if silence.starts_at > now else None
+    after = max(now, silence.starts_at - timedelta(seconds=1))
+    schedule = cron.parse_schedule(silence.schedule)
+    zone = cron.parse_zone(silence.time_zone)
+    step = timedelta(days=31)  # look a month at a time: most schedules answer in the first
+    while after < now + timedelta(days=horizon_days):
+        found = schedule.starts_between(zone, after, after + step)
+        if found:
+            start = found[0]
+            return start if stop is None or start < stop else None
+        after += step
+    return None
 
 
 def ended_since(now: datetime) -> list[tuple[Silence, datetime]]:

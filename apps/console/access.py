@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 
 from apps.alerts.actions import Actor
 
-from .groups import CHANGE_INCIDENT, SEE, START_RUNS
+from .groups import ADD_SILENCE, CHANGE_INCIDENT, EXPIRE_SILENCE, SEE, START_RUNS
 
 
 def viewer(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -37,6 +37,8 @@ def abilities(request: HttpRequest) -> dict[str, bool]:
     return {
         "can_change_incident": request.user.has_perm(CHANGE_INCIDENT),
         "can_start_runs": request.user.has_perm(START_RUNS),
+        "can_add_silence": request.user.has_perm(ADD_SILENCE),
+        "can_expire_silence": request.user.has_perm(EXPIRE_SILENCE),
     }
 
 

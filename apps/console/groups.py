@@ -13,13 +13,22 @@ VIEW = [
     "hosts.view_host",
     "notify.view_delivery",
     "intelligence.view_analysisrun",
+    "alerts.view_silence",
+    "alerts.view_inhibitionrule",
 ]
-# Acknowledge and resolve; run again and resume.
-ACT = ["alerts.change_incident", "orchestration.add_pipelinerun"]
+# Acknowledge and resolve; run again and resume; add and expire silences.
+ACT = [
+    "alerts.change_incident",
+    "orchestration.add_pipelinerun",
+    "alerts.add_silence",
+    "alerts.change_silence",
+]
 GROUPS = {"console-viewers": VIEW, "console-operators": VIEW + ACT}
 SEE = "alerts.view_incident"
 CHANGE_INCIDENT = "alerts.change_incident"
 START_RUNS = "orchestration.add_pipelinerun"
+ADD_SILENCE = "alerts.add_silence"
+EXPIRE_SILENCE = "alerts.change_silence"
 
 
 def ensure_groups(sender: Any = None, using: str = "default", **kwargs: Any) -> None:

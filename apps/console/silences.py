@@ -1,16 +1,23 @@
-"""Silences in the console: which incidents are held back now, and "silence for..." on an
-incident page (apps.alerts.silences and apps.alerts.inhibition do the work)."""
+"""Silences in the console: which incidents are held back now, "silence for..." on an incident
+page, and what the silence pages show (apps.alerts.silences and apps.alerts.inhibition do the
+work: the same services as `manage.py silence` and /api/silences)."""
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
 
 from apps.alerts import silences
-from apps.alerts.inhibition import QuietCheck
-from apps.alerts.models import Alert, Incident, Silence
-from apps.common.matchers import Matcher
+from apps.alerts.inhibition import QuietCheck, compile_rule, firing_sources
+from apps.alerts.models import ACTIVE_STATUSES, Alert, Incident, InhibitionRule, Silence
+from apps.common import cron
+from apps.common.matchers import Matcher, matches_all, render
 
 SILENCES_ENABLED = True
 # What the incident page offers (label, duration).
 DURATIONS = (("1 hour", "1h"), ("4 hours", "4h"), ("1 day", "24h"))
+PREVIEW_LIMIT = 200
 
 
 def silence_marks(incident_ids: list[int]) -> dict[int, str]:
@@ -46,3 +53,116 @@ def silence_incident(incident: Incident, duration: str, comment: str, who: str) 
         created_by=who,
         duration=duration,
     )
+
+
+# --- the silence pages ----------------------------------------------------------------------
+
+
+@dataclass
+class SilenceForm:
+    """What the create form holds, as typed (re-shown unchanged when something is wrong)."""
+
+    matchers: str = ""
+    duration: str = ""
+    until: str = ""
+    starts: str = ""
+    every: str = ""
+    tz: str = "UTC"
+    comment: str = ""
+
+    @classmethod
+    def from_post(cls, data: Mapping[str, str]) -> "SilenceForm":
+        names = [f.name for f in fields(cls)]
+        return cls(**{n: str(data.get(n, "")).strip()[:2000] for n in names if n in data})
+
+    def moment(self, label: str, text: str) -> datetime | None:
+        """A date and time typed in the form; without a zone it is UTC (the form says so)."""
+        if not text:
+            return None
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise silences.SilenceError(f"{label} {text!r} is not a date and time") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    def save(self, who: str) -> Silence:
+        if self.duration and self.until:
+            raise silences.SilenceError("give a duration or an end time, not both")
+        return silences.create(
+            [self.matchers],
+            comment=self.comment,
+            created_by=who,
+            duration=self.duration or None,
+            until=self.moment("until", self.until),
+            starts_at=self.moment("starts", self.starts),
+            every=self.every or None,
+            tz=self.tz or "UTC",
+        )
+
+
+def preview(matchers: str) -> list[Alert]:
+    """The firing alerts a form's matchers would silence (raises SilenceError on bad ones)."""
+    return silences.query([matchers], limit=PREVIEW_LIMIT)
+
+
+@dataclass
+class Row:
+    silence: Silence
+    state: str
+    matchers: str
+    next_start: datetime | None
+    next_start_local: str
+
+    @property
+    def ended(self) -> bool:
+        return self.state in ("ended", "expired")
+
+
+def row(silence: Silence, now: datetime) -> Row:
+    start = silences.next_start(silence, now)
+    local = ""
+    if start is not None:
+        local = start.astimezone(cron.parse_zone(silence.time_zone or "UTC")).strftime(
+            "%Y-%m-%d %H:%M %Z"
+        )
+    return Row(silence, silences.state(silence, now), render(silences.matchers_of(silence)),
+               start, local)  # fmt: skip
+
+
+def grouped(include_ended: bool, now: datetime) -> dict[str, list[Row]]:
+    """Active, then pending and scheduled, then (when asked) ended and expired: one query."""
+    groups: dict[str, list[Row]] = {"active": [], "pending": [], "ended": []}
+    for silence in silences.listed(include_ended=include_ended, now=now):
+        item = row(silence, now)
+        key = "active" if item.state == "active" else "ended" if item.ended else "pending"
+        groups[key].append(item)
+    return groups
+
+
+@dataclass
+class Reach:
+    """Which firing alerts a silence matches now, and the open incidents they belong to."""
+
+    alerts: list[Alert]
+    incidents: list[tuple[Incident, str]]  # (incident, why it is quiet now; "" = it is not)
+
+
+def reach(silence: Silence) -> Reach:
+    """Three to six queries whatever the number of alerts."""
+    alerts = silences.matching(silences.matchers_of(silence), limit=PREVIEW_LIMIT)
+    ids = sorted({a.incident_id for a in alerts if a.incident_id})
+    incidents = list(
+        Incident.objects.filter(pk__in=ids, status__in=ACTIVE_STATUSES).order_by("-id")[:100]
+    )
+    marks = silence_marks([i.pk for i in incidents]) if incidents else {}
+    return Reach(alerts, [(incident, marks.get(incident.pk, "")) for incident in incidents])
+
+
+def rule_rows() -> list[dict[str, Any]]:
+    """Inhibition rules with how many source alerts fire for each now (two queries)."""
+    rules = list(InhibitionRule.objects.order_by("name"))
+    compiled = [compile_rule(rule) for rule in rules if rule.enabled]
+    sources = firing_sources(compiled)
+    firing = {rule.name: sum(1 for _, labels, _ in sources if matches_all(rule.source, labels))
+              for rule in compiled}  # fmt: skip
+    return [{"rule": rule, "firing_sources": firing.get(rule.name)} for rule in rules]

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import definitions, hosts, incidents, now, runs
+from .views import definitions, hosts, incidents, now, runs, silences
 
 app_name = "console"
 
@@ -29,5 +29,9 @@ urlpatterns = [
     path("definitions/<slug:name>", definitions.definition_page, name="definition"),
     path("hosts", hosts.host_list, name="hosts"),
     path("hosts/<str:name>", hosts.host_page, name="host"),
-    # Silences: the silences issue adds its list, create and expire pages here.
+    path("silences", silences.silence_list, name="silences"),
+    path("silences/new", silences.silence_new, name="silence-new"),
+    path("silences/<int:silence_id>", silences.silence_page, name="silence"),
+    path("silences/<int:silence_id>/expire", silences.silence_expire, name="silence-expire"),
+    path("inhibitions", silences.inhibition_list, name="inhibitions"),
 ]

@@ -60,3 +60,14 @@ def test_inhibition_rules_are_validated(admin_client):
     form["target_matchers"] = '["severity!=critical"]'
     assert admin_client.post("/admin/alerts/inhibitionrule/add/", form).status_code == 302
     assert InhibitionRule.objects.get().equal == ["host"]
+
+
+def test_expiring_in_the_admin_records_who(admin_client):
+    admin_client.post("/admin/alerts/silence/add/", silence_form())
+    silence = Silence.objects.get()
+    assert silence.expired_by == ""
+    expired = silence_form(expired_at_0="2026-12-04", expired_at_1="11:00:00")
+    response = admin_client.post(f"/admin/alerts/silence/{silence.pk}/change/", expired)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    silence.refresh_from_db()
+    assert silence.expired_at is not None and silence.expired_by == "root"

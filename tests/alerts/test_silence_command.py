@@ -41,7 +41,8 @@ def test_add_list_query_expire():
     query = run("query", 'host=~"web-0[1-7]"')
     assert "web-03" in query and "web-09" not in query
     assert "1 firing alert(s) would be silenced" in query
-    assert f"silence #{silence.pk} expired" in run("expire", str(silence.pk))
+    assert f"silence #{silence.pk} expired" in run("expire", str(silence.pk), "--by", "anna")
+    assert Silence.objects.get().expired_by == "anna"
     assert "no silences" in run("list")
     assert json.loads(run("list", "--all", "--json"))[0]["state"] == "expired"
 

@@ -26,6 +26,7 @@ def test_read_scope_lists_and_write_scope_adds_and_expires(make_client):
     assert reader.delete(f"/api/silences/{body['id']}").status_code == 403
     expired = writer.delete(f"/api/silences/{body['id']}")
     assert expired.status_code == 200 and expired.json()["state"] == "expired"
+    assert expired.json()["expired_by"] == "test-key-1"  # the writer's key: who expired it
     assert writer.delete(f"/api/silences/{body['id']}").status_code == 409
     assert reader.get("/api/silences").json() == []
     assert len(reader.get("/api/silences?all=true").json()) == 1

@@ -2,7 +2,9 @@
 
 The flow of issue 18: sign in, a freshly ingested critical incident appears on Now without a
 reload, open it, read its analysis and its delivery, acknowledge it and see the timeline name
-who did, dry-run a definition; no page logs a console error. Screenshots of every page go to
+who did, dry-run a definition; silence the incident's host from the silence form (a bad matcher
+first, then a preview), see Now mark the incident silenced, expire the silence and see the mark
+go; no page logs a console error. Screenshots of every page go to
 var/screenshots/ (docs/console.md shows them).
 """
 
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from apps.alerts.models import InhibitionRule
 from apps.common.models import ApiKey
 from apps.orchestration.models import PipelineDefinition
 
@@ -84,6 +87,13 @@ def test_operator_flow_in_a_real_browser(console_server, settings):
                 }
             ],
         },
+    )
+    InhibitionRule.objects.create(
+        name="host-down",
+        source_matchers=["alertname=HostDown"],
+        target_matchers=["alertname!=HostDown"],
+        equal=["host"],
+        comment="a dead host explains its other alerts",
     )
     SHOTS.mkdir(parents=True, exist_ok=True)
     # Playwright's sync API runs an event loop in this thread, where the ORM refuses to run:
@@ -161,6 +171,8 @@ def browse(console_server: str, browser, key: str) -> None:
     page.goto(console_server + "/hosts")
     page.screenshot(path=str(SHOTS / "hosts.png"), full_page=True)
 
+    silence_the_host(console_server, page)
+
     # Phone width: the Now page still reads without sideways scrolling.
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     phone.add_cookies(context.cookies())
@@ -172,3 +184,55 @@ def browse(console_server: str, browser, key: str) -> None:
     mobile.screenshot(path=str(SHOTS / "now-phone.png"), full_page=True)
 
     assert errors == []
+
+
+def silence_the_host(console_server: str, page) -> None:
+    """From the incident page to a silence of its host, the mark on Now, and expiring it."""
+    page.goto(console_server + "/")
+    page.click("li.incident a.title")
+    page.click("#silence-custom")
+    page.wait_for_selector("#silence-preview")
+    assert page.input_value("input[name=matchers]") == 'host="db-07"'
+    assert "DiskFull" in page.inner_text("#silence-preview")
+
+    page.fill("input[name=matchers]", 'host=~"db-(07"')
+    page.fill("input[name=duration]", "1h")
+    page.fill("input[name=comment]", "swapping the disk of db-07")
+    page.click("#preview-button")
+    error = page.inner_text("#silence-error")
+    assert "invalid regular expression" in error and "\n" not in error.strip()
+
+    page.fill("input[name=matchers]", 'host="db-07"')
+    page.click("#preview-button")
+    page.wait_for_selector("#silence-preview")
+    assert "It would silence 1 firing alert(s)" in page.inner_text("#silence-preview")
+    page.screenshot(path=str(SHOTS / "silence-new.png"), full_page=True)
+    page.click("#save-silence")
+    page.wait_for_selector("#silence-state")
+    assert page.inner_text("#silence-state") == "active"
+    assert "created by olga" in page.inner_text("main")
+    assert "silenced by silence #" in page.inner_text("#silenced-incidents")
+    silence_url = page.url
+    page.screenshot(path=str(SHOTS / "silence.png"), full_page=True)
+
+    # Now marks the incident silenced (the refreshing fragment carries the mark).
+    page.goto(console_server + "/")
+    page.wait_for_selector("li.incident .mark.sil")
+    page.screenshot(path=str(SHOTS / "now-silenced.png"), full_page=True)
+    page.goto(console_server + "/silences")
+    assert page.locator("#active tr.silence").count() == 1
+    page.screenshot(path=str(SHOTS / "silences.png"), full_page=True)
+    page.click("#toggle-ended")
+    page.wait_for_selector("#ended")
+    page.goto(console_server + "/inhibitions")
+    assert "host-down" in page.inner_text("table.rules")
+    page.screenshot(path=str(SHOTS / "inhibitions.png"), full_page=True)
+
+    # Expire it: the silence says who, and the mark leaves Now without a reload.
+    page.goto(silence_url)
+    page.click("#expire")
+    page.wait_for_selector("#silence-state:text('expired')")
+    assert "expired by olga" in page.inner_text("main")
+    page.goto(console_server + "/")
+    page.wait_for_selector("li.incident")
+    assert page.locator("li.incident .mark.sil").count() == 0

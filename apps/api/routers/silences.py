@@ -73,7 +73,7 @@ def expire_silence(request: HttpRequest, silence_id: int):
     if not Silence.objects.filter(pk=silence_id).exists():
         raise not_found("silence", silence_id)
     try:
-        silence = silences.expire(silence_id)
+        silence = silences.expire(silence_id, by=getattr(request.auth, "name", ""))
     except silences.SilenceError as exc:
         raise ApiError(409, "already_ended", str(exc)) from None
     return silences.as_dict(silence)

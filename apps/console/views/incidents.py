@@ -17,7 +17,7 @@ from apps.orchestration.incident_story import incident_story
 from apps.orchestration.models import PipelineDefinition
 
 from ..access import abilities, actor, require, viewer
-from ..groups import CHANGE_INCIDENT, START_RUNS
+from ..groups import ADD_SILENCE, CHANGE_INCIDENT, START_RUNS
 from ..silences import DURATIONS, SILENCES_ENABLED, silence_incident, silence_marks
 
 MAX_ID = 2**63 - 1
@@ -47,6 +47,13 @@ def analysis_view(analysis: Any) -> dict[str, Any] | None:
     }
 
 
+def host_matcher(host: str) -> str:
+    """`host="web-07"`, quoted as Alertmanager quotes (the "Other silence..." link's start)."""
+    if not host:
+        return ""
+    return 'host="' + host.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 @viewer
 def incident_page(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_incident(incident_id)
@@ -62,6 +69,7 @@ def incident_page(request: HttpRequest, incident_id: int) -> HttpResponse:
         ),
         "silences_enabled": SILENCES_ENABLED,
         "silence_durations": DURATIONS,
+        "silence_matchers": host_matcher(incident.host),
         "title": f"#{incident.pk} {incident.title}",
         **abilities(request),
     }
@@ -81,7 +89,7 @@ def incident_action(request: HttpRequest, incident_id: int, action: str) -> Http
             )
             messages.success(request, f"Incident {incident_id} {event.reason}.")
         elif action == "silence":
-            require(request, CHANGE_INCIDENT)
+            require(request, ADD_SILENCE)
             silence = silence_incident(
                 get_incident(incident_id),
                 request.POST.get("duration", ""),

@@ -50,6 +50,7 @@ class Command(BaseCommand):
         listing.add_argument("--json", action="store_true", help="One JSON document.")
         expire = sub.add_parser("expire", help="End a silence now.")
         expire.add_argument("id", help="The silence id.")
+        expire.add_argument("--by", default="", help="Who expires it (default: $USER).")
         query = sub.add_parser("query", help="Which firing alerts MATCHER... would silence.")
         query.add_argument("matchers", nargs="+", metavar="MATCHER")
         query.add_argument("--json", action="store_true", help="One JSON document.")
@@ -110,7 +111,7 @@ class Command(BaseCommand):
         raw = options["id"].strip().lstrip("#")
         if not raw.isdigit() or len(raw) > 18:
             raise CommandError(f"silence id must be a number, got {options['id']!r}")
-        silence = silences.expire(int(raw))
+        silence = silences.expire(int(raw), by=options["by"] or os.environ.get("USER", ""))
         self.stdout.write(self.style.SUCCESS(f"silence #{silence.pk} expired"))
 
     def do_query(self, options: dict) -> None:
