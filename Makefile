@@ -6,12 +6,6 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 MANAGE := $(PY) manage.py
 PAYLOAD ?= {"server": "$(shell hostname)"}
-# With DJANGO_DEBUG off the settings refuse to start without a secret key: this checkout keeps
-# its own in var/secret-key (made once, readable by you only); a key in the environment wins.
-SECRET_KEY_FILE := var/secret-key
-export DJANGO_SECRET_KEY ?= $(shell test -s $(SECRET_KEY_FILE) || (mkdir -p var && umask 077 && \
-	$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $(SECRET_KEY_FILE)); \
-	cat $(SECRET_KEY_FILE))
 # A path entry instead of setuptools' import-hook finder: every command starts about 20 ms sooner.
 EDITABLE := --config-settings editable_mode=compat
 

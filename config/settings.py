@@ -385,8 +385,9 @@ LOGGING = {
     "filters": {"run_context": {"()": "apps.common.logging.RunContextFilter"}},
     "formatters": {
         "text": {
+            "()": "apps.common.logging.RedactingFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s [trace=%(trace_id)s run=%(run_id)s] "
-            "%(message)s"
+            "%(message)s",
         },
         "json": {"()": "apps.common.logging.JsonFormatter"},
     },

@@ -301,3 +301,33 @@ def test_the_migration_seals_secrets_stored_before(stored):
     assert_no_secret(json.dumps(PipelineDefinition.objects.get(pk=row.pk).config))
     assert_no_secret(json.dumps(PipelineRun.objects.get().config_snapshot))
     assert unseal_all(PipelineDefinition.objects.get(pk=row.pk).config) == clear
+
+
+@pytest.mark.parametrize("formatter", ["text", "json"])
+def test_log_lines_and_tracebacks_are_redacted(settings, formatter):
+    import logging
+
+    from django.utils.module_loading import import_string
+
+    config = dict(settings.LOGGING["formatters"][formatter])
+    factory = import_string(config.pop("()"))
+    handler_format = factory(**config)
+    try:
+        raise RuntimeError("POST https://hooks.slack.com/services/T0/B0/s3cretpath failed")
+    except RuntimeError:
+        import sys
+
+        record = logging.LogRecord(
+            "apps.x",
+            logging.ERROR,
+            __file__,
+            1,
+            "auth was %s",
+            ("Bearer abcdefgh-token-99",),
+            sys.exc_info(),
+        )
+    record.trace_id = record.run_id = "-"
+    line = handler_format.format(record)
+    assert "abcdefgh-token-99" not in line
+    assert "s3cretpath" not in line
+    assert "***" in line

@@ -85,6 +85,12 @@ class IncidentApi(NinjaAPI):
             for parameter in schema["paths"][path]["get"]["parameters"]:
                 if parameter["name"] == name:
                     parameter["schema"] = {"type": "string", "pattern": pattern}
+        # Any operation that reads a body answers 400 to one that is not JSON it accepts.
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.get("responses", {})
+                if "requestBody" in operation and "400" not in responses:
+                    responses["400"] = {"description": "The body is not JSON this API accepts"}
         return schema
 
 

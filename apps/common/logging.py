@@ -1,10 +1,13 @@
-"""Log records carry the trace id and run id of the run being executed (from contextvars)."""
+"""Log records carry the trace id and run id of the run being executed (from contextvars), and
+every line written is redacted (apps.common.redact), tracebacks included: an exception that
+quotes a webhook URL or a bearer token does not put it in the log."""
 
 import contextlib
 import contextvars
 import json
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 trace_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("trace_id", default="-")
 run_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("run_id", default="-")
@@ -28,16 +31,28 @@ class RunContextFilter(logging.Filter):
         return True
 
 
+class RedactingFormatter(logging.Formatter):
+    def __init__(self, format: str | None = None, **kwargs: Any) -> None:  # noqa: A002
+        super().__init__(fmt=format, **kwargs)  # `format`: the key dictConfig's plain form uses
+
+    def format(self, record: logging.LogRecord) -> str:
+        from apps.common.redact import redact_text
+
+        return redact_text(super().format(record))
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        from apps.common.redact import redact_text
+
         doc = {
             "time": self.formatTime(record),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact_text(record.getMessage()),
             "trace_id": getattr(record, "trace_id", "-"),
             "run_id": getattr(record, "run_id", "-"),
         }
         if record.exc_info:
-            doc["exc_info"] = self.formatException(record.exc_info)
+            doc["exc_info"] = redact_text(self.formatException(record.exc_info))
         return json.dumps(doc, default=str)

@@ -20,11 +20,15 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
 # covers missing and wrong keys), so cases do not mutate it.
 schema.config.generation.update(allow_x00=False, with_security_parameters=False)
 MAX_EXAMPLES = 30
-# Refusals of schema-valid requests whose reason no JSON Schema can express.
-# (A silence's matcher syntax, its times in order, a schedule that fires: invalid_silence.)
+# Refusals of schema-valid requests whose reason no JSON Schema can express: a definition's
+# graph, a payload no vendor recognises, a snapshot's clock, a silence's matcher grammar and times.
 SEMANTIC_CODES = {
-    "invalid_definition", "rejected_payload", "invalid_snapshot", "not_found", "invalid_silence",
-}  # fmt: skip
+    "invalid_definition",
+    "rejected_payload",
+    "invalid_snapshot",
+    "invalid_silence",
+    "not_found",
+}
 
 
 @schemathesis.check

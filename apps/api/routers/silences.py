@@ -18,7 +18,9 @@ ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 4
 
 class SilenceIn(Schema):
     matchers: list[str] = Field(
-        ..., description='Alertmanager matchers, ANDed: ["alertname=DiskFull", "host=~web-0.*"]'
+        ...,
+        description='Alertmanager matchers, ANDed: ["alertname=DiskFull", "host=~web-0.*"]',
+        json_schema_extra={"minItems": 1},  # the server says why an empty list is refused
     )
     comment: str = Field(..., max_length=2000)
     duration: str | None = Field(None, description="2h, 90m, 1h30m (of each window with every)")
