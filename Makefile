@@ -34,7 +34,10 @@ run: setup
 
 # The operator console at / (and the API, the webhooks, the admin) on this machine.
 PORT ?= 8000
+# Without a broker, runs are executed (and the periodic sweep done) by run_worker, started here
+# next to the web server and stopped with it.
 serve: setup
+	@$(MANAGE) run_worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --timeout 120 --access-logfile -
 
 # A console account: a superuser, who sees and acts on everything (asks for a password).

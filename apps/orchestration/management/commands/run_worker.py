@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.orchestration.local_runner import LocalRunner, pending_count
+from apps.orchestration.recovery import start_recovery_loop
 
 
 class Command(BaseCommand):
@@ -13,7 +14,9 @@ class Command(BaseCommand):
         "Execute the pipeline runs that webhooks, agents and the API leave PENDING "
         "(PIPELINE_RUNNER=worker, the default without CELERY_BROKER_URL): critical incidents "
         "first, then by age. Start it next to the web server; several may run at once, each "
-        "run executes once. SIGTERM or Ctrl-C lets the runs in progress finish."
+        "run executes once. Unless --once, it also sweeps every PIPELINE_SWEEP_EVERY_S (silent "
+        "hosts, ended silences, grouped and repeated pages, lost runs), so a single machine "
+        "needs no cron. SIGTERM or Ctrl-C lets the runs in progress finish."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -47,6 +50,8 @@ class Command(BaseCommand):
                 f"run_worker: {threads} thread(s), {pending_count()} run(s) pending, "
                 f"looking every {settings.PIPELINE_WORKER_POLL_S:g} s when idle"
             )
+        if settings.PIPELINE_WORKER_RECOVERY and not options["once"]:
+            start_recovery_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: runner.stop())
         stats = runner.run()
