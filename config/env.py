@@ -11,7 +11,7 @@ import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -132,3 +132,28 @@ def installation_secret_key(path: Path) -> str:
         raise ImproperlyConfigured(
             f"cannot keep a secret key in {path}: {exc.strerror or exc}"
         ) from None
+
+
+def smtp_url(url: str) -> tuple[str, int, str, str, bool, bool]:
+    """EMAIL_URL as (host, port, user, password, STARTTLS?, TLS from the start?):
+    smtp://user:pass@host:port (plain, or STARTTLS with ?tls=1), smtp+tls:// (STARTTLS),
+    smtps:// (TLS from the start)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtp+tls", "smtps") or not parts.hostname:
+        raise ImproperlyConfigured(
+            "EMAIL_URL must look like smtp://user:password@host:port (or smtp+tls://, smtps://)"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured("EMAIL_URL has an invalid port") from None
+    starttls = parts.scheme == "smtp+tls" or parse_qs(parts.query).get("tls") == ["1"]
+    default_port = 465 if parts.scheme == "smtps" else 587 if "tls" in parts.scheme else 25
+    return (
+        parts.hostname,
+        port or default_port,
+        unquote(parts.username or ""),
+        unquote(parts.password or ""),
+        starttls,
+        parts.scheme == "smtps",
+    )

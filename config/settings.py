@@ -4,7 +4,6 @@ import importlib.util
 import os
 import re
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -19,6 +18,7 @@ from config.env import (
     env_str,
     env_url,
     installation_secret_key,
+    smtp_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -274,26 +274,9 @@ PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL")
 
 EMAIL_URL = env_str("EMAIL_URL")
 if EMAIL_URL:
-    # smtp://user:pass@host:port (plain or STARTTLS with ?tls=1), smtp+tls:// (STARTTLS),
-    # smtps:// (TLS from the start).
-    _email = urlsplit(EMAIL_URL)
-    if _email.scheme not in ("smtp", "smtp+tls", "smtps") or not _email.hostname:
-        raise ImproperlyConfigured(
-            "EMAIL_URL must look like smtp://user:password@host:port (or smtp+tls://, smtps://)"
-        )
-    try:
-        _email_port = _email.port
-    except ValueError:
-        raise ImproperlyConfigured("EMAIL_URL has an invalid port") from None
-    _email_query = parse_qs(_email.query)
-    EMAIL_HOST = _email.hostname
-    EMAIL_PORT = _email_port or (
-        465 if _email.scheme == "smtps" else 587 if "tls" in _email.scheme else 25
+    EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL = (
+        smtp_url(EMAIL_URL)
     )
-    EMAIL_HOST_USER = unquote(_email.username or "")
-    EMAIL_HOST_PASSWORD = unquote(_email.password or "")
-    EMAIL_USE_TLS = _email.scheme == "smtp+tls" or _email_query.get("tls") == ["1"]
-    EMAIL_USE_SSL = _email.scheme == "smtps"
 else:
     EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
     EMAIL_PORT = env_int("EMAIL_PORT", 25)
