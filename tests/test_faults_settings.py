@@ -51,7 +51,20 @@ BAD = [
     ("PROMETHEUS_URL", "http://", "PROMETHEUS_URL has no host"),
     ("CELERY_BROKER_URL", "http://redis:6379/0", "CELERY_BROKER_URL must start with redis://"),
     ("CACHE_URL", "memcached://x", "CACHE_URL must start with redis://"),
+    ("EMAIL_URL", "http://mail.example.com", "EMAIL_URL must look like smtp://"),
+    ("EMAIL_URL", "smtp://mail.example.com:port", "EMAIL_URL has an invalid port"),
 ]
+
+
+def test_email_url_gives_host_port_user_password_and_tls():
+    from config.env import smtp_url
+
+    assert smtp_url("smtp://ops%40x:p%2Fw@mail.example.com") == (
+        "mail.example.com", 25, "ops@x", "p/w", False, False,
+    )  # fmt: skip
+    assert smtp_url("smtp://mail.example.com?tls=1")[1:] == (25, "", "", True, False)
+    assert smtp_url("smtp+tls://mail.example.com")[1] == 587
+    assert smtp_url("smtps://mail.example.com:2465")[1:] == (2465, "", "", False, True)
 
 
 @pytest.mark.parametrize(("name", "value", "message"), BAD, ids=[f"{n}={v}" for n, v, _ in BAD])
