@@ -160,6 +160,12 @@ def celery_queue_names() -> list[str]:
 PRIORITY_SEPARATOR = "\x06\x16"
 
 
+def priority_lists(queue: str) -> list[str]:
+    """The Redis lists that hold a Celery queue's messages, one per configured priority step."""
+    steps = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("priority_steps") or [0]
+    return [queue if not step else f"{queue}{PRIORITY_SEPARATOR}{step}" for step in steps]
+
+
 def redis_queue_lengths(broker_url: str) -> dict[str, int]:
     """Messages waiting in each Celery queue, summed over its priority lists."""
     import redis
@@ -170,8 +176,8 @@ def redis_queue_lengths(broker_url: str) -> dict[str, int]:
         names = celery_queue_names()
         with client.pipeline() as pipe:
             for name in names:
-                for step in steps:
-                    pipe.llen(name if not step else f"{name}{PRIORITY_SEPARATOR}{step}")
+                for key in priority_lists(name):
+                    pipe.llen(key)
             sizes = pipe.execute()
         return {
             name: sum(int(size) for size in sizes[i * len(steps) : (i + 1) * len(steps)])

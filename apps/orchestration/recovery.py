@@ -26,10 +26,8 @@ from .services import dispatch, release_interrupted_work, stale_cutoff
 logger = logging.getLogger(__name__)
 
 RUN_TASKS = ("orchestration.execute_run", "orchestration.resume_run")
-# kombu's Redis transport: one list per queue and priority step, and one hash of the messages
-# delivered but not acknowledged (their worker is busy with them, or died).
-PRIORITY_SEPARATOR = "\x06\x16"
-PRIORITY_STEPS = (0, 3, 6, 9)
+# kombu's Redis transport: one list per queue and priority step (metrics.priority_lists), and
+# one hash of the messages delivered but not acknowledged (their worker is busy, or died).
 UNACKED_KEY = "unacked"
 SCAN_CHUNK = 1000
 
@@ -62,7 +60,7 @@ def queued_run_ids() -> set[int] | None:
         return None
     import redis
 
-    from apps.common.metrics import celery_queue_names
+    from apps.common.metrics import celery_queue_names, priority_lists
 
     timeout = settings.CELERY_BROKER_TIMEOUT_S
     client = redis.Redis.from_url(
@@ -70,11 +68,7 @@ def queued_run_ids() -> set[int] | None:
     )
     found: set[int] = set()
     try:
-        keys = [
-            name if step == 0 else f"{name}{PRIORITY_SEPARATOR}{step}"
-            for name in celery_queue_names()
-            for step in PRIORITY_STEPS
-        ]
+        keys = [key for name in celery_queue_names() for key in priority_lists(name)]
         for key in keys:
             start = 0
             while chunk := client.lrange(key, start, start + SCAN_CHUNK - 1):

@@ -25,6 +25,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from apps.common.metrics import priority_lists
 from apps.common.models import ApiKey
 from apps.notify.delivery import AFTER_INTERRUPTION, INTERRUPTED
 from apps.notify.models import Delivery
@@ -129,6 +130,11 @@ def test_a_worker_recovers_a_run_whose_message_was_lost_without_beat(workers):
 # --- the sweep: a run with a message is left to it; only lost ones are re-sent -------------
 
 
+def waiting(client) -> int:
+    """Messages in the `pipelines` queue, over its priority lists."""
+    return sum(client.llen(key) for key in priority_lists("pipelines"))
+
+
 def test_sweep_never_fails_a_run_its_message_can_still_finish(celery_on_redis):
     import redis
 
@@ -153,7 +159,7 @@ def test_sweep_never_fails_a_run_its_message_can_still_finish(celery_on_redis):
 
     # Delivered to a worker that died: the message sits unacknowledged; still left to it.
     client = redis.Redis.from_url(REDIS_URL)
-    raw = client.rpop("pipelines")
+    raw = next(filter(None, (client.rpop(key) for key in priority_lists("pipelines"))))
     client.hset("unacked", "tag-1", json.dumps([json.loads(raw), "", "pipelines"]))
     assert queued_run_ids() == {queued.pk}
     assert sweep_runs(requeue=False)["awaiting_redelivery"] == [queued.pk]
@@ -171,11 +177,11 @@ def test_sweep_redispatches_only_lost_pending_runs_not_a_backlog(celery_on_redis
     for run in [*backlog, lost]:
         backdate(run, 120)
     client = redis.Redis.from_url(REDIS_URL)
-    assert client.llen("pipelines") == 30
+    assert waiting(client) == 30
     result = sweep_runs(requeue=True)
     assert result["pending_redispatched"] == [lost.pk]
     assert sorted(result["awaiting_redelivery"]) == sorted(run.pk for run in backlog)
-    assert client.llen("pipelines") == 31
+    assert waiting(client) == 31
     assert sweep_runs(requeue=True)["pending_redispatched"] == []  # now it has a message
 
 
