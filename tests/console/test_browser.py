@@ -72,6 +72,7 @@ def reload_until(page, check, timeout_s: float = 20.0) -> None:
 def test_operator_flow_in_a_real_browser(console_server, settings):
     settings.CONSOLE_REFRESH_S = 0.5
     settings.INGEST_START_RUNS = True
+    settings.PIPELINE_RUNNER = "thread"  # the test's server runs them (no run_worker here)
     user_in("console-operators", "olga")
     key = ApiKey.create_key("browser-test", ["ingest"])[1]
     PipelineDefinition.objects.create(

@@ -32,7 +32,7 @@ def test_a_run_of_three_nodes_is_five_statements(django_assert_max_num_queries):
         result = orchestrator.execute({"server": "web-02", "api_token": "s3cr3t-value"})
     assert result["status"] == "COMPLETED"
     run = PipelineRun.objects.get(pk=result["run_id"])
-    assert run.payload == {"server": "web-02", "api_token": "[REDACTED]"}
+    assert run.payload == {"server": "web-02", "api_token": "***"}
     assert run.definition_id == definition.pk and run.definition_version == 1
     assert run.config_snapshot == THREE_TRANSFORMS
     assert run.finished_at >= run.started_at and run.duration_ms >= 0
