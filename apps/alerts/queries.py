@@ -53,6 +53,9 @@ class IncidentFilters:
         severity = severity.strip().lower()
         if severity and severity not in SEVERITIES:
             raise FilterError(f"unknown severity {severity!r}; use {', '.join(SEVERITIES)}")
+        for name, value in (("host", host), ("source", source)):
+            if "\x00" in value:  # PostgreSQL cannot compare text holding one
+                raise FilterError(f"the {name} filter holds a NUL character")
         return cls(statuses, host.strip().lower(), source.strip(), severity)
 
     def queryset(self) -> QuerySet[Incident]:

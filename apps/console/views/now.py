@@ -51,6 +51,9 @@ def now(request: HttpRequest) -> HttpResponse:
     }
     # The page's script asks for the body alone every few seconds and swaps it in.
     template = "console/_now_body.html" if request.GET.get("fragment") else "console/now.html"
-    response = render(request, template, context)
+    # A NUL cannot be typed: refused as a bad request; other filter errors are shown and the
+    # page keeps refreshing its list.
+    refused = any("\x00" in value for value in raw.values())
+    response = render(request, template, context, status=400 if refused else 200)
     response["Cache-Control"] = "no-store"
     return response
