@@ -55,3 +55,49 @@ def test_a_nul_in_a_host_path_is_no_such_host(client):
     Host.objects.create(name="ab")
     assert client.get("/hosts/a%00b").status_code == 404
     assert client.get("/hosts/ab").status_code == 200
+
+
+DEEP = "[" * 5000 + "]" * 5000
+
+
+@pytest.fixture
+def definition(db):
+    from apps.orchestration.models import PipelineDefinition
+
+    from .seed import CONFIG
+
+    return PipelineDefinition.objects.create(name="qa", config=CONFIG)
+
+
+def test_deeply_nested_json_in_validate_or_the_dry_run_is_a_one_line_error(client, definition):
+    pasted = client.post("/definitions/qa", {"config": DEEP})
+    assert pasted.status_code == 200
+    assert "not JSON: JSON is nested too deeply" in pasted.content.decode()
+    dry = client.post("/definitions/qa", {"payload": DEEP, "source": "api"})
+    assert dry.status_code == 200
+    assert "the payload is not JSON: JSON is nested too deeply" in dry.content.decode()
+
+
+def test_a_file_written_by_pipelines_export_validates_in_the_console(client, definition, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("pipelines", "export", "qa", stdout=out)
+    path = tmp_path / "qa.json"
+    path.write_text(out.getvalue())
+    call_command("pipelines", "validate", str(path), stdout=StringIO())  # the CLI accepts it
+    page = client.post("/definitions/qa", {"config": path.read_text()}).content.decode()
+    assert 'id="validate-result">Valid.' in page
+    broken = path.read_text().replace('"name": "qa"', '"name": "bad name"')
+    page = client.post("/definitions/qa", {"config": broken}).content.decode()
+    assert "Invalid definition name: &#x27;bad name&#x27;" in page
+
+
+@pytest.mark.parametrize(
+    ("payload", "kind"), (("[1, 2]", "an array of non-objects"), ('"str"', "a string"))
+)
+def test_the_dry_run_refuses_payloads_run_pipeline_refuses(client, definition, payload, kind):
+    page = client.post("/definitions/qa", {"payload": payload, "source": "api"}).content.decode()
+    assert f"Payload must be a JSON object or array of alert objects, not {kind}" in page
