@@ -4,7 +4,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.alerts import silences
-from apps.alerts.actions import Actor, apply_status, reopen_clash
+from apps.alerts.actions import (
+    REASON_MAX,
+    ActionError,
+    Actor,
+    apply_status,
+    checked_reason,
+    reopen_clash,
+)
 from apps.alerts.models import Alert, AlertEvent, Incident, IncidentEvent, InhibitionRule, Silence
 from apps.common import cron
 from apps.common.matchers import MatcherError, from_dicts, parse_all, render
@@ -42,7 +49,9 @@ class IncidentForm(forms.ModelForm):
     reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Why the status changes; recorded on the incident's timeline with your name.",
+        max_length=REASON_MAX,
+        help_text="Why the status changes (required to resolve); recorded on the incident's "
+        "timeline with your name.",
     )
 
     class Meta:
@@ -63,6 +72,11 @@ class IncidentForm(forms.ModelForm):
                 raise forms.ValidationError(
                     f"Incident {clash} is already active for this group; this one cannot reopen."
                 )
+        if instance.pk and "status" in self.changed_data and cleaned.get("status"):
+            try:  # the same rule as the console, CLI and API (apps.alerts.actions)
+                checked_reason(cleaned["status"], cleaned.get("reason", ""))
+            except ActionError as exc:
+                self.add_error("reason", str(exc))
         return cleaned
 
 
