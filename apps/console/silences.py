@@ -39,7 +39,9 @@ def matchers_for(incident: Incident) -> list[str]:
         matchers = [Matcher("alertname", "=", names[0])]
     else:
         matchers = [Matcher("alertname", "=~", "|".join(re.escape(name) for name in names))]
-    if len(hosts) == 1 and hosts[0]:
+    if len(hosts) == 1:
+        # host="" matches only alerts without a host (Alertmanager's meaning of an empty value):
+        # a host-less incident's silence must not hold back the same alert on every host.
         matchers.append(Matcher("host", "=", hosts[0]))
     return [str(matcher) for matcher in matchers]
 
