@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apps.alerts import silences
-from apps.alerts.inhibition import QuietCheck, compile_rule, firing_sources
+from apps.alerts.inhibition import QuietCheck, compile_rule, firing_sources, quiet_reasons
 from apps.alerts.models import ACTIVE_STATUSES, Alert, Incident, InhibitionRule, Silence
 from apps.common import cron
 from apps.common.matchers import Matcher, matches_all, render
@@ -23,8 +23,7 @@ PREVIEW_LIMIT = 200
 def silence_marks(incident_ids: list[int]) -> dict[int, str]:
     """incident id -> why its pages are held back now (silenced or inhibited); two to four
     queries whatever the number of incidents."""
-    return {pk: quiet.reason for pk, quiet in QuietCheck().incidents(incident_ids).items()
-            if quiet.reason}  # fmt: skip
+    return quiet_reasons(incident_ids)
 
 
 def matchers_for(incident: Incident) -> list[str]:
