@@ -139,7 +139,9 @@ def incident_page(filters: IncidentFilters, *, limit: int = 200, offset: int = 0
 
     quiet = quiet_reasons([i.pk for i in page])
     rows = [
-        incident_row(i, summaries.get(i.analysis_id), deliveries.get(i.delivery_id), quiet.get(i.pk))
+        incident_row(
+            i, summaries.get(i.analysis_id), deliveries.get(i.delivery_id), quiet.get(i.pk)
+        )
         for i in page
     ]
     by_severity = {name: counts.get(name, 0) for name in reversed(SEVERITIES)}

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apps.alerts import silences
-from apps.alerts.inhibition import QuietCheck, compile_rule, firing_sources, quiet_reasons
+from apps.alerts.inhibition import compile_rule, firing_sources, quiet_reasons
 from apps.alerts.models import ACTIVE_STATUSES, Alert, Incident, InhibitionRule, Silence
 from apps.common import cron
 from apps.common.matchers import Matcher, matches_all, render

@@ -79,8 +79,7 @@ def test_expiring_in_the_admin_records_who(admin_client):
         ({"ends_at_1": "09:00:00"}, "the silence would end before it starts"),
         ({"comment": "   "}, "a comment is required"),
         ({"schedule": "0 2 * * SUN", "duration_s": "9999999"}, "may last at most 7d"),
-        ({"schedule": "0 2 * * SUN", "duration_s": "3600", "time_zone": "Mars/Base"},
-         "Mars/Base"),
+        ({"schedule": "0 2 * * SUN", "duration_s": "3600", "time_zone": "Mars/Base"}, "Mars/Base"),
     ],
 )
 def test_the_admin_keeps_the_silence_services_rules(admin_client, change, message):
