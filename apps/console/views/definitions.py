@@ -19,8 +19,8 @@ from apps.orchestration.definition_orchestrator import DefinitionBasedOrchestrat
 from apps.orchestration.dryrun import dry_run
 from apps.orchestration.incident_actions import incident_payload
 from apps.orchestration.models import PipelineDefinition, PipelineRun
-from apps.orchestration.secrets import mask
 from apps.orchestration.portability import parse_document
+from apps.orchestration.secrets import mask
 from apps.orchestration.services import payload_problem, run_sources
 from apps.orchestration.spec import build_plan
 
