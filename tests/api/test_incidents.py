@@ -29,6 +29,8 @@ def test_list_is_worst_first_with_counts_and_filters(make_client):
     assert [r["host"] for r in only["items"]] == ["web-1"]
     bad = reader.get("/api/incidents?status=gone")
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_filter"
+    nul = reader.get("/api/incidents?host=db%00")  # PostgreSQL cannot compare it: refused first
+    assert nul.status_code == 422 and "NUL" in nul.json()["message"]
 
 
 def test_read_one_incident_with_its_timeline(make_client):
