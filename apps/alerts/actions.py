@@ -53,6 +53,17 @@ class Actor:
         return f"{self.name or 'someone'} ({self.via})"
 
 
+def checked_reason(to_status: str, reason: str) -> str:
+    """The comment as recorded; resolving needs one (the next person reads why), and every door
+    has the same limit. Raises ActionError otherwise."""
+    why = (reason or "").strip()
+    if len(why) > REASON_MAX:
+        raise ActionError(f"the comment is longer than {REASON_MAX} characters", "invalid_comment")
+    if to_status == Incident.Status.RESOLVED and not why:
+        raise ActionError("resolving needs a comment saying why", "comment_required")
+    return why
+
+
 def acknowledge(incident_id: int, actor: Actor, reason: str = "") -> IncidentEvent:
     return change_status(incident_id, Incident.Status.ACKNOWLEDGED, actor, reason)
 
@@ -83,6 +94,7 @@ def apply_status(
     incident: Incident, from_status: str, to_status: str, actor: Actor, reason: str = ""
 ) -> IncidentEvent:
     """Record a change already decided (the admin's form set `incident.status` itself)."""
+    why = checked_reason(to_status, reason)
     if to_status == Incident.Status.OPEN and from_status == Incident.Status.RESOLVED:
         clash = reopen_clash(incident)
         if clash:
@@ -101,7 +113,6 @@ def apply_status(
         incident.resolved_at = None
         incident.acknowledged_at = None
     incident.save(update_fields=["status", "updated_at", "acknowledged_at", "resolved_at"])
-    why = reason.strip()[:REASON_MAX]
     text = f"{VERBS[to_status]} by {actor.label()}" + (f": {why}" if why else "")
     return IncidentEvent.objects.create(
         incident=incident,

@@ -4,9 +4,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.alerts import silences
-from apps.alerts.actions import Actor, apply_status, reopen_clash
+from apps.alerts.actions import (
+    REASON_MAX,
+    ActionError,
+    Actor,
+    apply_status,
+    checked_reason,
+    reopen_clash,
+)
 from apps.alerts.models import Alert, AlertEvent, Incident, IncidentEvent, InhibitionRule, Silence
-from apps.common import cron
 from apps.common.matchers import MatcherError, from_dicts, parse_all, render
 
 
@@ -42,7 +48,9 @@ class IncidentForm(forms.ModelForm):
     reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Why the status changes; recorded on the incident's timeline with your name.",
+        max_length=REASON_MAX,
+        help_text="Why the status changes (required to resolve); recorded on the incident's "
+        "timeline with your name.",
     )
 
     class Meta:
@@ -63,6 +71,11 @@ class IncidentForm(forms.ModelForm):
                 raise forms.ValidationError(
                     f"Incident {clash} is already active for this group; this one cannot reopen."
                 )
+        if instance.pk and "status" in self.changed_data and cleaned.get("status"):
+            try:  # the same rule as the console, CLI and API (apps.alerts.actions)
+                checked_reason(cleaned["status"], cleaned.get("reason", ""))
+            except ActionError as exc:
+                self.add_error("reason", str(exc))
         return cleaned
 
 
@@ -122,7 +135,7 @@ class SilenceForm(forms.ModelForm):
     class Meta:
         model = Silence
         fields = ("matcher_text", "starts_at", "ends_at", "schedule", "duration_s",
-                  "time_zone", "comment", "created_by", "expired_at")  # fmt: skip
+                  "time_zone", "comment", "expired_at")  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -135,16 +148,19 @@ class SilenceForm(forms.ModelForm):
             data["parsed"] = parse_all(data.get("matcher_text") or "")
         except MatcherError as exc:
             self.add_error("matcher_text", str(exc))
-        if data.get("schedule"):
-            try:
-                cron.parse_schedule(data["schedule"])
-                cron.parse_zone(data.get("time_zone") or "UTC")
-            except cron.CronError as exc:
-                self.add_error("schedule", str(exc))
-            if not data.get("duration_s"):
-                self.add_error("duration_s", "a recurring window needs a duration")
-        elif not data.get("ends_at"):
-            self.add_error("ends_at", "a one-off silence needs an end")
+        if self.errors or data.get("starts_at") is None:
+            return data
+        try:  # the service's rules, as for the CLI, API and console (apps.alerts.silences)
+            silences.checked_fields(
+                comment=data.get("comment") or "",
+                starts_at=data["starts_at"],
+                ends_at=data.get("ends_at"),
+                schedule=data.get("schedule") or "",
+                duration_s=data.get("duration_s"),
+                time_zone=data.get("time_zone") or "UTC",
+            )
+        except silences.SilenceError as exc:
+            raise forms.ValidationError(str(exc)) from None
         return data
 
     def save(self, commit=True):
@@ -158,9 +174,12 @@ class SilenceAdmin(admin.ModelAdmin):
     list_display = ("id", "shown_matchers", "state", "starts_at", "ends_at", "schedule",
                     "created_by", "comment")  # fmt: skip
     search_fields = ("comment", "created_by")
-    readonly_fields = ("expired_by",)
+    readonly_fields = ("created_by", "expired_by")
 
     def save_model(self, request, obj, form, change) -> None:
+        if not change:  # who made it, as the console, CLI and API record
+            obj.created_by = request.user.get_username()[:150]
+        obj.comment = obj.comment.strip()
         if "expired_at" in form.changed_data:  # who ended it, as the console and CLI record
             obj.expired_by = request.user.get_username() if obj.expired_at else ""
         super().save_model(request, obj, form, change)

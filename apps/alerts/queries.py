@@ -1,9 +1,9 @@
 """Incidents as people look at them: filtered, worst first, with what happened to each.
 
 One reading shared by the console's Now page, `manage.py incidents` and `GET /api/incidents`.
-A page of incidents costs four queries whatever its size: the page (alert counts and the ids
-of the latest analysis and delivery as subqueries), the count per severity, the analyses'
-summaries and the deliveries.
+A page of incidents costs a bounded number of queries whatever its size: the page (alert counts
+and the ids of the latest analysis and delivery as subqueries), the count per severity, the
+analyses' summaries, the deliveries, and two to four for the silenced/inhibited marks.
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ class IncidentFilters:
         severity = severity.strip().lower()
         if severity and severity not in SEVERITIES:
             raise FilterError(f"unknown severity {severity!r}; use {', '.join(SEVERITIES)}")
+        for name, value in (("host", host), ("source", source)):
+            if "\x00" in value:  # PostgreSQL cannot compare text holding one
+                raise FilterError(f"the {name} filter holds a NUL character")
         return cls(statuses, host.strip().lower(), source.strip(), severity)
 
     def queryset(self) -> QuerySet[Incident]:
@@ -132,8 +135,14 @@ def incident_page(filters: IncidentFilters, *, limit: int = 200, offset: int = 0
             "kind",
         )  # fmt: skip
     }
+    from apps.alerts.inhibition import quiet_reasons
+
+    quiet = quiet_reasons([i.pk for i in page])
     rows = [
-        incident_row(i, summaries.get(i.analysis_id), deliveries.get(i.delivery_id)) for i in page
+        incident_row(
+            i, summaries.get(i.analysis_id), deliveries.get(i.delivery_id), quiet.get(i.pk)
+        )
+        for i in page
     ]
     by_severity = {name: counts.get(name, 0) for name in reversed(SEVERITIES)}
     return IncidentPage(rows, sum(counts.values()), by_severity)
@@ -155,7 +164,9 @@ def delivery_outcome(delivery: Any) -> dict[str, Any] | None:
     }
 
 
-def incident_row(incident: Incident, summary: Any, delivery: Any) -> dict[str, Any]:
+def incident_row(
+    incident: Incident, summary: Any, delivery: Any, silenced: str | None = None
+) -> dict[str, Any]:
     """The list view of one incident (plain data: JSON for the API and CLI, context for pages)."""
     now = timezone.now()
     row = incident.as_dict()
@@ -167,8 +178,8 @@ def incident_row(incident: Incident, summary: Any, delivery: Any) -> dict[str, A
         firing_count=getattr(incident, "firing_count", None),
         analysis_summary=one_line(summary, 300) if summary else "",
         last_delivery=delivery_outcome(delivery),
-        # The silences issue fills this (a silence matching the incident); None = not known.
-        silenced=None,
+        # Why its pages are held back now (a silence or an inhibition rule), or None.
+        silenced=silenced,
     )
     return row
 

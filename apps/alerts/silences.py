@@ -154,37 +154,68 @@ def create(
         parsed = parse_all(matchers)
     except MatcherError as exc:
         raise SilenceError(str(exc)) from None
-    if not comment.strip():
-        raise SilenceError("a comment is required: say why (it is shown on every skipped page)")
     start = starts_at or now
-    fields: dict[str, Any] = {"time_zone": tz or "UTC"}
+    schedule_fields: dict[str, Any] = {}
     try:
         length = cron.parse_duration(duration) if duration else None
-        if every:
-            cron.parse_schedule(every)
-            cron.parse_zone(fields["time_zone"])
-            if length is None:
-                raise SilenceError("a recurring silence (--every) needs --duration")
-            if length > MAX_RECURRING_DURATION:
-                raise SilenceError("a recurring window may last at most 7d")
-            fields |= {"schedule": every, "duration_s": int(length.total_seconds())}
-            fields["ends_at"] = until
-        else:
-            if (length is None) == (until is None):
-                raise SilenceError("give exactly one of --duration and --until")
-            fields["ends_at"] = until if until is not None else start + length  # type: ignore[operator]
     except cron.CronError as exc:
         raise SilenceError(str(exc)) from None
-    if fields["ends_at"] is not None and fields["ends_at"] <= start:
-        raise SilenceError("the silence would end before it starts")
+    if every:
+        if length is None:
+            raise SilenceError("a recurring silence (--every) needs --duration")
+        schedule_fields = {"schedule": every, "duration_s": int(length.total_seconds())}
+        ends_at = until
+    else:
+        if (length is None) == (until is None):
+            raise SilenceError("give exactly one of --duration and --until")
+        ends_at = until if until is not None else start + length  # type: ignore[operator]
+    fields = checked_fields(
+        comment=comment, starts_at=start, ends_at=ends_at, time_zone=tz, **schedule_fields
+    )
     return Silence.objects.create(
         matchers=[m.as_dict() for m in parsed],
-        starts_at=start,
-        comment=comment.strip(),
         created_by=created_by[:150],
         created_at=now,
         **fields,
     )
+
+
+def checked_fields(
+    *,
+    comment: str,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    schedule: str = "",
+    duration_s: int | None = None,
+    time_zone: str = "UTC",
+) -> dict[str, Any]:
+    """The rules every silence keeps, whichever door it came through (CLI, API, console,
+    admin): a comment, an end after the start for a one-off, a valid schedule and zone with a
+    window of at most 7 days for a recurring one. The fields to store; SilenceError otherwise."""
+    if not (comment or "").strip():
+        raise SilenceError("a comment is required: say why (it is shown on every skipped page)")
+    fields: dict[str, Any] = {
+        "comment": comment.strip(),
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "time_zone": time_zone or "UTC",
+    }
+    if schedule:
+        try:
+            cron.parse_schedule(schedule)
+            cron.parse_zone(fields["time_zone"])
+        except cron.CronError as exc:
+            raise SilenceError(str(exc)) from None
+        if not duration_s or duration_s <= 0:
+            raise SilenceError("a recurring window needs a duration")
+        if timedelta(seconds=duration_s) > MAX_RECURRING_DURATION:
+            raise SilenceError("a recurring window may last at most 7d")
+        fields |= {"schedule": schedule, "duration_s": duration_s}
+    elif ends_at is None:
+        raise SilenceError("a one-off silence needs an end")
+    if ends_at is not None and ends_at <= starts_at:
+        raise SilenceError("the silence would end before it starts")
+    return fields
 
 
 def expire(silence_id: int, now: datetime | None = None, by: str = "") -> Silence:

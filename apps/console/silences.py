@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apps.alerts import silences
-from apps.alerts.inhibition import QuietCheck, compile_rule, firing_sources
+from apps.alerts.inhibition import compile_rule, firing_sources, quiet_reasons
 from apps.alerts.models import ACTIVE_STATUSES, Alert, Incident, InhibitionRule, Silence
 from apps.common import cron
 from apps.common.matchers import Matcher, matches_all, render
@@ -23,8 +23,7 @@ PREVIEW_LIMIT = 200
 def silence_marks(incident_ids: list[int]) -> dict[int, str]:
     """incident id -> why its pages are held back now (silenced or inhibited); two to four
     queries whatever the number of incidents."""
-    return {pk: quiet.reason for pk, quiet in QuietCheck().incidents(incident_ids).items()
-            if quiet.reason}  # fmt: skip
+    return quiet_reasons(incident_ids)
 
 
 def matchers_for(incident: Incident) -> list[str]:
@@ -39,7 +38,9 @@ def matchers_for(incident: Incident) -> list[str]:
         matchers = [Matcher("alertname", "=", names[0])]
     else:
         matchers = [Matcher("alertname", "=~", "|".join(re.escape(name) for name in names))]
-    if len(hosts) == 1 and hosts[0]:
+    if len(hosts) == 1:
+        # host="" matches only alerts without a host (Alertmanager's meaning of an empty value):
+        # a host-less incident's silence must not hold back the same alert on every host.
         matchers.append(Matcher("host", "=", hosts[0]))
     return [str(matcher) for matcher in matchers]
 

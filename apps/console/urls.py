@@ -28,7 +28,8 @@ urlpatterns = [
     path("definitions", definitions.definition_list, name="definitions"),
     path("definitions/<slug:name>", definitions.definition_page, name="definition"),
     path("hosts", hosts.host_list, name="hosts"),
-    path("hosts/<str:name>", hosts.host_page, name="host"),
+    # `path`: a host name may hold "/" (eu-west/db-01); reverse() percent-encodes the rest.
+    path("hosts/<path:name>", hosts.host_page, name="host"),
     path("silences", silences.silence_list, name="silences"),
     path("silences/new", silences.silence_new, name="silence-new"),
     path("silences/<int:silence_id>", silences.silence_page, name="silence"),

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from apps.alerts.inhibition import quiet_reasons
 from apps.alerts.models import AlertEvent, Incident, IncidentEvent
 from apps.alerts.queries import delivery_outcome
 from apps.common.text import one_line
@@ -86,7 +87,7 @@ def incident_detail(incident: Incident) -> dict[str, Any]:
     detail.update(
         updated_at=iso(incident.updated_at),
         acknowledged_at=iso(incident.acknowledged_at),
-        silenced=None,  # the silences issue fills this
+        silenced=quiet_reasons([incident.pk]).get(incident.pk),
     )
     return detail
 

@@ -27,6 +27,28 @@ logger = logging.getLogger(__name__)
 GENERAL_SOURCES = ("cli", "api", "webhook", "schedule", "checks")
 
 
+def is_alert_list(payload: Any) -> bool:
+    """A list of objects (Prometheus posts its alerts so); [1, 2] is not a payload."""
+    return (
+        isinstance(payload, list)
+        and bool(payload)
+        and all(isinstance(item, dict) for item in payload)
+    )
+
+
+def json_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "an empty array" if not value else "an array of non-objects"
+    return {str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+
+
+def payload_problem(payload: Any) -> str:
+    """Why a run cannot take this payload (run_pipeline and the console's dry-run), or ""."""
+    if isinstance(payload, dict) or is_alert_list(payload):
+        return ""
+    return "Payload must be a JSON object or array of alert objects, not " + json_type(payload)
+
+
 def run_sources() -> list[str]:
     """Every source a run may name: the general ones, then each vendor."""
     from apps.alerts.vendors import vendor_names

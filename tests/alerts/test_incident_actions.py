@@ -44,7 +44,7 @@ def test_acknowledge_and_resolve_set_their_times_and_record_who_and_why():
 
 def test_a_change_that_cannot_happen_is_refused_and_records_nothing():
     target = incident()
-    resolve(target.pk, Actor("ana", "cli"))
+    resolve(target.pk, Actor("ana", "cli"), "fixed")
     with pytest.raises(ActionError, match="is resolved; it cannot be acknowledged"):
         acknowledge(target.pk, Actor("ana", "cli"))
     with pytest.raises(ActionError, match="does not exist"):
@@ -54,7 +54,7 @@ def test_a_change_that_cannot_happen_is_refused_and_records_nothing():
 
 def test_reopening_is_refused_while_the_group_has_a_newer_active_incident():
     old = incident()
-    resolve(old.pk, Actor("ana", "cli"))
+    resolve(old.pk, Actor("ana", "cli"), "fixed")
     newer = Incident.objects.create(title="again", group_key=old.group_key, status="open")
     with pytest.raises(ActionError, match=f"incident {newer.pk} is already active"):
         change_status(old.pk, "open", Actor("ana", "cli"))
@@ -105,7 +105,7 @@ def test_incidents_command_lists_worst_first_and_acts():
     assert "acknowledged by ops (cli)" in run_command(
         "incidents", "ack", str(crit.pk), "--by", "ops"
     )
-    with pytest.raises(CommandError, match="needs --comment"):
+    with pytest.raises(CommandError, match="resolving needs a comment"):
         run_command("incidents", "resolve", str(crit.pk))
     run_command("incidents", "resolve", str(crit.pk), "--comment", "freed space", "--by", "ops")
     assert people_events(crit) == [
@@ -134,3 +134,42 @@ def test_alerts_and_runs_commands_filter_and_speak_json():
         ("FAILED", target.pk)
     ]
     assert "FAILED" in run_command("runs") and "COMPLETED" in run_command("runs")
+
+
+ADMIN_FORMSETS = {"alerts-TOTAL_FORMS": "0", "alerts-INITIAL_FORMS": "0",
+                  "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"}  # fmt: skip
+
+
+@pytest.mark.parametrize("comment", ("", "   \n "))
+def test_resolving_without_a_comment_is_refused_through_every_door(comment):
+    from apps.common.models import ApiKey
+
+    target = incident()
+    with pytest.raises(ActionError, match="resolving needs a comment"):
+        resolve(target.pk, Actor("ana", "cli"), comment)
+    with pytest.raises(CommandError, match="resolving needs a comment"):
+        run_command("incidents", "resolve", str(target.pk), "--comment", comment)
+    User.objects.create_superuser("root", password="a-long-test-password")
+    web = Client()
+    web.login(username="root", password="a-long-test-password")
+    page = web.post(f"/incidents/{target.pk}/resolve", {"comment": comment}, follow=True)
+    assert "resolving needs a comment" in page.content.decode()
+    admin = web.post(f"/admin/alerts/incident/{target.pk}/change/",
+                     {"status": "resolved", "reason": comment, **ADMIN_FORMSETS})  # fmt: skip
+    assert admin.status_code == 200 and "resolving needs a comment" in admin.content.decode()
+    _, raw_key = ApiKey.create_key("qa", ["write"])
+    api = Client(headers={"authorization": f"Bearer {raw_key}"})
+    refused = api.post(
+        f"/api/incidents/{target.pk}/resolve", {"comment": comment}, content_type="application/json"
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "comment_required"
+    target.refresh_from_db()
+    assert target.status == "open" and people_events(target) == []
+
+
+def test_a_comment_over_the_one_limit_is_refused_not_cut():
+    target = incident()
+    with pytest.raises(ActionError, match="longer than 2000 characters"):
+        resolve(target.pk, Actor("ana", "web"), "x" * 2001)
+    resolve(target.pk, Actor("ana", "web"), "x" * 2000)
+    assert IncidentEvent.objects.get(incident=target, via="web").reason.endswith("x" * 2000)

@@ -71,3 +71,38 @@ def test_expiring_in_the_admin_records_who(admin_client):
     assert response.status_code == 302, response.content.decode()[:2000]
     silence.refresh_from_db()
     assert silence.expired_at is not None and silence.expired_by == "root"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"ends_at_1": "09:00:00"}, "the silence would end before it starts"),
+        ({"comment": "   "}, "a comment is required"),
+        ({"schedule": "0 2 * * SUN", "duration_s": "9999999"}, "may last at most 7d"),
+        ({"schedule": "0 2 * * SUN", "duration_s": "3600", "time_zone": "Mars/Base"}, "Mars/Base"),
+    ],
+)
+def test_the_admin_keeps_the_silence_services_rules(admin_client, change, message):
+    response = admin_client.post("/admin/alerts/silence/add/", silence_form(**change))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Silence.objects.exists()
+
+
+def test_a_silence_added_in_the_admin_is_created_by_the_admin_user(admin_client):
+    form = silence_form(created_by="someone-else")
+    assert admin_client.post("/admin/alerts/silence/add/", form).status_code == 302
+    assert Silence.objects.get().created_by == "root"
+
+
+def test_the_cli_records_the_login_name_when_no_created_by_is_given(monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    monkeypatch.delenv("USER", raising=False)
+    monkeypatch.delenv("SUDO_USER", raising=False)
+    monkeypatch.setattr("getpass.getuser", lambda: "carla")
+    call_command("silence", "add", "alertname=X", "--duration", "1h", "--comment", "test",
+                 stdout=StringIO())  # fmt: skip
+    assert Silence.objects.get().created_by == "carla"

@@ -29,6 +29,8 @@ def test_list_is_worst_first_with_counts_and_filters(make_client):
     assert [r["host"] for r in only["items"]] == ["web-1"]
     bad = reader.get("/api/incidents?status=gone")
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_filter"
+    nul = reader.get("/api/incidents?host=db%00")  # PostgreSQL cannot compare it: refused first
+    assert nul.status_code == 422 and "NUL" in nul.json()["message"]
 
 
 def test_read_one_incident_with_its_timeline(make_client):
@@ -73,9 +75,35 @@ def test_list_and_detail_queries_stay_bounded(make_client, django_assert_max_num
     ids = seed(40, 200, active_every=2)
     reader = make_client("read")
     reader.get("/api/incidents")  # the key's last_used_at is written once, then not per request
-    with django_assert_max_num_queries(6):
+    # +2 for the silenced marks with no silence or rule stored, +4 with some (below)
+    with django_assert_max_num_queries(8):
         body = reader.get("/api/incidents?status=all&limit=500").json()
     assert body["count"] == 40 and all(r["analysis_summary"] for r in body["items"])
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         story = reader.get(f"/api/incidents/{ids[0]}").json()
     assert len(story["runs"]) == 5 and all(len(run["nodes"]) == 2 for run in story["runs"])
+
+
+def test_silenced_and_inhibited_incidents_say_why_in_the_list_and_detail(
+    make_client, django_assert_max_num_queries
+):
+    from apps.alerts import silences
+    from apps.alerts.models import InhibitionRule
+
+    quiet = incident("DiskFull", "db-07")
+    down = incident("HostDown", "web-1")
+    held = incident("Load", "web-1")
+    loud = incident("Load", "web-2")
+    silence = silences.create(["alertname=DiskFull"], comment="disk swap", duration="1h")
+    InhibitionRule.objects.create(name="host-down", source_matchers=["alertname=HostDown"],
+                                  target_matchers=["alertname!=HostDown"], equal=["host"])  # fmt: skip
+    reader = make_client("read")
+    reader.get("/api/incidents")
+    with django_assert_max_num_queries(10):
+        rows = {row["id"]: row["silenced"] for row in reader.get("/api/incidents").json()["items"]}
+    assert rows[quiet.pk].startswith(f"silenced by silence #{silence.pk} (disk swap")
+    assert "inhibited by alert 'HostDown' on web-1" in rows[held.pk]
+    assert rows[down.pk] is None and rows[loud.pk] is None
+    detail = reader.get(f"/api/incidents/{quiet.pk}").json()["incident"]
+    assert detail["silenced"] == rows[quiet.pk]
+    assert reader.get(f"/api/incidents/{loud.pk}").json()["incident"]["silenced"] is None

@@ -237,3 +237,37 @@ def silence_the_host(console_server: str, page) -> None:
     page.goto(console_server + "/")
     page.wait_for_selector("li.incident")
     assert page.locator("li.incident .mark.sil").count() == 0
+
+
+def test_a_very_long_alert_name_does_not_widen_pages_at_phone_width(console_server):
+    """A 5000-character word in an alert name (and a host with "/") wraps on a 375 px screen."""
+    from apps.alerts.services import ingest
+    from apps.hosts.models import Host
+    from apps.intelligence.models import AnalysisRun
+
+    user_in("console-viewers", "vera")
+    long_name = "X" * 5000
+    incident = ingest(
+        {"alerts": [{"name": long_name, "host": "eu-west/db-01", "severity": "critical"}]},
+        "generic",
+    ).incident
+    Host.objects.create(name="eu-west/db-01")
+    AnalysisRun.objects.create(provider="local", requested_provider="local", status="succeeded",
+                               incident=incident, output={"summary": f"{long_name} is firing"})  # fmt: skip
+    with sync_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
+            page = phone.new_page()
+            page.goto(console_server + "/login/")
+            page.fill("input[name=username]", "vera")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_selector("#now-body")
+            for path in ("/?status=all", f"/incidents/{incident.pk}", "/hosts/eu-west/db-01"):
+                response = page.goto(console_server + path)
+                assert response is not None and response.status == 200, path
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= 375, f"{path} is {width} px wide"
+        finally:
+            browser.close()

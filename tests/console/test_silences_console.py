@@ -64,3 +64,20 @@ def test_the_marks_cost_four_queries_however_many_incidents(
     with django_assert_max_num_queries(4):
         marks = silence_marks(ids)
     assert list(marks) == [ids[1]]
+
+
+def test_silencing_a_host_less_incident_does_not_silence_that_alert_on_every_host(operator):
+    from apps.alerts import silences
+
+    hostless = ingest({"alerts": [{"name": "QueueStuck", "severity": "critical"}]}, "generic")
+    assert hostless.incident.host == ""
+    client_for(operator).post(f"/incidents/{hostless.incident.pk}/silence",
+                              {"duration": "1h", "comment": "broker upgrade"})  # fmt: skip
+    silence = Silence.objects.get()
+    assert [(m["name"], m["op"], m["value"]) for m in silence.matchers] == [
+        ("alertname", "=", "QueueStuck"), ("host", "=", "")]  # fmt: skip
+    elsewhere = ingest({"alerts": [{"name": "QueueStuck", "host": "mq-02"}]}, "generic")
+    assert silences.silencing(silences.alert_labels(elsewhere.incident.alerts.get()),
+                              silence.starts_at, [silence]) is None  # fmt: skip
+    assert silences.silencing(silences.alert_labels(hostless.incident.alerts.get()),
+                              silence.starts_at, [silence]) is not None  # fmt: skip

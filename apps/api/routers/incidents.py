@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from apps.alerts.actions import ActionError, Actor, acknowledge, resolve
+from apps.alerts.actions import REASON_MAX, ActionError, Actor, acknowledge, resolve
 from apps.alerts.models import Incident
 from apps.alerts.queries import MAX_LIMIT, FilterError, IncidentFilters, incident_page
 from apps.api.auth import READ, WRITE
@@ -17,11 +17,21 @@ from apps.orchestration.incident_story import incident_detail, incident_story
 router = Router(tags=["incidents"])
 ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422)}
 MAX_ID = 2**63 - 1
-ACTION_STATUS = {"not_found": 404, "conflict": 409, "invalid_status": 422}
+ACTION_STATUS = {
+    "not_found": 404,
+    "conflict": 409,
+    "invalid_status": 422,
+    "comment_required": 422,
+    "invalid_comment": 422,
+}
 
 
 class ActionIn(Schema):
-    comment: str = Field("", max_length=2000, description="Why; kept on the incident's timeline.")
+    comment: str = Field(
+        "",
+        max_length=REASON_MAX,
+        description="Why; kept on the incident's timeline (required to resolve).",
+    )
 
 
 def get_incident(incident_id: int) -> Incident:

@@ -12,14 +12,16 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
 from apps.alerts.models import Incident
+from apps.common import jsonio
 from apps.orchestration import graph
 from apps.orchestration.definition import validate_definition
 from apps.orchestration.definition_orchestrator import DefinitionBasedOrchestrator
 from apps.orchestration.dryrun import dry_run
 from apps.orchestration.incident_actions import incident_payload
 from apps.orchestration.models import PipelineDefinition, PipelineRun
+from apps.orchestration.portability import parse_document
 from apps.orchestration.secrets import mask
-from apps.orchestration.services import run_sources
+from apps.orchestration.services import payload_problem, run_sources
 from apps.orchestration.spec import build_plan
 
 from ..access import viewer
@@ -96,9 +98,11 @@ def dry_run_form(request: HttpRequest, definition: PipelineDefinition) -> dict[s
         payload, source = incident_payload(incident)
     else:
         try:
-            payload = json.loads(form["payload"] or "{}")
-        except ValueError as exc:
+            payload = jsonio.loads(form["payload"] or "{}")
+        except jsonio.JsonInputError as exc:
             return {"form": form, "error": f"the payload is not JSON: {exc}"}
+        if problem := payload_problem(payload):
+            return {"form": form, "error": problem}
         source = form["source"]
     orchestrator = DefinitionBasedOrchestrator(definition)
     problems = orchestrator.problems()
@@ -109,14 +113,15 @@ def dry_run_form(request: HttpRequest, definition: PipelineDefinition) -> dict[s
 
 
 def pasted_config(text: str) -> dict[str, Any]:
-    """Validation of a config pasted into the page (before it is saved in the admin)."""
+    """Validation of a config pasted into the page (before it is saved in the admin): either
+    file format, read as `pipelines validate` and `run_pipeline --config` read a file."""
     try:
-        config = json.loads(text)
-    except ValueError as exc:
+        config = jsonio.loads(text)
+    except jsonio.JsonInputError as exc:
         return {"text": text, "problems": [f"not JSON: {exc}"]}
     problems = [
         f"{problem.node}: {problem.message}" if problem.node else problem.message
-        for problem in validate_definition(config)
+        for problem in parse_document(config, "pasted.json")[1]
     ]
     return {"text": text, "problems": problems, "valid": not problems}
 

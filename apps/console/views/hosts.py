@@ -43,7 +43,7 @@ def host_list(request: HttpRequest) -> HttpResponse:
 
 @viewer
 def host_page(request: HttpRequest, name: str) -> HttpResponse:
-    host = find(name)
+    host = None if "\x00" in name else find(name)  # no stored name holds a NUL
     if host is None:
         raise Http404("no such host")
     detail = host_detail(with_open_incidents([host])[0])

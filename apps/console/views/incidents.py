@@ -18,7 +18,7 @@ from apps.orchestration.models import PipelineDefinition
 
 from ..access import abilities, actor, require, viewer
 from ..groups import ADD_SILENCE, CHANGE_INCIDENT, START_RUNS
-from ..silences import DURATIONS, SILENCES_ENABLED, silence_incident, silence_marks
+from ..silences import DURATIONS, SILENCES_ENABLED, silence_incident
 
 MAX_ID = 2**63 - 1
 
@@ -58,7 +58,6 @@ def host_matcher(host: str) -> str:
 def incident_page(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_incident(incident_id)
     story = incident_story(incident)
-    story["incident"]["silenced"] = silence_marks([incident.pk]).get(incident.pk)
     context = {
         "incident": incident,
         "story": story,

@@ -9,7 +9,6 @@ from apps.alerts.queries import FilterError, IncidentFilters, incident_page
 from apps.common.severity import SEVERITIES
 
 from ..access import viewer
-from ..silences import silence_marks
 
 # Enough for a bad night; the counts above the list cover every match, filters narrow it.
 PAGE_SIZE = 100
@@ -31,10 +30,8 @@ def now(request: HttpRequest) -> HttpResponse:
     except FilterError as exc:
         error, filters = str(exc), IncidentFilters()
     page = incident_page(filters, limit=PAGE_SIZE)
-    marks = silence_marks([row["id"] for row in page.rows])
     groups: dict[str, list[dict]] = {}
     for row in page.rows:
-        row["silenced"] = marks.get(row["id"], row["silenced"])
         # Built here rather than with {% url %} per row: rendering is most of the page's time.
         row["url"] = reverse("console:incident", args=[row["id"]])
         row["host_url"] = reverse("console:host", args=[row["host"]]) if row["host"] else ""
@@ -51,6 +48,9 @@ def now(request: HttpRequest) -> HttpResponse:
     }
     # The page's script asks for the body alone every few seconds and swaps it in.
     template = "console/_now_body.html" if request.GET.get("fragment") else "console/now.html"
-    response = render(request, template, context)
+    # A NUL cannot be typed: refused as a bad request; other filter errors are shown and the
+    # page keeps refreshing its list.
+    refused = any("\x00" in value for value in raw.values())
+    response = render(request, template, context, status=400 if refused else 200)
     response["Cache-Control"] = "no-store"
     return response

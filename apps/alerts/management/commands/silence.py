@@ -1,7 +1,6 @@
 """manage.py silence add|list|expire|query: silences and maintenance windows (docs/silences.md)."""
 
 import json
-import os
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +10,8 @@ from django.utils import timezone
 from apps.alerts import silences
 from apps.alerts.silences import SilenceError
 from apps.common.text import one_line
+
+from .incidents import who
 
 COLUMNS = ["ID", "STATE", "MATCHERS", "STARTS", "ENDS", "SCHEDULE", "BY", "COMMENT"]
 
@@ -44,13 +45,13 @@ class Command(BaseCommand):
         add.add_argument("--every", metavar="CRON", help=every)
         add.add_argument("--tz", default="UTC", help="Time zone of --every (Europe/Berlin).")
         add.add_argument("--comment", required=True, help="Why; shown on every skipped page.")
-        add.add_argument("--created-by", default="", help="Who (default: $USER).")
+        add.add_argument("--created-by", default="", help="Who (default: your login name).")
         listing = sub.add_parser("list", help="Current and future silences.")
         listing.add_argument("--all", action="store_true", help="Ended and expired ones too.")
         listing.add_argument("--json", action="store_true", help="One JSON document.")
         expire = sub.add_parser("expire", help="End a silence now.")
         expire.add_argument("id", help="The silence id.")
-        expire.add_argument("--by", default="", help="Who expires it (default: $USER).")
+        expire.add_argument("--by", default="", help="Who expires it (default: your login name).")
         query = sub.add_parser("query", help="Which firing alerts MATCHER... would silence.")
         query.add_argument("matchers", nargs="+", metavar="MATCHER")
         query.add_argument("--json", action="store_true", help="One JSON document.")
@@ -66,7 +67,7 @@ class Command(BaseCommand):
         silence = silences.create(
             options["matchers"],
             comment=options["comment"],
-            created_by=options["created_by"] or os.environ.get("USER", ""),
+            created_by=options["created_by"].strip() or who(),
             duration=options["duration"],
             until=until,
             every=options["every"],
@@ -111,7 +112,7 @@ class Command(BaseCommand):
         raw = options["id"].strip().lstrip("#")
         if not raw.isdigit() or len(raw) > 18:
             raise CommandError(f"silence id must be a number, got {options['id']!r}")
-        silence = silences.expire(int(raw), by=options["by"] or os.environ.get("USER", ""))
+        silence = silences.expire(int(raw), by=options["by"].strip() or who())
         self.stdout.write(self.style.SUCCESS(f"silence #{silence.pk} expired"))
 
     def do_query(self, options: dict) -> None:

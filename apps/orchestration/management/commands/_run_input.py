@@ -12,21 +12,7 @@ from apps.common import jsonio
 from apps.orchestration.definition_orchestrator import DefinitionInactive, require_active
 from apps.orchestration.models import PipelineDefinition
 from apps.orchestration.portability import is_export_format, parse_document
-
-
-def is_alert_list(payload: Any) -> bool:
-    """A list of objects (Prometheus posts its alerts so); [1, 2] is not a payload."""
-    return (
-        isinstance(payload, list)
-        and bool(payload)
-        and all(isinstance(item, dict) for item in payload)
-    )
-
-
-def jsonio_type(value: Any) -> str:
-    if isinstance(value, list):
-        return "an empty array" if not value else "an array of non-objects"
-    return {str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+from apps.orchestration.services import payload_problem
 
 
 def did_you_mean(name: str) -> str:
@@ -66,10 +52,8 @@ def load_payload(options: dict) -> Any:
             "No input: give --payload JSON, --file PATH or --sample "
             "(or --checks-only for the built-in checks)"
         )
-    if not isinstance(payload, dict) and not is_alert_list(payload):
-        raise CommandError(
-            "Payload must be a JSON object or array of alert objects, not " + jsonio_type(payload)
-        )
+    if problem := payload_problem(payload):
+        raise CommandError(problem)
     return payload
 
 
