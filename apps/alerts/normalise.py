@@ -67,6 +67,8 @@ def resolve_source(payload: Any, source: str | None) -> tuple[str, str]:
     """Return (vendor to parse with, source to store under)."""
     if source in DETECT_SOURCES:
         vendor = vendors.detect(payload)
+        if vendor is None and vendors.no_alerts(payload):
+            raise IngestError("the body has no alerts ('alerts' is an empty list)")
         if vendor is None:
             raise IngestError(
                 "no vendor recognises this payload; post it to /api/alerts/<vendor>/ or use the "

@@ -16,6 +16,8 @@ from typing import Any
 from apps.common.text import one_line
 
 from .base import (
+    FIRING_WORDS,
+    RESOLVED_WORDS,
     NormalizedAlert,
     PayloadError,
     Severity,
@@ -25,6 +27,7 @@ from .base import (
     labels_from_tags,
     lower_severity,
     normalize_severity,
+    normalize_status,
     parse_time,
     require_dict,
 )
@@ -32,10 +35,10 @@ from .fields import Notes, macro_keys, pick, picked
 
 SOURCE = "datadog"
 
-TITLE = ("alert_title", "title", "event_title")
+TITLE = ("alert_title", "title", "event_title", "alert_name")
 MONITOR_ID = ("alert_id", "monitor_id")
 CYCLE = ("aggreg_key", "aggregation_key", "alert_cycle_key")
-TRANSITION = ("alert_transition", "transition")
+TRANSITION = ("alert_transition", "transition", "alert_status", "status")
 ALERT_TYPE = ("alert_type",)
 PRIORITY = ("severity", "alert_priority", "priority")
 SCOPE = ("alert_scope", "scopes", "scope")
@@ -167,8 +170,11 @@ def parse(payload: Any) -> list[NormalizedAlert]:
 
 def status_of(body: dict[str, Any], title: str, notes: Notes) -> Status:
     used, transition = pick(body, TRANSITION)
+    notes.alias(used, "alert_transition")
     if transition.lower() in TRANSITIONS:
         return TRANSITIONS[transition.lower()]
+    if transition.lower() in FIRING_WORDS | RESOLVED_WORDS:
+        return normalize_status(transition, used)
     alert_type = picked(body, ALERT_TYPE).lower()
     if alert_type in ALERT_TYPES:
         return ALERT_TYPES[alert_type]

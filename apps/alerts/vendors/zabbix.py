@@ -60,9 +60,10 @@ MARKERS = frozenset(
 
 STATUSES: dict[str, Status] = {
     "problem": "firing",
+    "firing": "firing",
     "1": "firing",
     "ok": "resolved",
-    "resolved": "resolved",
+    "resolved": "resolved",  # with "firing": IncidentRelay's documented Zabbix body
     "recovery": "resolved",
     "0": "resolved",
 }
@@ -103,7 +104,8 @@ def status_of(body: dict[str, Any], notes: Notes) -> Status:
     status = STATUSES.get(raw.lower())
     if status is None:
         raise PayloadError(
-            f"zabbix {used} must be PROBLEM, RESOLVED, OK, 1 or 0, got {one_line(repr(raw), 60)}"
+            f"zabbix {used} must be PROBLEM, FIRING, RESOLVED, OK, 1 or 0, "
+            f"got {one_line(repr(raw), 60)}"
         )
     return status
 
