@@ -26,12 +26,11 @@ from .base import (
     hash_fingerprint,
     labels_from_tags,
     lower_severity,
-    normalize_severity,
     normalize_status,
     parse_time,
     require_dict,
 )
-from .fields import Notes, macro_keys, pick, picked
+from .fields import Notes, macro_keys, pick, picked, severity_noted
 
 SOURCE = "datadog"
 
@@ -198,7 +197,7 @@ def severity_of(body: dict[str, Any], notes: Notes) -> Severity:
     notes.alias(used, "severity")
     if not priority and alert_type not in ALERT_TYPE_SEVERITY:
         notes.add("no priority or alert_type: warning")
-    severity = normalize_severity(priority) if priority else by_type
+    severity = severity_noted(priority, notes, field=used) if priority else by_type
     transition = picked(body, TRANSITION).lower() or transition_in_title(picked(body, TITLE))
     # A Warn transition crossed the warning threshold, whatever the monitor's priority.
     if transition in ("warn", "re-warn") or alert_type == "warning":

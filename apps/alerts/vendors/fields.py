@@ -12,7 +12,17 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .base import NormalizedAlert, PayloadError, text, type_name
+from apps.common.text import one_line
+
+from .base import (
+    DEFAULT_SEVERITY,
+    NormalizedAlert,
+    PayloadError,
+    Severity,
+    known_severity,
+    text,
+    type_name,
+)
 
 # A template variable the sender left unexpanded: Zabbix {EVENT.ID}, Datadog $ALERT_ID,
 # Handlebars/Jinja {{ issueId }}, Grafana {{ .Labels.x }}. It carries no value.
@@ -94,3 +104,21 @@ def attach_notes(alert: NormalizedAlert, notes: Iterable[str]) -> None:
     for note in notes:
         if note not in alert.parse_notes:
             alert.parse_notes.append(note)
+
+
+def severity_noted(
+    value: Any,
+    notes: Notes,
+    table: Mapping[str, Severity] | None = None,
+    field: str = "severity",
+    default: Severity = DEFAULT_SEVERITY,
+) -> Severity:
+    """The severity a vendor's word or number names (normalize_severity's tables); a word no
+    table knows gives ``default`` and a note naming the word. A missing value is the
+    parser's to note: it knows which fields it looked at."""
+    severity = known_severity(value, table)
+    if severity is not None:
+        return severity
+    if text(value):
+        notes.add(f"unknown {field} {one_line(repr(text(value)), 60)}: {default}")
+    return default

@@ -24,12 +24,11 @@ from .base import (
     Status,
     hash_fingerprint,
     labels_from_tags,
-    normalize_severity,
     now_utc,
     require_dict,
     text,
 )
-from .fields import Notes, macro_keys, pick, picked, value_text
+from .fields import Notes, macro_keys, pick, picked, severity_noted, value_text
 
 SOURCE = "zabbix"
 
@@ -159,8 +158,8 @@ def parse(payload: Any) -> list[NormalizedAlert]:
     if not host:
         notes.add("no host_name: the alert has no host")
     status = status_of(body, notes)
-    used, raw_severity = pick(body, SEVERITY_KEYS)
-    notes.alias(used, "trigger_severity")
+    severity_key, raw_severity = pick(body, SEVERITY_KEYS)
+    notes.alias(severity_key, "trigger_severity")
     if not raw_severity:
         notes.add("no trigger_severity: warning")
     link = picked(body, LINK)
@@ -184,7 +183,7 @@ def parse(payload: Any) -> list[NormalizedAlert]:
             NormalizedAlert(
                 name=name,
                 status=status,
-                severity=normalize_severity(raw_severity, SEVERITY),
+                severity=severity_noted(raw_severity, notes, SEVERITY, severity_key),
                 started_at=started if status == "firing" else None,
                 ended_at=ended if status == "resolved" else None,
                 fingerprint=fingerprint,
