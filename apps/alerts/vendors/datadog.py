@@ -30,7 +30,16 @@ from .base import (
     parse_time,
     require_dict,
 )
-from .fields import Notes, macro_keys, pick, picked, severity_noted
+from .fields import (
+    Notes,
+    macro_keys,
+    pick,
+    picked,
+    severity_noted,
+    unexpanded,
+    unexpanded_fields,
+    unexpanded_note,
+)
 
 SOURCE = "datadog"
 
@@ -116,16 +125,20 @@ def transition_in_title(title: str) -> str:
 def parse(payload: Any) -> list[NormalizedAlert]:
     body = macro_keys(require_dict(payload, "datadog payload"))
     notes = Notes()
-    used, title = pick(body, TITLE, "datadog ")
+    used, title = pick(body, TITLE, "datadog ", notes)
     notes.alias(used, "title")
     name = _TITLE_PREFIX.sub("", title).strip() or title
     if not name:
-        raise PayloadError("datadog payload has no 'title' (or 'alert_title')")
+        raise PayloadError(
+            "datadog payload has no 'title' (or 'alert_title')" + unexpanded_fields(body, TITLE)
+        )
     status = status_of(body, title, notes)
     used, scopes = pick(body, SCOPE)
     notes.alias(used, "scopes")
     labels = {**labels_from_tags(body.get("tags")), **labels_from_tags(scopes)}
-    host = first_text(labels.get("host"), picked(body, ("hostname", "host")))
+    if unexpanded(labels.get("host")):
+        notes.add(unexpanded_note("tag host", labels.pop("host")))
+    host = first_text(labels.get("host"), pick(body, ("hostname", "host"), notes=notes)[1])
     used, monitor_id = pick(body, MONITOR_ID)
     notes.alias(used, "monitor_id")
     cycle_key = picked(body, CYCLE)

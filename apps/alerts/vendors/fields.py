@@ -58,10 +58,14 @@ def value_text(value: Any) -> str:
     return text(value)
 
 
-def pick(body: Mapping[str, Any], aliases: Iterable[str], where: str = "") -> tuple[str, str]:
+def pick(
+    body: Mapping[str, Any], aliases: Iterable[str], where: str = "", notes: Notes | None = None
+) -> tuple[str, str]:
     """(alias, text) of the first alias with a scalar value, or ("", "").
 
-    A container where a scalar belongs is refused with a one-line error naming the field.
+    A container where a scalar belongs is refused with a one-line error naming the field. An
+    unexpanded template variable is no value; with ``notes`` that is noted (host and name
+    fields: a "$HOSTNAME" must never pass for a host).
     """
     for alias in aliases:
         value = body.get(alias)
@@ -69,10 +73,34 @@ def pick(body: Mapping[str, Any], aliases: Iterable[str], where: str = "") -> tu
             if where:
                 raise PayloadError(f"{where}{alias} must be a string, got {type_name(value)}")
             continue
+        if notes is not None and unexpanded(value):
+            notes.add(unexpanded_note(alias, value))
+            continue
         found = value_text(value)
         if found:
             return alias, found
     return "", ""
+
+
+def unexpanded_note(field: str, value: Any) -> str:
+    return f"{field} {one_line(repr(text(value)), 60)} is an unexpanded template variable: no value"
+
+
+def unexpanded_fields(body: Any, aliases: Iterable[str]) -> str:
+    """ "; name '{TRIGGER.NAME}' is an unexpanded template variable" for an error that says a
+    field is missing, when the sender did send it but left it unexpanded ("" otherwise)."""
+    if not isinstance(body, Mapping):
+        return ""
+    found = [
+        f"{alias} {one_line(repr(text(body[alias])), 60)}"
+        for alias in aliases
+        if unexpanded(body.get(alias))
+    ]
+    if not found:
+        return ""
+    if len(found) == 1:
+        return f"; {found[0]} is an unexpanded template variable"
+    return f"; {', '.join(found)} are unexpanded template variables"
 
 
 def picked(body: Mapping[str, Any], aliases: Iterable[str], where: str = "") -> str:

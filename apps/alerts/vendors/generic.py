@@ -26,7 +26,7 @@ from .base import (
     string_labels,
     text,
 )
-from .fields import Notes, pick, picked, severity_noted
+from .fields import Notes, pick, picked, severity_noted, unexpanded_fields
 
 SOURCE = "generic"
 
@@ -97,7 +97,7 @@ def parse(payload: Any) -> list[NormalizedAlert]:
         return [parse_riemann(payload)]
     raise PayloadError(
         "generic payload needs a 'name' or 'title' (or a non-empty list of such objects under "
-        "'alerts')"
+        f"'alerts'){unexpanded_fields(payload, NAME)}"
     )
 
 
@@ -129,12 +129,14 @@ def labels_of(alert: dict[str, Any], where: str, notes: Notes) -> dict[str, str]
 def parse_object(item: Any, where: str) -> NormalizedAlert:
     alert = require_dict(item, where)
     notes = Notes()
-    used, name = pick(alert, NAME, f"generic {where}.")
+    used, name = pick(alert, NAME, f"generic {where}.", notes)
     if not name:
-        raise PayloadError(f"generic {where} needs a 'name' or 'title'")
+        raise PayloadError(
+            f"generic {where} needs a 'name' or 'title'" + unexpanded_fields(alert, NAME)
+        )
     notes.alias(used, "name")
     status, acknowledged = status_of(alert, where, notes)
-    used, host = pick(alert, HOST, f"generic {where}.")
+    used, host = pick(alert, HOST, f"generic {where}.", notes)
     notes.alias(used, "host")
     labels = labels_of(alert, where, notes)
     severity_key, raw_severity = pick(alert, SEVERITY, f"generic {where}.")

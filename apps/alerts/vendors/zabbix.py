@@ -28,7 +28,15 @@ from .base import (
     require_dict,
     text,
 )
-from .fields import Notes, macro_keys, pick, picked, severity_noted, value_text
+from .fields import (
+    Notes,
+    macro_keys,
+    pick,
+    picked,
+    severity_noted,
+    unexpanded_fields,
+    value_text,
+)
 
 SOURCE = "zabbix"
 
@@ -146,14 +154,17 @@ def identity(body: dict[str, Any], name: str, host: str, link: str, notes: Notes
 def parse(payload: Any) -> list[NormalizedAlert]:
     body = macro_keys(require_dict(payload, "zabbix payload"))
     notes = Notes()
-    used, name = pick(body, NAME, "zabbix ")
+    used, name = pick(body, NAME, "zabbix ", notes)
     if not name:
-        raise PayloadError("zabbix payload has no trigger name (trigger_name, trigger or name)")
+        raise PayloadError(
+            "zabbix payload has no trigger name (trigger_name, trigger or name)"
+            + unexpanded_fields(body, NAME)
+        )
     notes.alias(used, "trigger_name")
     if used in SUBJECTS:
         # The default message subject, "Problem: <name>" / "Resolved in 5m: <name>".
         name = _SUBJECT_PREFIX.sub("", name) or name
-    used, host = pick(body, HOST, "zabbix ")
+    used, host = pick(body, HOST, "zabbix ", notes)
     notes.alias(used, "host_name")
     if not host:
         notes.add("no host_name: the alert has no host")
