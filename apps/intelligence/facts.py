@@ -36,6 +36,8 @@ class Facts:
     # fleets) and, when no source had facts of the host, why.
     facts_source: str = ""
     no_facts_reason: str = ""
+    # Set when the alert named no host and the facts are the hub's own (apps.hosts.facts).
+    facts_note: str = ""
 
     @property
     def measured_here(self) -> bool:
@@ -133,9 +135,10 @@ def gather(
         total = len(rows) if len(rows) < MAX_ALERTS_READ else incident.alerts.count()
     alert_rows = [alert_dict(a) for a in rows if isinstance(a, dict) or hasattr(a, "labels")]
     checks, host_info = _checks(context)
-    source, reason = "", ""
+    source, reason, note = "", "", ""
     if isinstance(context, dict):
         source = str(context.get("source") or "")
+        note = str(context.get("facts_note") or "")[:300]
         if context.get("available") is False:
             reason = str(context.get("reason") or "no source had facts of the host")[:500]
     payload_host = ""
@@ -156,4 +159,5 @@ def gather(
         payload_host=payload_host,
         facts_source=source,
         no_facts_reason=reason,
+        facts_note=note,
     )

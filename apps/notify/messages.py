@@ -202,6 +202,7 @@ def build_model(ctx: dict[str, Any], kind: str) -> dict[str, Any]:
         "failing_checks": failing,
         "checks_summary": checks_summary,
         "no_host_facts": no_facts,
+        "facts_note": _first(context.get("facts_note")),
         "alerts_count": len(ctx["alerts"]),
         "alert_names": [_first(a.get("name"), "?") for a in ctx["alerts"][:5]],
         "dedup_key": dedup_key(ctx, title, host),
