@@ -5,6 +5,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from apps.alerts.vendors.fields import unexpanded
+
 # Local rules look at this many alerts at most; prompts take fewer (INTELLIGENCE_MAX_ALERTS...).
 MAX_ALERTS_READ = 500
 ALERT_FIELDS = ("name", "status", "severity", "host", "source", "fingerprint", "description")
@@ -80,7 +82,11 @@ def alert_dict(alert: Any) -> dict[str, Any]:
 
 def _payload_alert(payload: dict[str, Any], host: str) -> dict[str, Any] | None:
     """A payload with no incident (e.g. a transform-only pipeline) still says what is wrong."""
-    texts = [str(payload[k]) for k in PAYLOAD_TEXT_KEYS if isinstance(payload.get(k), str | int)]
+    texts = [
+        str(payload[k])
+        for k in PAYLOAD_TEXT_KEYS
+        if isinstance(payload.get(k), str | int) and not unexpanded(payload[k])
+    ]
     for nested in ("labels", "annotations"):
         if isinstance(payload.get(nested), dict):
             texts += [str(v) for v in payload[nested].values() if isinstance(v, str)][:20]
@@ -144,7 +150,14 @@ def gather(
     payload_host = ""
     if isinstance(payload, dict):
         payload_host = next(
-            (str(payload[k]) for k in PAYLOAD_HOST_KEYS if isinstance(payload.get(k), str)), ""
+            (
+                str(payload[k])
+                for k in PAYLOAD_HOST_KEYS
+                if isinstance(payload.get(k), str)
+                and payload[k].strip()
+                and not unexpanded(payload[k])  # "$HOSTNAME" names no host
+            ),
+            "",
         )
         if incident is None and not alert_rows:
             pseudo = _payload_alert(payload, payload_host)

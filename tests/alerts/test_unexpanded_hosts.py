@@ -61,3 +61,23 @@ def test_the_context_node_does_not_measure_a_host_named_by_an_unexpanded_variabl
         statuses={}, node_types={},
     )  # fmt: skip
     assert default_target(ctx) == ""  # this machine's facts, said so: never "$hostname"
+
+
+def test_the_analysis_never_names_an_unexpanded_host():
+    from apps.intelligence.analyser import analyze
+    from apps.intelligence.facts import gather
+
+    payload = {"title": "CPU high", "hostname": "$HOSTNAME", "host": "{HOST.NAME}"}
+    facts = gather(payload=payload, context=None)
+    assert facts.host == ""
+    summary = analyze(facts, inspect=False)["summary"]
+    assert "CPU high" in summary
+    assert "HOSTNAME" not in summary and "HOST.NAME" not in summary
+
+
+def test_the_notification_never_names_an_unexpanded_host_or_title():
+    from apps.notify.messages import build_model, normalise_context
+
+    payload = {"title": "$ALERT_TITLE", "name": "CPU high", "host": "$HOSTNAME"}
+    model = build_model(normalise_context({"payload": payload}), "trigger")
+    assert (model["title"], model["host"]) == ("CPU high", "")
