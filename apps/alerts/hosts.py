@@ -13,13 +13,15 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from apps.alerts.vendors.fields import unexpanded, unexpanded_note
+
 HOST_LABELS = ("host", "hostname", "instance", "nodename", "node", "server", "host_name")
 MAX_HOST_LENGTH = 255
 
 
 def host_name(value: Any) -> str:
     """A host as named in a label or field, without scheme, port, brackets or trailing dot."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or unexpanded(value):  # "$HOSTNAME", "{HOST.NAME}": no host
         return ""
     text = value.strip()
     if "://" in text:  # a probe target such as http://web-07:9100/metrics
@@ -48,3 +50,19 @@ def resolve_host(vendor_host: Any, labels: Mapping[str, Any] | None = None) -> s
         if name:
             return name
     return ""
+
+
+def unexpanded_host_notes(vendor_host: Any, labels: Mapping[str, Any] | None = None) -> list[str]:
+    """Parse notes for the host fields resolve_host passed over because the sender left a
+    template variable unexpanded in them (the vendor's field, then the host-like labels it
+    looked at before the one it took)."""
+    notes = [unexpanded_note("host", vendor_host)] if unexpanded(vendor_host) else []
+    if host_name(vendor_host):
+        return notes
+    for key in HOST_LABELS:
+        value = (labels or {}).get(key)
+        if unexpanded(value) and value != vendor_host:  # the vendor's field was this label
+            notes.append(unexpanded_note(f"label {key}", value))
+        elif host_name(value):
+            break
+    return notes

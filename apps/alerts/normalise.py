@@ -16,7 +16,8 @@ from typing import Any
 
 from apps.alerts import vendors
 from apps.alerts.grouping import GroupingError, group_fields, group_key
-from apps.alerts.hosts import resolve_host
+from apps.alerts.hosts import resolve_host, unexpanded_host_notes
+from apps.alerts.vendors.fields import attach_notes
 from apps.common.redact import redact, redact_text
 from apps.common.text import one_line
 
@@ -67,6 +68,8 @@ def resolve_source(payload: Any, source: str | None) -> tuple[str, str]:
     """Return (vendor to parse with, source to store under)."""
     if source in DETECT_SOURCES:
         vendor = vendors.detect(payload)
+        if vendor is None and vendors.no_alerts(payload):
+            raise IngestError("the body has no alerts ('alerts' is an empty list)")
         if vendor is None:
             raise IngestError(
                 "no vendor recognises this payload; post it to /api/alerts/<vendor>/ or use the "
@@ -117,6 +120,7 @@ def to_incoming(alert: vendors.NormalizedAlert, source: str, fields: list[str]) 
     severity of info/warning/critical, a non-empty name and fingerprint (at most 200
     characters), string fields and aware times (parse_time, now_utc). The host is resolved
     here, once for every vendor (apps.alerts.hosts), before the group key is made from it."""
+    attach_notes(alert, unexpanded_host_notes(alert.host, alert.labels))
     alert.host = resolve_host(alert.host, alert.labels)
     item = Incoming(
         fingerprint=alert.fingerprint,

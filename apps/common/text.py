@@ -25,3 +25,13 @@ def shown(value: Any, limit: int = 120) -> str:
         except ValueError:  # an int beyond Python's digit limit for printing
             return "a number too large to show"
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def json_shown(value: Any, limit: int = 120) -> str:
+    """shown() for a value read from JSON: null, true and false as JSON spells them (a user
+    who wrote `"version": null` should not be told about Python's None)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return shown(value, limit)

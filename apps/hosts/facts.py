@@ -49,7 +49,10 @@ def host_facts(
             if source == "local":
                 if not local:
                     continue  # not a failure: psutil here says nothing about that host
-                return from_local(name, include, options, trace_id, pipeline_run, deadline)
+                output = from_local(name, include, options, trace_id, pipeline_run, deadline)
+                if not target:
+                    output["facts_note"] = hub_facts_note(name)
+                return output
             if source == "agent":
                 return from_agent(name, include, options)
             if source == "prometheus":
@@ -70,6 +73,12 @@ def host_facts(
         "summary": dict.fromkeys(STATUSES, 0),
         "host_info": {},
     }
+
+
+def hub_facts_note(name: str) -> str:
+    """What every view says when the alert named no host and the facts are this machine's:
+    they are the hub's, not those of the host that alerted."""
+    return f"Facts from the hub {name} (the alert names no host)"
 
 
 def from_local(name, include, options, trace_id, pipeline_run, deadline) -> dict[str, Any]:

@@ -238,10 +238,14 @@ def analyze(facts: Facts, *, inspect: bool = True, deadline: float | None = None
 
 
 def with_facts_note(facts: Facts, fields: dict[str, Any]) -> dict[str, Any]:
-    """Say so when the context had no facts of the host, rather than analyse without them."""
-    if not facts.no_facts_reason:
+    """Say so when the context had no facts of the host, rather than analyse without them;
+    and when the alert named no host, that the facts are the hub's own."""
+    if facts.no_facts_reason:
+        note = f"No host facts for {facts.host or 'the host'}: {facts.no_facts_reason}."
+    elif facts.facts_note:
+        note = f"{facts.facts_note}."
+    else:
         return fields
-    note = f"No host facts for {facts.host or 'the host'}: {facts.no_facts_reason}."
     fields["summary"] = f"{note} {fields['summary'].strip()}"  # first: summaries get cut
     fields["evidence"] = [*fields["evidence"], note][:50]
     return fields

@@ -5,6 +5,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from apps.alerts.vendors.fields import unexpanded
+
 # Local rules look at this many alerts at most; prompts take fewer (INTELLIGENCE_MAX_ALERTS...).
 MAX_ALERTS_READ = 500
 ALERT_FIELDS = ("name", "status", "severity", "host", "source", "fingerprint", "description")
@@ -36,6 +38,8 @@ class Facts:
     # fleets) and, when no source had facts of the host, why.
     facts_source: str = ""
     no_facts_reason: str = ""
+    # Set when the alert named no host and the facts are the hub's own (apps.hosts.facts).
+    facts_note: str = ""
 
     @property
     def measured_here(self) -> bool:
@@ -78,7 +82,11 @@ def alert_dict(alert: Any) -> dict[str, Any]:
 
 def _payload_alert(payload: dict[str, Any], host: str) -> dict[str, Any] | None:
     """A payload with no incident (e.g. a transform-only pipeline) still says what is wrong."""
-    texts = [str(payload[k]) for k in PAYLOAD_TEXT_KEYS if isinstance(payload.get(k), str | int)]
+    texts = [
+        str(payload[k])
+        for k in PAYLOAD_TEXT_KEYS
+        if isinstance(payload.get(k), str | int) and not unexpanded(payload[k])
+    ]
     for nested in ("labels", "annotations"):
         if isinstance(payload.get(nested), dict):
             texts += [str(v) for v in payload[nested].values() if isinstance(v, str)][:20]
@@ -133,15 +141,23 @@ def gather(
         total = len(rows) if len(rows) < MAX_ALERTS_READ else incident.alerts.count()
     alert_rows = [alert_dict(a) for a in rows if isinstance(a, dict) or hasattr(a, "labels")]
     checks, host_info = _checks(context)
-    source, reason = "", ""
+    source, reason, note = "", "", ""
     if isinstance(context, dict):
         source = str(context.get("source") or "")
+        note = str(context.get("facts_note") or "")[:300]
         if context.get("available") is False:
             reason = str(context.get("reason") or "no source had facts of the host")[:500]
     payload_host = ""
     if isinstance(payload, dict):
         payload_host = next(
-            (str(payload[k]) for k in PAYLOAD_HOST_KEYS if isinstance(payload.get(k), str)), ""
+            (
+                str(payload[k])
+                for k in PAYLOAD_HOST_KEYS
+                if isinstance(payload.get(k), str)
+                and payload[k].strip()
+                and not unexpanded(payload[k])  # "$HOSTNAME" names no host
+            ),
+            "",
         )
         if incident is None and not alert_rows:
             pseudo = _payload_alert(payload, payload_host)
@@ -156,4 +172,5 @@ def gather(
         payload_host=payload_host,
         facts_source=source,
         no_facts_reason=reason,
+        facts_note=note,
     )

@@ -54,6 +54,8 @@ def checks_text(facts: Facts, checks: dict[str, Any]) -> str:
     if not checks:
         return "none were run"
     where = f" (measured on {facts.host} by {facts.facts_source})" if facts.facts_source else ""
+    if facts.facts_note:
+        where = f" ({facts.facts_note})"
     return _json(redact(checks)) + where
 
 

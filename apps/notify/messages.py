@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
+from apps.alerts.vendors.fields import unexpanded
 from apps.common import templating
 from apps.common.text import one_line
 from apps.notify.drivers.base import Message
@@ -67,8 +68,10 @@ def template_variables(ctx: dict[str, Any], model: dict[str, Any]) -> dict[str, 
 
 
 def _first(*values: Any) -> str:
+    """The first value that says something ("$HOSTNAME", a variable the sender's template left
+    unexpanded, says nothing)."""
     for value in values:
-        if value not in (None, "", [], {}):
+        if value not in (None, "", [], {}) and not unexpanded(value):
             return str(value)
     return ""
 
@@ -202,6 +205,7 @@ def build_model(ctx: dict[str, Any], kind: str) -> dict[str, Any]:
         "failing_checks": failing,
         "checks_summary": checks_summary,
         "no_host_facts": no_facts,
+        "facts_note": _first(context.get("facts_note")),
         "alerts_count": len(ctx["alerts"]),
         "alert_names": [_first(a.get("name"), "?") for a in ctx["alerts"][:5]],
         "dedup_key": dedup_key(ctx, title, host),

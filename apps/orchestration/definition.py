@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from apps.common import templating
-from apps.common.text import one_line, shown
+from apps.common.text import json_shown, one_line, shown
 
 from . import dag
 from .nodes import NODE_TYPES, get_handler
@@ -23,7 +23,7 @@ NODE_REF_RE = re.compile(
 
 def _node_label(raw: Any, index: int) -> str:
     if isinstance(raw, dict) and isinstance(raw.get("id"), str) and raw["id"]:
-        return shown(raw["id"])
+        return json_shown(raw["id"])
     return f"#{index + 1}"
 
 
@@ -89,7 +89,7 @@ def _structure_problems(config: Any) -> tuple[list[Problem], list[dict]]:
         problems.append(
             Problem(
                 "invalid_field",
-                f"Unsupported version: '{shown(version)}' (supported: 1)",
+                f"Unsupported version: '{json_shown(version)}' (supported: 1)",
                 None,
                 "/version",
             )
@@ -139,7 +139,7 @@ def _node_problems(nodes: list) -> tuple[list[Problem], dict[str, int]]:
             problems.append(
                 Problem(
                     "invalid_field",
-                    f"Node '{shown(node_id)}' has an invalid id (use letters, digits, _ . -)",
+                    f"Node '{json_shown(node_id)}' has an invalid id (use letters, digits, _ . -)",
                     node_id,
                     f"{path}/id",
                 )
@@ -169,7 +169,7 @@ def _node_problems(nodes: list) -> tuple[list[Problem], dict[str, int]]:
             problems.append(
                 Problem(
                     "unknown_type",
-                    f"Node '{label}' has unknown type: {shown(node_type)}",
+                    f"Node '{label}' has unknown type: {json_shown(node_type)}",
                     label,
                     f"{path}/type",
                 )
@@ -188,7 +188,7 @@ def _edge_problems(nodes: list, index_of: dict[str, int]) -> list[Problem]:
                 problems.append(
                     Problem(
                         "missing_next",
-                        f"Node '{node_id}' references non-existent next: '{shown(target)}'",
+                        f"Node '{node_id}' references non-existent next: '{json_shown(target)}'",
                         node_id,
                         f"/nodes/{index}/next",
                     )

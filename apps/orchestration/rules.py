@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from apps.common.text import shown
+from apps.common.text import json_shown
 
 NODE_ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 SCHEMA_URI = "https://json-schema.org/draft/2020-12/schema"
@@ -43,7 +43,7 @@ class Rule:
         numeric = self.kind in ("integer", "number")
         infinite = isinstance(value, float) and not math.isfinite(value)
         if numeric and (infinite or not self._in_range(value)):
-            return f"must be {self._expected()}, got {shown(value, 20)}"
+            return f"must be {self._expected()}, got {json_shown(value, 20)}"
         return None
 
     def _in_range(self, value: float) -> bool:

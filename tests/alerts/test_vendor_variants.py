@@ -212,7 +212,7 @@ STILL_REFUSED = [
     ("zabbix", {"event_id": "1", "host_name": "web-07"}, "zabbix payload has no trigger name"),
     ("zabbix", {"event_id": "1", "trigger_name": ["x"]}, "zabbix trigger_name must be a string, got array"),
     ("zabbix", {"event_id": "1", "trigger_name": "x", "event_value": "7"},
-     "zabbix event_value must be PROBLEM, RESOLVED, OK, 1 or 0, got '7'"),
+     "zabbix event_value must be PROBLEM, FIRING, RESOLVED, OK, 1 or 0, got '7'"),
     ("datadog", {"alert_id": "1", "alert_transition": "Triggered"}, "datadog payload has no 'title'"),
     ("datadog", {"alert_title": {"a": 1}}, "datadog alert_title must be a string, got object"),
     ("pagerduty", {"event_action": "explode", "payload": {"summary": "x"}},

@@ -77,7 +77,8 @@ def test_junk_is_claimed_by_no_detector(label):
     payload = JUNK[label]
     assert [name for name, module in MODULES.items() if module.detect(payload)] == []
     assert vendors.detect(payload) is None
-    with pytest.raises(PayloadError, match="no vendor recognises it"):
+    # Named, the generic parser still reads it, and says in one line what is missing.
+    with pytest.raises(PayloadError, match=r"^(generic payload needs a 'name'|the body has no al)"):
         vendors.parse(payload, "generic")
 
 
@@ -90,10 +91,15 @@ def test_parse_with_the_wrong_vendor_is_refused(fixture):
             with pytest.raises(PayloadError) as error:
                 vendors.parse(payload, wrong)
             article = "an" if wrong[0] in "aeiou" else "a"
-            assert (
-                str(error.value)
-                == f"payload is not {article} {wrong} payload (it looks like {right})"
-            )
+            if right == "generic":
+                # Only generic claims it: the named vendor's lenient parser reads it first.
+                assert str(error.value).endswith(" (it looks like generic)")
+                assert "\n" not in str(error.value)
+            else:
+                assert (
+                    str(error.value)
+                    == f"payload is not {article} {wrong} payload (it looks like {right})"
+                )
 
 
 def test_unknown_vendor_name_is_a_payload_error():
@@ -167,7 +173,7 @@ MALFORMED = [
      "opsgenie alert has no alertId, alias or tinyId"),
     ("opsgenie", replace(OG, ["alert", "alertId"], {"id": 1}), "opsgenie alert.alertId must be a string"),
     ("zabbix", replace(ZBX, ["status"], "MAYBE"),
-     "zabbix status must be PROBLEM, RESOLVED, OK, 1 or 0, got 'MAYBE'"),
+     "zabbix status must be PROBLEM, FIRING, RESOLVED, OK, 1 or 0, got 'MAYBE'"),
     ("zabbix", replace(ZBX, ["trigger"], " "), "zabbix payload has no trigger name"),
     ("zabbix", replace(ZBX, ["trigger"], {"a": 1}), "zabbix trigger must be a string, got object"),
     ("datadog", replace(DD, ["title"], ["x"]), "datadog title must be a string, got array"),

@@ -14,7 +14,9 @@ from apps.common import registry
 
 from .base import NormalizedAlert, PayloadError
 
-__all__ = ["VENDORS", "NormalizedAlert", "PayloadError", "detect", "parse", "vendor_names"]
+__all__ = [
+    "VENDORS", "NormalizedAlert", "PayloadError", "detect", "no_alerts", "parse", "vendor_names",
+]  # fmt: skip
 
 # Order is detection order: most specific first, generic last.
 VENDORS: dict[str, str] = {
@@ -58,23 +60,44 @@ def detect(payload: Any) -> str | None:
 
 
 def parse(payload: Any, vendor: str) -> list[NormalizedAlert]:
-    """Parse a payload of the named vendor; PayloadError if it is not one or is malformed."""
+    """Parse a payload of the named vendor; PayloadError if it is not one or is malformed.
+
+    The URL names the vendor, so its lenient parser reads the body even when its detector
+    does not claim it (user-templated bodies use names no detector can foresee). Only a body
+    another specific vendor claims is refused unread: that is a sender posting to the wrong
+    URL, and reading it as the named vendor would store nonsense."""
     module = vendor_module(vendor)
-    if not module.detect(payload):
-        other = detect(payload)
-        if other:
-            raise PayloadError(f"payload is not {_a(vendor)} payload (it looks like {other})")
-        raise PayloadError(f"payload is not {_a(vendor)} payload; no vendor recognises it")
+    claimed = bool(module.detect(payload))
+    other = None if claimed else detect(payload)
+    if other not in (None, GENERIC):
+        raise PayloadError(f"payload is not {_a(vendor)} payload (it looks like {other})")
+    if not claimed and no_alerts(payload):
+        raise PayloadError("the body has no alerts ('alerts' is an empty list)")
     try:
         alerts: list[NormalizedAlert] = module.parse(payload)
-    except PayloadError:
-        raise
+    except PayloadError as exc:
+        if claimed:
+            raise
+        hint = f" (it looks like {other})" if other else ""
+        raise PayloadError(f"{exc}{hint}") from exc
     except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
         # A shape the parser did not foresee: still a bad payload, never a traceback.
         raise PayloadError(f"malformed {vendor} payload ({type(exc).__name__}: {exc})") from exc
     if not alerts:
         raise PayloadError(f"{vendor} payload holds no alerts")
+    if not claimed:
+        for alert in alerts:
+            note = f"read as {vendor} because the URL names it (the body has no {vendor} mark)"
+            if note not in alert.parse_notes:
+                alert.parse_notes.insert(0, note)
     return alerts
+
+
+def no_alerts(payload: Any) -> bool:
+    """A body whose only alerts list is empty: nothing to read, whatever the vendor."""
+    return isinstance(payload, dict | list) and (
+        payload == [] or (isinstance(payload, dict) and payload.get("alerts") == [])
+    )
 
 
 def _a(vendor: str) -> str:

@@ -16,7 +16,6 @@ from .base import (
     first_text,
     hash_fingerprint,
     id_fingerprint,
-    normalize_severity,
     normalize_status,
     now_utc,
     optional_dict,
@@ -26,7 +25,7 @@ from .base import (
     string_labels,
     text,
 )
-from .fields import Notes, attach_notes
+from .fields import Notes, attach_notes, severity_noted
 
 SOURCE = "alertmanager"
 # Keys only Grafana's unified alerting adds to the Alertmanager shape.
@@ -179,7 +178,9 @@ def parse_alert(
         fingerprint, fields = hash_fingerprint(own_labels or labels), ["labels"]
     # A firing alert carries endsAt = now + resolve_timeout; it has not ended.
     ended_at = parse_time(alert.get("endsAt"), f"{where}.endsAt") if status == "resolved" else None
-    severity = normalize_severity(labels.get("severity") or labels.get("priority"))
+    severity = severity_noted(
+        labels.get("severity") or labels.get("priority"), notes, field="severity label"
+    )
     if not text(labels.get("severity")):
         notes.add(f"no severity label: {severity}")
     return notes.attach(

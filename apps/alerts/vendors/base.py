@@ -199,17 +199,23 @@ def normalize_severity(
     """Map a vendor's severity word or number to critical/warning/info.
 
     ``table`` holds the vendor's own meanings (checked first); unknown words give ``default``.
+    Parsers use fields.severity_noted, which also notes an unknown word.
     """
+    return known_severity(value, table) or default
+
+
+def known_severity(value: Any, table: Mapping[str, Severity] | None = None) -> Severity | None:
+    """The severity a word or number names, or None (no value, or a word no table knows)."""
     word = text(value).lower().replace(" ", "_")
     if not word:
-        return default
+        return None
     # "P2 - Medium", "sev2 (major)": the whole text first, then its first word.
     for candidate in (word, _FIRST_WORD.split(word)[0]):
         if table and candidate in table:
             return table[candidate]
         if candidate in SEVERITY_WORDS:
             return SEVERITY_WORDS[candidate]
-    return default
+    return None
 
 
 _FIRST_WORD = re.compile(r"[^a-z0-9-]+")

@@ -16,6 +16,8 @@ from typing import Any
 from apps.common.text import one_line
 
 from .base import (
+    FIRING_WORDS,
+    RESOLVED_WORDS,
     NormalizedAlert,
     PayloadError,
     Severity,
@@ -24,18 +26,27 @@ from .base import (
     hash_fingerprint,
     labels_from_tags,
     lower_severity,
-    normalize_severity,
+    normalize_status,
     parse_time,
     require_dict,
 )
-from .fields import Notes, macro_keys, pick, picked
+from .fields import (
+    Notes,
+    macro_keys,
+    pick,
+    picked,
+    severity_noted,
+    unexpanded,
+    unexpanded_fields,
+    unexpanded_note,
+)
 
 SOURCE = "datadog"
 
-TITLE = ("alert_title", "title", "event_title")
+TITLE = ("alert_title", "title", "event_title", "alert_name")
 MONITOR_ID = ("alert_id", "monitor_id")
 CYCLE = ("aggreg_key", "aggregation_key", "alert_cycle_key")
-TRANSITION = ("alert_transition", "transition")
+TRANSITION = ("alert_transition", "transition", "alert_status", "status")
 ALERT_TYPE = ("alert_type",)
 PRIORITY = ("severity", "alert_priority", "priority")
 SCOPE = ("alert_scope", "scopes", "scope")
@@ -114,16 +125,20 @@ def transition_in_title(title: str) -> str:
 def parse(payload: Any) -> list[NormalizedAlert]:
     body = macro_keys(require_dict(payload, "datadog payload"))
     notes = Notes()
-    used, title = pick(body, TITLE, "datadog ")
+    used, title = pick(body, TITLE, "datadog ", notes)
     notes.alias(used, "title")
     name = _TITLE_PREFIX.sub("", title).strip() or title
     if not name:
-        raise PayloadError("datadog payload has no 'title' (or 'alert_title')")
+        raise PayloadError(
+            "datadog payload has no 'title' (or 'alert_title')" + unexpanded_fields(body, TITLE)
+        )
     status = status_of(body, title, notes)
     used, scopes = pick(body, SCOPE)
     notes.alias(used, "scopes")
     labels = {**labels_from_tags(body.get("tags")), **labels_from_tags(scopes)}
-    host = first_text(labels.get("host"), picked(body, ("hostname", "host")))
+    if unexpanded(labels.get("host")):
+        notes.add(unexpanded_note("tag host", labels.pop("host")))
+    host = first_text(labels.get("host"), pick(body, ("hostname", "host"), notes=notes)[1])
     used, monitor_id = pick(body, MONITOR_ID)
     notes.alias(used, "monitor_id")
     cycle_key = picked(body, CYCLE)
@@ -167,8 +182,11 @@ def parse(payload: Any) -> list[NormalizedAlert]:
 
 def status_of(body: dict[str, Any], title: str, notes: Notes) -> Status:
     used, transition = pick(body, TRANSITION)
+    notes.alias(used, "alert_transition")
     if transition.lower() in TRANSITIONS:
         return TRANSITIONS[transition.lower()]
+    if transition.lower() in FIRING_WORDS | RESOLVED_WORDS:
+        return normalize_status(transition, used)
     alert_type = picked(body, ALERT_TYPE).lower()
     if alert_type in ALERT_TYPES:
         return ALERT_TYPES[alert_type]
@@ -192,7 +210,7 @@ def severity_of(body: dict[str, Any], notes: Notes) -> Severity:
     notes.alias(used, "severity")
     if not priority and alert_type not in ALERT_TYPE_SEVERITY:
         notes.add("no priority or alert_type: warning")
-    severity = normalize_severity(priority) if priority else by_type
+    severity = severity_noted(priority, notes, field=used) if priority else by_type
     transition = picked(body, TRANSITION).lower() or transition_in_title(picked(body, TITLE))
     # A Warn transition crossed the warning threshold, whatever the monitor's priority.
     if transition in ("warn", "re-warn") or alert_type == "warning":

@@ -12,7 +12,17 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .base import NormalizedAlert, PayloadError, text, type_name
+from apps.common.text import one_line
+
+from .base import (
+    DEFAULT_SEVERITY,
+    NormalizedAlert,
+    PayloadError,
+    Severity,
+    known_severity,
+    text,
+    type_name,
+)
 
 # A template variable the sender left unexpanded: Zabbix {EVENT.ID}, Datadog $ALERT_ID,
 # Handlebars/Jinja {{ issueId }}, Grafana {{ .Labels.x }}. It carries no value.
@@ -48,10 +58,14 @@ def value_text(value: Any) -> str:
     return text(value)
 
 
-def pick(body: Mapping[str, Any], aliases: Iterable[str], where: str = "") -> tuple[str, str]:
+def pick(
+    body: Mapping[str, Any], aliases: Iterable[str], where: str = "", notes: Notes | None = None
+) -> tuple[str, str]:
     """(alias, text) of the first alias with a scalar value, or ("", "").
 
-    A container where a scalar belongs is refused with a one-line error naming the field.
+    A container where a scalar belongs is refused with a one-line error naming the field. An
+    unexpanded template variable is no value; with ``notes`` that is noted (host and name
+    fields: a "$HOSTNAME" must never pass for a host).
     """
     for alias in aliases:
         value = body.get(alias)
@@ -59,10 +73,34 @@ def pick(body: Mapping[str, Any], aliases: Iterable[str], where: str = "") -> tu
             if where:
                 raise PayloadError(f"{where}{alias} must be a string, got {type_name(value)}")
             continue
+        if notes is not None and unexpanded(value):
+            notes.add(unexpanded_note(alias, value))
+            continue
         found = value_text(value)
         if found:
             return alias, found
     return "", ""
+
+
+def unexpanded_note(field: str, value: Any) -> str:
+    return f"{field} {one_line(repr(text(value)), 60)} is an unexpanded template variable: no value"
+
+
+def unexpanded_fields(body: Any, aliases: Iterable[str]) -> str:
+    """ "; name '{TRIGGER.NAME}' is an unexpanded template variable" for an error that says a
+    field is missing, when the sender did send it but left it unexpanded ("" otherwise)."""
+    if not isinstance(body, Mapping):
+        return ""
+    found = [
+        f"{alias} {one_line(repr(text(body[alias])), 60)}"
+        for alias in aliases
+        if unexpanded(body.get(alias))
+    ]
+    if not found:
+        return ""
+    if len(found) == 1:
+        return f"; {found[0]} is an unexpanded template variable"
+    return f"; {', '.join(found)} are unexpanded template variables"
 
 
 def picked(body: Mapping[str, Any], aliases: Iterable[str], where: str = "") -> str:
@@ -94,3 +132,21 @@ def attach_notes(alert: NormalizedAlert, notes: Iterable[str]) -> None:
     for note in notes:
         if note not in alert.parse_notes:
             alert.parse_notes.append(note)
+
+
+def severity_noted(
+    value: Any,
+    notes: Notes,
+    table: Mapping[str, Severity] | None = None,
+    field: str = "severity",
+    default: Severity = DEFAULT_SEVERITY,
+) -> Severity:
+    """The severity a vendor's word or number names (normalize_severity's tables); a word no
+    table knows gives ``default`` and a note naming the word. A missing value is the
+    parser's to note: it knows which fields it looked at."""
+    severity = known_severity(value, table)
+    if severity is not None:
+        return severity
+    if text(value):
+        notes.add(f"unknown {field} {one_line(repr(text(value)), 60)}: {default}")
+    return default

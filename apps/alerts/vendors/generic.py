@@ -17,7 +17,6 @@ from .base import (
     hash_fingerprint,
     id_fingerprint,
     labels_from_tags,
-    normalize_severity,
     normalize_status,
     optional_dict,
     parse_time,
@@ -27,7 +26,7 @@ from .base import (
     string_labels,
     text,
 )
-from .fields import Notes, pick, picked
+from .fields import Notes, pick, picked, severity_noted, unexpanded_fields
 
 SOURCE = "generic"
 
@@ -98,7 +97,7 @@ def parse(payload: Any) -> list[NormalizedAlert]:
         return [parse_riemann(payload)]
     raise PayloadError(
         "generic payload needs a 'name' or 'title' (or a non-empty list of such objects under "
-        "'alerts')"
+        f"'alerts'){unexpanded_fields(payload, NAME)}"
     )
 
 
@@ -130,16 +129,18 @@ def labels_of(alert: dict[str, Any], where: str, notes: Notes) -> dict[str, str]
 def parse_object(item: Any, where: str) -> NormalizedAlert:
     alert = require_dict(item, where)
     notes = Notes()
-    used, name = pick(alert, NAME, f"generic {where}.")
+    used, name = pick(alert, NAME, f"generic {where}.", notes)
     if not name:
-        raise PayloadError(f"generic {where} needs a 'name' or 'title'")
+        raise PayloadError(
+            f"generic {where} needs a 'name' or 'title'" + unexpanded_fields(alert, NAME)
+        )
     notes.alias(used, "name")
     status, acknowledged = status_of(alert, where, notes)
-    used, host = pick(alert, HOST, f"generic {where}.")
+    used, host = pick(alert, HOST, f"generic {where}.", notes)
     notes.alias(used, "host")
     labels = labels_of(alert, where, notes)
-    used, raw_severity = pick(alert, SEVERITY, f"generic {where}.")
-    notes.alias(used, "severity")
+    severity_key, raw_severity = pick(alert, SEVERITY, f"generic {where}.")
+    notes.alias(severity_key, "severity")
     if not raw_severity:
         notes.add("no severity: warning")
     if isinstance(alert.get("fingerprint"), dict | list | bool):
@@ -160,7 +161,7 @@ def parse_object(item: Any, where: str) -> NormalizedAlert:
         NormalizedAlert(
             name=name,
             status=status,
-            severity=normalize_severity(raw_severity),
+            severity=severity_noted(raw_severity, notes, field=severity_key),
             started_at=parse_time(alert.get(started_key), f"{where}.{started_key}"),
             ended_at=(
                 parse_time(alert.get(ended_key), f"{where}.{ended_key}")
@@ -195,10 +196,11 @@ def parse_gcp(incident: dict[str, Any]) -> NormalizedAlert:
     if isinstance(user_labels, dict):
         labels.update(string_labels(user_labels, "incident.policy_user_labels"))
     documentation = optional_dict(incident.get("documentation"), "incident.documentation")
-    return NormalizedAlert(
+    notes = Notes()
+    alert = NormalizedAlert(
         name=first_text(incident.get("policy_name"), incident.get("condition_name"), incident_id),
         status=status,
-        severity=normalize_severity(incident.get("severity")),
+        severity=severity_noted(incident.get("severity"), notes, field="incident.severity"),
         started_at=parse_time(incident.get("started_at"), "incident.started_at"),
         ended_at=(
             parse_time(incident.get("ended_at"), "incident.ended_at")
@@ -216,6 +218,7 @@ def parse_gcp(incident: dict[str, Any]) -> NormalizedAlert:
         source=SOURCE,
         url=text(incident.get("url")),
     )
+    return notes.attach(alert)
 
 
 def parse_riemann(event: dict[str, Any]) -> NormalizedAlert:
@@ -224,10 +227,11 @@ def parse_riemann(event: dict[str, Any]) -> NormalizedAlert:
     state = text(event["state"]).lower()
     status: Status = "firing" if state in RIEMANN_SEVERITY else normalize_status(state, "state")
     happened_at = parse_time(event.get("time"), "time")
-    return NormalizedAlert(
+    notes = Notes()
+    alert = NormalizedAlert(
         name=service,
         status=status,
-        severity=normalize_severity(state, RIEMANN_SEVERITY),
+        severity=severity_noted(state, notes, RIEMANN_SEVERITY, "state"),
         started_at=happened_at if status == "firing" else None,
         ended_at=happened_at if status == "resolved" else None,
         fingerprint=hash_fingerprint(host, service),
@@ -238,3 +242,4 @@ def parse_riemann(event: dict[str, Any]) -> NormalizedAlert:
         annotations={"metric": event["metric"]} if "metric" in event else {},
         source=SOURCE,
     )
+    return notes.attach(alert)

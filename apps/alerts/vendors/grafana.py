@@ -14,14 +14,13 @@ from .base import (
     first_text,
     hash_fingerprint,
     labels_from_tags,
-    normalize_severity,
     now_utc,
     require_dict,
     require_list,
     string_labels,
     text,
 )
-from .fields import Notes
+from .fields import Notes, severity_noted
 
 SOURCE = "grafana"
 
@@ -117,7 +116,7 @@ def parse_legacy(payload: dict[str, Any]) -> NormalizedAlert:
         NormalizedAlert(
             name=name,
             status=status,
-            severity=normalize_severity(severity_tag),
+            severity=severity_noted(severity_tag, notes, field="severity tag"),
             started_at=received if status == "firing" else None,
             ended_at=received if status == "resolved" else None,
             fingerprint=fingerprint,

@@ -21,14 +21,13 @@ from .base import (
     first_text,
     hash_fingerprint,
     id_fingerprint,
-    normalize_severity,
     parse_time,
     require_dict,
     require_text,
     string_labels,
     text,
 )
-from .fields import Notes, pick
+from .fields import Notes, pick, severity_noted
 
 SOURCE = "newrelic"
 
@@ -136,7 +135,7 @@ def parse_classic(body: dict[str, Any]) -> NormalizedAlert:
             name=first_text(body.get("condition_name"), body.get("policy_name"))
             or f"New Relic incident {incident_id}",
             status=status,
-            severity=normalize_severity(body.get("severity")),
+            severity=severity_noted(body.get("severity"), notes),
             started_at=happened_at if status == "firing" else None,
             ended_at=happened_at if status == "resolved" else None,
             fingerprint=fingerprint,
@@ -207,7 +206,7 @@ def parse_issue(body: dict[str, Any]) -> NormalizedAlert:
         NormalizedAlert(
             name=name,
             status=status,
-            severity=normalize_severity(body.get("priority"), ISSUE_PRIORITY),
+            severity=severity_noted(body.get("priority"), notes, ISSUE_PRIORITY, "priority"),
             started_at=parse_time(body.get("createdAt"), "createdAt"),
             ended_at=closed_at if status == "resolved" else None,
             fingerprint=id_fingerprint(require_text(issue_id, "newrelic issue id")),

@@ -12,13 +12,12 @@ from .base import (
     first_text,
     id_fingerprint,
     labels_from_tags,
-    normalize_severity,
     parse_time,
     require_dict,
     require_text,
     text,
 )
-from .fields import Notes
+from .fields import Notes, severity_noted
 
 SOURCE = "opsgenie"
 
@@ -71,7 +70,7 @@ def parse(payload: Any) -> list[NormalizedAlert]:
                 # Some actions (Escalate) carry only the id: the name is a placeholder then.
                 name=first_text(alert.get("message"), f"Opsgenie alert {alert_id}"),
                 status=status,
-                severity=normalize_severity(alert.get("priority"), PRIORITY),
+                severity=severity_noted(alert.get("priority"), notes, PRIORITY, "alert.priority"),
                 started_at=parse_time(alert.get("createdAt"), "alert.createdAt"),
                 ended_at=(
                     parse_time(alert.get("updatedAt"), "alert.updatedAt")

@@ -12,13 +12,13 @@ from typing import Any
 
 from . import pagerduty_events
 from .base import (
+    DEFAULT_SEVERITY,
     NormalizedAlert,
     PayloadError,
     Severity,
     Status,
     first_text,
     id_fingerprint,
-    normalize_severity,
     now_utc,
     optional_dict,
     parse_time,
@@ -27,7 +27,7 @@ from .base import (
     require_text,
     text,
 )
-from .fields import Notes
+from .fields import Notes, severity_noted
 
 SOURCE = "pagerduty"
 
@@ -146,13 +146,13 @@ def status_and_action(kind: str, incident_status: str, where: str) -> tuple[Stat
     return status or "firing", kind
 
 
-def severity_of(incident: dict[str, Any]) -> Severity:
+def severity_of(incident: dict[str, Any], notes: Notes) -> Severity:
     priority = incident.get("priority")
     if isinstance(priority, dict):
         priority = first_text(priority.get("summary"), priority.get("name"))
     if text(priority):
-        return normalize_severity(priority)
-    return normalize_severity(incident.get("urgency"), URGENCY)
+        return severity_noted(priority, notes, field="priority")
+    return severity_noted(incident.get("urgency"), notes, URGENCY, "urgency")
 
 
 def parse_v3(event: dict[str, Any]) -> NormalizedAlert:
@@ -181,7 +181,7 @@ def parse_v3(event: dict[str, Any]) -> NormalizedAlert:
         NormalizedAlert(
             name=require_text(data.get("title"), "pagerduty event.data.title"),
             status=status,
-            severity=severity_of(data),
+            severity=severity_of(data, notes),
             started_at=started_at,
             ended_at=occurred_at if status == "resolved" else None,
             fingerprint=id_fingerprint(require_text(data.get("id"), "pagerduty event.data.id")),
@@ -205,7 +205,7 @@ def parse_v3_reference(kind: str, data: dict[str, Any]) -> NormalizedAlert:
     return NormalizedAlert(
         name=first_text(incident.get("summary"), f"PagerDuty incident {incident_id}"),
         status="firing",
-        severity=normalize_severity(None),
+        severity=DEFAULT_SEVERITY,  # a note about an incident: no severity of its own
         started_at=None,
         ended_at=None,
         fingerprint=id_fingerprint(incident_id),
@@ -256,7 +256,7 @@ def parse_incident(
         NormalizedAlert(
             name=name,
             status=status,
-            severity=severity_of(incident),
+            severity=severity_of(incident, notes),
             started_at=started_at,
             ended_at=changed_at if status == "resolved" else None,
             fingerprint=id_fingerprint(require_text(incident_id, f"pagerduty {where}.id")),

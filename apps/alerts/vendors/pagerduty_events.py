@@ -17,13 +17,12 @@ from .base import (
     first_text,
     hash_fingerprint,
     id_fingerprint,
-    normalize_severity,
     optional_dict,
     parse_time,
     require_dict,
     text,
 )
-from .fields import Notes, value_text
+from .fields import Notes, severity_noted, value_text
 
 SOURCE = "pagerduty"
 ACTIONS: dict[str, tuple[Status, str]] = {
@@ -90,7 +89,7 @@ def parse_v2(body: dict[str, Any]) -> NormalizedAlert:
         raise PayloadError("pagerduty event has neither payload.summary nor dedup_key")
     source = value_text(details.get("source"))
     fingerprint, fields = fingerprint_of(key, name, source, notes, "dedup_key")
-    severity = normalize_severity(details.get("severity"), SEVERITY)
+    severity = severity_noted(details.get("severity"), notes, SEVERITY, "payload.severity")
     if not text(details.get("severity")):
         notes.add("no payload.severity: warning")
     happened_at = parse_time(details.get("timestamp"), "payload.timestamp")

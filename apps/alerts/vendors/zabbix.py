@@ -24,12 +24,19 @@ from .base import (
     Status,
     hash_fingerprint,
     labels_from_tags,
-    normalize_severity,
     now_utc,
     require_dict,
     text,
 )
-from .fields import Notes, macro_keys, pick, picked, value_text
+from .fields import (
+    Notes,
+    macro_keys,
+    pick,
+    picked,
+    severity_noted,
+    unexpanded_fields,
+    value_text,
+)
 
 SOURCE = "zabbix"
 
@@ -60,9 +67,10 @@ MARKERS = frozenset(
 
 STATUSES: dict[str, Status] = {
     "problem": "firing",
+    "firing": "firing",
     "1": "firing",
     "ok": "resolved",
-    "resolved": "resolved",
+    "resolved": "resolved",  # with "firing": IncidentRelay's documented Zabbix body
     "recovery": "resolved",
     "0": "resolved",
 }
@@ -103,7 +111,8 @@ def status_of(body: dict[str, Any], notes: Notes) -> Status:
     status = STATUSES.get(raw.lower())
     if status is None:
         raise PayloadError(
-            f"zabbix {used} must be PROBLEM, RESOLVED, OK, 1 or 0, got {one_line(repr(raw), 60)}"
+            f"zabbix {used} must be PROBLEM, FIRING, RESOLVED, OK, 1 or 0, "
+            f"got {one_line(repr(raw), 60)}"
         )
     return status
 
@@ -145,20 +154,23 @@ def identity(body: dict[str, Any], name: str, host: str, link: str, notes: Notes
 def parse(payload: Any) -> list[NormalizedAlert]:
     body = macro_keys(require_dict(payload, "zabbix payload"))
     notes = Notes()
-    used, name = pick(body, NAME, "zabbix ")
+    used, name = pick(body, NAME, "zabbix ", notes)
     if not name:
-        raise PayloadError("zabbix payload has no trigger name (trigger_name, trigger or name)")
+        raise PayloadError(
+            "zabbix payload has no trigger name (trigger_name, trigger or name)"
+            + unexpanded_fields(body, NAME)
+        )
     notes.alias(used, "trigger_name")
     if used in SUBJECTS:
         # The default message subject, "Problem: <name>" / "Resolved in 5m: <name>".
         name = _SUBJECT_PREFIX.sub("", name) or name
-    used, host = pick(body, HOST, "zabbix ")
+    used, host = pick(body, HOST, "zabbix ", notes)
     notes.alias(used, "host_name")
     if not host:
         notes.add("no host_name: the alert has no host")
     status = status_of(body, notes)
-    used, raw_severity = pick(body, SEVERITY_KEYS)
-    notes.alias(used, "trigger_severity")
+    severity_key, raw_severity = pick(body, SEVERITY_KEYS)
+    notes.alias(severity_key, "trigger_severity")
     if not raw_severity:
         notes.add("no trigger_severity: warning")
     link = picked(body, LINK)
@@ -182,7 +194,7 @@ def parse(payload: Any) -> list[NormalizedAlert]:
             NormalizedAlert(
                 name=name,
                 status=status,
-                severity=normalize_severity(raw_severity, SEVERITY),
+                severity=severity_noted(raw_severity, notes, SEVERITY, severity_key),
                 started_at=started if status == "firing" else None,
                 ended_at=ended if status == "resolved" else None,
                 fingerprint=fingerprint,
