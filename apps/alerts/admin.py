@@ -137,7 +137,7 @@ class SilenceForm(forms.ModelForm):
             self.add_error("matcher_text", str(exc))
         if data.get("schedule"):
             try:
-                cron.parse_schedule(data["schedule"])
+                cron.parse_new_schedule(data["schedule"])
                 cron.parse_zone(data.get("time_zone") or "UTC")
             except cron.CronError as exc:
                 self.add_error("schedule", str(exc))

@@ -27,7 +27,7 @@ class SilenceIn(Schema):
     ends_at: datetime | None = Field(None, description="End (ISO 8601 with a zone).")
     starts_at: datetime | None = None
     every: str | None = Field(None, description='Cron schedule of a window: "0 2 * * SUN".')
-    tz: str = Field("UTC", description="Time zone of `every`.")
+    tz: str | None = Field(None, description="Time zone of `every` (default UTC).")
     created_by: str = Field("", max_length=150)
 
 
@@ -61,6 +61,7 @@ def add_silence(request: HttpRequest, body: SilenceIn):
             starts_at=body.starts_at,
             every=body.every,
             tz=body.tz,
+            names=silences.API_NAMES,
         )
     except silences.SilenceError as exc:
         raise ApiError(422, "invalid_silence", str(exc)) from None
