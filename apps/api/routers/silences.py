@@ -27,7 +27,7 @@ class SilenceIn(Schema):
     ends_at: datetime | None = Field(None, description="End (ISO 8601 with a zone).")
     starts_at: datetime | None = None
     every: str | None = Field(None, description='Cron schedule of a window: "0 2 * * SUN".')
-    tz: str | None = Field(None, description="Time zone of `every` (default UTC).")
+    tz: str = Field("UTC", description="Time zone of `every`.")
     created_by: str = Field("", max_length=150)
 
 
@@ -60,7 +60,7 @@ def add_silence(request: HttpRequest, body: SilenceIn):
             until=body.ends_at,
             starts_at=body.starts_at,
             every=body.every,
-            tz=body.tz,
+            tz=body.tz if "tz" in body.model_fields_set else None,  # given, not defaulted
             names=silences.API_NAMES,
         )
     except silences.SilenceError as exc:
