@@ -22,6 +22,11 @@ from apps.common.text import one_line
 MAX_RECURRING_DURATION = timedelta(days=7)
 
 
+# What the command and the API call the fields of create() in their error messages.
+COMMAND_NAMES = {"duration": "--duration", "until": "--until", "every": "--every", "tz": "--tz"}
+API_NAMES = {"duration": "duration", "until": "ends_at", "every": "every", "tz": "tz"}
+
+
 class SilenceError(ValueError):
     """Bad input for a silence; the message is one line."""
 
@@ -145,32 +150,37 @@ def create(
     until: datetime | None = None,
     starts_at: datetime | None = None,
     every: str | None = None,
-    tz: str = "UTC",
+    tz: str | None = None,
     now: datetime | None = None,
+    names: dict[str, str] | None = None,
 ) -> Silence:
-    """Validate and store a silence; raises SilenceError with one line."""
+    """Validate and store a silence; raises SilenceError with one line. `names` are what the
+    caller calls the fields in its messages (the command's flags by default, see API_NAMES)."""
+    name = COMMAND_NAMES | (names or {})
     now = now or timezone.now()
     try:
         parsed = parse_all(matchers)
     except MatcherError as exc:
         raise SilenceError(str(exc)) from None
     start = starts_at or now
-    schedule_fields: dict[str, Any] = {}
+    if tz and not every:
+        raise SilenceError(f"{name['tz']} only applies with {name['every']} (a recurring window)")
     try:
         length = cron.parse_duration(duration) if duration else None
     except cron.CronError as exc:
         raise SilenceError(str(exc)) from None
+    schedule_fields: dict[str, Any] = {}
     if every:
         if length is None:
-            raise SilenceError("a recurring silence (--every) needs --duration")
+            raise SilenceError(f"a recurring silence ({name['every']}) needs {name['duration']}")
         schedule_fields = {"schedule": every, "duration_s": int(length.total_seconds())}
         ends_at = until
     else:
         if (length is None) == (until is None):
-            raise SilenceError("give exactly one of --duration and --until")
+            raise SilenceError(f"give exactly one of {name['duration']} and {name['until']}")
         ends_at = until if until is not None else start + length  # type: ignore[operator]
     fields = checked_fields(
-        comment=comment, starts_at=start, ends_at=ends_at, time_zone=tz, **schedule_fields
+        comment=comment, starts_at=start, ends_at=ends_at, time_zone=tz or "UTC", **schedule_fields
     )
     return Silence.objects.create(
         matchers=[m.as_dict() for m in parsed],
@@ -202,7 +212,7 @@ def checked_fields(
     }
     if schedule:
         try:
-            cron.parse_schedule(schedule)
+            cron.parse_new_schedule(schedule)  # refuses a schedule that never fires
             cron.parse_zone(fields["time_zone"])
         except cron.CronError as exc:
             raise SilenceError(str(exc)) from None

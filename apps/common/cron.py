@@ -127,6 +127,19 @@ def parse_schedule(text: str) -> Schedule:
                     fields[2] == "*", fields[4] == "*")  # fmt: skip
 
 
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February 29 in leap years
+
+
+def parse_new_schedule(text: str) -> Schedule:
+    """A schedule for a new window: parsed, and refused if no date ever matches it."""
+    schedule = parse_schedule(text)
+    day_decides = schedule.any_weekday and not schedule.any_day  # a weekday comes every month
+    possible = any(d <= _MONTH_DAYS[m - 1] for m in schedule.months for d in schedule.days)
+    if day_decides and not possible:
+        raise CronError(f"schedule {text!r} never fires (no month has that day)")
+    return schedule
+
+
 def parse_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)

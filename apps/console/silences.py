@@ -59,6 +59,9 @@ def silence_incident(incident: Incident, duration: str, comment: str, who: str) 
 # --- the silence pages ----------------------------------------------------------------------
 
 
+FORM_NAMES = {"duration": "duration", "until": "until", "every": "every", "tz": "time zone"}
+
+
 @dataclass
 class SilenceForm:
     """What the create form holds, as typed (re-shown unchanged when something is wrong)."""
@@ -97,7 +100,8 @@ class SilenceForm:
             until=self.moment("until", self.until),
             starts_at=self.moment("starts", self.starts),
             every=self.every or None,
-            tz=self.tz or "UTC",
+            tz=(self.tz or None) if self.every else None,  # the form always shows a zone
+            names=FORM_NAMES,
         )
 
 

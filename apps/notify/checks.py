@@ -1,7 +1,14 @@
-"""`manage.py check`: warn when no notification can reach a person (only the console)."""
+"""`manage.py check`: warn when no notification can reach a person (only the console).
+
+Only `check` (and `check --deploy`) shows it: every other command runs the system checks too
+(migrate, runserver, shell...), where a reminder about destinations is noise. The `check`
+command (apps/common/management/commands/check.py) turns it on while it runs.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +24,18 @@ DESTINATION_SETTINGS = (
     "NTFY_URL",
 )
 NO_DESTINATION = "notify.W001"
+_shown = False
+
+
+@contextmanager
+def shown_by_check() -> Iterator[None]:
+    """While the `check` command runs, the destination check reports."""
+    global _shown
+    before, _shown = _shown, True
+    try:
+        yield
+    finally:
+        _shown = before
 
 
 def has_channel() -> bool:
@@ -29,6 +48,8 @@ def has_channel() -> bool:
 
 
 def destination_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    if not _shown:
+        return []
     if any(getattr(settings, name, None) for name in DESTINATION_SETTINGS) or has_channel():
         return []
     return [

@@ -228,7 +228,10 @@ def deliver(
     `quiet` is (status, reason) of a silenced or inhibited page: the row is stored with the
     rendered message and that status, and nothing is sent. `hold`, when given, takes the
     claimed row instead of sending it (grouped notifications) and returns report extras."""
+    quiet_status, quiet_reason = quiet
     if target.skip_reason:
+        if quiet_reason and target.skip_reason != "disabled":
+            return report(None, target) | {"status": quiet_status, "error": quiet_reason}
         return report(None, target)
     model = build_model(ctx, kind)
     message, warning = render_message(
@@ -263,12 +266,12 @@ def deliver(
         "severity": message.severity[:20],
     }
     key = f"{run_key}:node:{node_id}:{kind}:{channel_key(target)}"[:300]
-    quiet_status, quiet_reason = quiet
-    throttled = quiet_reason if quiet_reason and not problem else ""
+    # A quiet page is never sent, so whether its destination is configured does not matter.
+    throttled = quiet_reason
     if not problem and not throttled:
         throttled = throttle_reason(incident, identity, kind, message.severity, repeat_s)
     initial = Status.THROTTLED if throttled else Status.FAILED if problem else Status.SENDING
-    if quiet_reason and throttled == quiet_reason:
+    if quiet_reason:
         initial = quiet_status
     row, created = Delivery.objects.get_or_create(
         idempotency_key=key,

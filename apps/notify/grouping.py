@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +35,7 @@ from apps.notify.drivers.base import Message
 from apps.notify.models import Delivery, NotificationGroup
 from apps.notify.targets import MissingSecret, resolve_secrets, target_of
 
+logger = logging.getLogger(__name__)
 Status = Delivery.Status
 UNGROUPED_DRIVERS = ("pagerduty", "console")
 MAX_LISTED = 50
@@ -201,6 +203,8 @@ def flush(
             if found.send_after > now:
                 return {}
             row = _close(found, now)
+            if row is None:
+                return _nothing_sent(found)
         else:
             row = found.delivery
         if row is None or row.status in DONE:
@@ -213,9 +217,48 @@ def flush(
     return {"group": group_id, "delivery": row.pk, "status": row.status, "pages": count}
 
 
+def still_to_send(rows: list[Delivery], now: datetime) -> list[Delivery]:
+    """The members whose incident still calls for this page at flush time; the others are
+    settled here, each with why it is not sent (resolved, silenced or inhibited meanwhile)."""
+    from apps.alerts.inhibition import QuietCheck, record_quiet
+    from apps.alerts.models import Incident
+
+    ids = [row.incident_id for row in rows if row.incident_id]
+    resolved = set(
+        Incident.objects.filter(pk__in=ids, status=Incident.Status.RESOLVED).values_list(
+            "pk", flat=True
+        )
+    )
+    verdicts = QuietCheck(now).incidents([pk for pk in ids if pk not in resolved])
+    kept = []
+    for row in rows:
+        quiet = verdicts.get(row.incident_id or 0)
+        if row.incident_id in resolved and row.kind != "resolve":
+            status = Status.THROTTLED
+            reason = f"not sent: incident #{row.incident_id} was resolved before its group was sent"
+        elif quiet is not None and quiet.reason and row.kind != "resolve":
+            status, reason = Status(quiet.kind), quiet.reason
+            record_quiet(quiet)
+        else:
+            kept.append(row)
+            continue
+        row.status, row.last_error, row.updated_at = status, reason, now
+        row.save(update_fields=["status", "last_error", "updated_at"])
+    return kept
+
+
+def _nothing_sent(group: NotificationGroup) -> dict[str, Any]:
+    settled = group.members.exclude(status=Status.GROUPED)
+    reasons = list(settled.values_list("last_error", flat=True))
+    why = "; ".join(dict.fromkeys(reasons)) or "the group had no page left"
+    logger.info("notification group %s sent nothing: %s", group.pk, why)
+    return {"group": group.pk, "delivery": None, "status": "not sent", "error": why, "pages": 0}
+
+
 def _close(group: NotificationGroup, now: datetime) -> Delivery | None:
     rows = list(group.members.filter(status=Status.GROUPED).order_by("id"))
-    latest = {row.incident_id or -row.pk: row for row in rows}  # an incident once: its latest
+    kept = still_to_send(rows, now)
+    latest = {row.incident_id or -row.pk: row for row in kept}  # an incident once: its latest
     members = sorted(latest.values(), key=lambda row: row.pk)
     group.status = NotificationGroup.Status.CLOSED
     if not members:

@@ -6,6 +6,7 @@ host then come from the payload, the alerts, the host checks or the definition.
 
 import hashlib
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,13 @@ def _failing_checks(context: dict[str, Any] | None) -> tuple[list[dict[str, str]
     return failing, counts
 
 
+def names_host(title: str, host: str) -> bool:
+    """Whether the title already names the host as a whole word (web-1 is not in web-10)."""
+    if not host:
+        return True
+    return re.search(rf"(?<![\w.-]){re.escape(host)}(?![\w-]|\.\w)", title) is not None
+
+
 def dedup_key(ctx: dict[str, Any], title: str, host: str) -> str:
     """Incident identity: the incident id, else a stable key from the payload."""
     incident = ctx["incident"]
@@ -191,6 +199,7 @@ def build_model(ctx: dict[str, Any], kind: str) -> dict[str, Any]:
         "severity": severity,
         "status": "resolved" if kind == "resolve" else status,
         "host": host,
+        "title_names_host": names_host(title, host),  # templates add " on <host>" only if not
         "started_at": _first(
             incident.get("created_at"), alert.get("started_at"), payload.get("started_at")
         ),

@@ -60,7 +60,8 @@ def add_silence(request: HttpRequest, body: SilenceIn):
             until=body.ends_at,
             starts_at=body.starts_at,
             every=body.every,
-            tz=body.tz,
+            tz=body.tz if "tz" in body.model_fields_set else None,  # given, not defaulted
+            names=silences.API_NAMES,
         )
     except silences.SilenceError as exc:
         raise ApiError(422, "invalid_silence", str(exc)) from None

@@ -43,7 +43,7 @@ class Command(BaseCommand):
         add.add_argument("--duration", help="Length: 2h, 90m, 1h30m (for --every: of each window).")
         every = 'Recurring window start in cron syntax, e.g. "0 2 * * SUN".'
         add.add_argument("--every", metavar="CRON", help=every)
-        add.add_argument("--tz", default="UTC", help="Time zone of --every (Europe/Berlin).")
+        add.add_argument("--tz", help="Time zone of --every (Europe/Berlin; default UTC).")
         add.add_argument("--comment", required=True, help="Why; shown on every skipped page.")
         add.add_argument("--created-by", default="", help="Who (default: your login name).")
         listing = sub.add_parser("list", help="Current and future silences.")

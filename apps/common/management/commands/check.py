@@ -2,7 +2,8 @@
 
 The admin is SimpleAdminConfig (see config/settings.py): admin modules are imported by the
 URLconf, not at start-up. `check --tag admin` skips the URL checks that would load them, so load
-them here, or the admin checks would look at an empty site.
+them here, or the admin checks would look at an empty site. The checks that only `check`
+reports (notify.W001: no destination configured) are turned on here too.
 """
 
 from typing import Any
@@ -13,5 +14,8 @@ from django.core.management.commands.check import Command as DjangoCheck
 
 class Command(DjangoCheck):
     def handle(self, *app_labels: str, **options: Any) -> None:
+        from apps.notify.checks import shown_by_check
+
         admin.autodiscover()
-        super().handle(*app_labels, **options)
+        with shown_by_check():
+            super().handle(*app_labels, **options)

@@ -66,7 +66,11 @@ class Command(BaseCommand):
             sent = notify_ended_silences(node_config_for=delivery_node_config)
             self.stdout.write(f"Incidents paged again because their silence ended: {len(sent)}")
             flushed = flush_due_groups()
-            self.stdout.write(f"Grouped notifications sent: {len(flushed)}")
+            unsent = [entry for entry in flushed if entry.get("delivery") is None]
+            self.stdout.write(
+                f"Grouped notifications sent: {len(flushed) - len(unsent)}"
+                + (f" (nothing left to send in {len(unsent)})" if unsent else "")
+            )
             repeated = notify_repeats(delivery_node_config)
             self.stdout.write(
                 f"Still-firing incidents paged again (repeat_interval): {len(repeated)}"
