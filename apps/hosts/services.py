@@ -47,14 +47,8 @@ class Recorded:
     was_silent: bool = False
 
 
-def record_snapshot(name: str, snapshot: Snapshot, source: str = Source.AGENT) -> Recorded:
-    """Store a snapshot in one short transaction: the host row always, a history row when a
-    status changed (or every HISTORY_EVERY); returns the checks whose status changed.
-
-    The path of a known host (thousands of agents a minute) is two plain statements: a SELECT
-    of the few columns it needs (FOR UPDATE where the database has it) and one UPDATE; the
-    stored snapshot is never read back."""
-    name, now = name.lower(), timezone.now()
+def snapshot_fields(snapshot: Snapshot, source: str, now: datetime) -> dict[str, Any]:
+    """The host row's columns a snapshot sets, whatever else it changes."""
     fields: dict[str, Any] = {
         "last_seen": now,
         "last_source": source,
@@ -69,6 +63,46 @@ def record_snapshot(name: str, snapshot: Snapshot, source: str = Source.AGENT) -
     }
     if snapshot.labels:
         fields["labels"] = snapshot.labels
+    return fields
+
+
+def refresh_unchanged(name: str, snapshot: Snapshot, source: str = Source.AGENT) -> Recorded | None:
+    """PostgreSQL: the common snapshot (a known host, no status changed, no history row due,
+    not marked silent) as one statement in autocommit: no transaction to open and commit, no
+    lock to queue on. None when any of that does not hold: record_snapshot does the rest."""
+    if connection.vendor != "postgresql":
+        return None
+    name, now = name.lower(), timezone.now()
+    fields = snapshot_fields(snapshot, source, now)
+    quote = connection.ops.quote_name
+    columns, params = [], []
+    for field_name, value in fields.items():
+        model_field = Host._meta.get_field(field_name)
+        columns.append(f"{quote(model_field.column)} = %s")  # type: ignore[union-attr]
+        params.append(model_field.get_db_prep_save(value, connection))
+    sql = (
+        f"UPDATE {quote(Host._meta.db_table)} SET {', '.join(columns)} "  # noqa: S608
+        "WHERE name = %s AND statuses @> %s::jsonb AND history_at >= %s "
+        "AND silent_since IS NULL RETURNING id"
+    )
+    due_before = connection.ops.adapt_datetimefield_value(now - HISTORY_EVERY)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, name, json.dumps(snapshot.statuses()), due_before])
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    return Recorded(Host(pk=found[0], name=name, **fields), created=False)
+
+
+def record_snapshot(name: str, snapshot: Snapshot, source: str = Source.AGENT) -> Recorded:
+    """Store a snapshot in one short transaction: the host row always, a history row when a
+    status changed (or every HISTORY_EVERY); returns the checks whose status changed.
+
+    The path of a known host (thousands of agents a minute) is two plain statements: a SELECT
+    of the few columns it needs (FOR UPDATE where the database has it) and one UPDATE; the
+    stored snapshot is never read back."""
+    name, now = name.lower(), timezone.now()
+    fields = snapshot_fields(snapshot, source, now)
     # No savepoint: callers that nest this in their own transaction roll back as a whole.
     with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":

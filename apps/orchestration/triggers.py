@@ -224,8 +224,11 @@ def check_alerts(host: str, checks: dict[str, dict[str, Any]]) -> dict[str, Any]
 def snapshot_received(name: str, snapshot: Any, trace_id: str) -> tuple[Any, list[Triggered]]:
     """Store an agent's snapshot; checks whose status changed become alerts (source `checks`),
     and a host that had stopped reporting resolves its "stopped reporting" alert."""
-    from apps.hosts.services import record_snapshot, silent_alert
+    from apps.hosts.services import record_snapshot, refresh_unchanged, silent_alert
 
+    unchanged = refresh_unchanged(name, snapshot)  # most snapshots: one statement, no alert
+    if unchanged is not None:
+        return unchanged, []
     # One transaction: a status change is never stored without the alert it makes (else a
     # failed ingestion would leave the next, identical snapshot "unchanged" and never page).
     with write_turn(), transaction.atomic():

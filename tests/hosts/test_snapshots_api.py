@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -106,6 +107,27 @@ def test_an_unchanged_snapshot_costs_a_bounded_number_of_queries(
     post(keys["ingest"], "web-07", snapshot())
     with django_assert_max_num_queries(8):
         assert post(keys["ingest"], "web-07", snapshot()).status_code == 202
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the one-statement path is PostgreSQL's"
+)
+def test_an_unchanged_snapshot_on_postgresql_is_the_key_lookup_and_one_update(keys):
+    from django.test.utils import CaptureQueriesContext
+
+    post(keys["ingest"], "web-07", snapshot())
+    post(keys["ingest"], "web-07", snapshot())  # the key's last-used time is written once
+    before = Host.objects.get(name="web-07")
+    with CaptureQueriesContext(connection) as queries:
+        assert post(keys["ingest"], "web-07", snapshot("ok", 41.0)).status_code == 202
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert statements == ["SELECT", "UPDATE"], statements  # no BEGIN, no COMMIT, no history row
+    after = Host.objects.get(name="web-07")
+    assert after.last_seen > before.last_seen and after.history_at == before.history_at
+    assert after.snapshot["checks"]["disk"]["message"] == "disk / 41.0% used"
+    # A status change still takes the transactional path, with its alert.
+    response = post(keys["ingest"], "web-07", snapshot("critical", 97.0))
+    assert response.json()["changed"] == ["disk"] and response.json()["incidents"]
 
 
 @pytest.mark.parametrize(
