@@ -38,7 +38,11 @@ def receive_snapshot(request: HttpRequest, name: str) -> JsonResponse:
                 raise Rejected(400, "invalid_host", f"{name[:100]!r} is not a host name")
             body = read_json(request, settings.HOST_SNAPSHOT_MAX_BYTES, too_large=400)
             snapshot = parse_snapshot(body, known_checks())
-            return accepted(*snapshot_received(name, snapshot, trace_id), trace_id)
+            try:
+                received = snapshot_received(name, snapshot, trace_id)
+            except IntegrityError:  # a first snapshot raced another one of the same new host
+                received = snapshot_received(name, snapshot, trace_id)  # now it is known
+            return accepted(*received, trace_id)
         except AuthError as exc:
             return exc.response()
         except Rejected as exc:
