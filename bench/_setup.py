@@ -1,9 +1,13 @@
 """Shared set-up for benchmarks: Django on a throwaway SQLite (WAL) database."""
 
 import os
+import secrets
 import sys
 import tempfile
 from pathlib import Path
+
+# PostgreSQL settings need a secret key (SQLite makes its own): the bench's processes share this one.
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 
 ROOT = Path(__file__).resolve().parent.parent
 

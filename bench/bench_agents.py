@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -31,6 +32,9 @@ from urllib.parse import urlsplit
 import psutil
 import wrk_load
 from bench_ingest import free_port, manage, post_for, wait_for, workers_cpu
+
+# PostgreSQL settings need a secret key (SQLite makes its own): the bench's processes share this one.
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKS = ("cpu", "memory", "swap", "load", "disk", "network", "process", "uptime")

@@ -13,10 +13,14 @@ Usage: python bench/bench_console.py [--database-url postgres://...] [--incident
 
 import argparse
 import os
+import secrets
 import statistics
 import sys
 import time
 from pathlib import Path
+
+# PostgreSQL settings need a secret key (SQLite makes its own): the bench's processes share this one.
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/ip_bench_console"

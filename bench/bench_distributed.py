@@ -16,6 +16,7 @@ Workers are always stopped at the end (SIGTERM, then SIGKILL), even on error or 
 import argparse
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -32,6 +33,9 @@ DB_NAME = "bench_distributed"
 WARM_UP_RUNS = 10
 
 from bench_engine import DEFINITION  # noqa: E402 - the same 3-node definition as the engine bench
+
+# PostgreSQL settings need a secret key (SQLite makes its own): the bench's processes share this one.
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 
 
 def parse_args() -> argparse.Namespace:

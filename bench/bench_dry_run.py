@@ -1,6 +1,7 @@
 """Wall time of `manage.py run_pipeline --config X --dry-run`, median of 5 (target <= 0.5 s)."""
 
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -9,6 +10,9 @@ import time
 from pathlib import Path
 
 from _setup import ROOT
+
+# PostgreSQL settings need a secret key (SQLite makes its own): the bench's processes share this one.
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 
 
 def main() -> None:

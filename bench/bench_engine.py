@@ -5,10 +5,14 @@ Usage: python bench/bench_engine.py [RUNS]
 """
 
 import os
+import secrets
 import sys
 import time
 
 from _setup import django_on_temp_sqlite
+
+# PostgreSQL settings need a secret key (SQLite makes its own): the bench's processes share this one.
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 
 DEFINITION = {
     "version": "1",

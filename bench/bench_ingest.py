@@ -21,6 +21,7 @@ import argparse
 import http.client
 import json
 import os
+import secrets
 import socket
 import sqlite3
 import statistics
@@ -32,6 +33,9 @@ import time
 from pathlib import Path
 
 import psutil
+
+# PostgreSQL settings need a secret key (SQLite makes its own): the bench's processes share this one.
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 
 ROOT = Path(__file__).resolve().parent.parent
 ALERTS_PER_PAYLOAD = 10

@@ -20,6 +20,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import signal
 import statistics
 import subprocess
@@ -33,6 +34,9 @@ from pathlib import Path
 
 from _storm_traffic import ALERTS_PER_HOST, INCIDENTS_PER_HOST, Request, storm
 from bench_ingest import free_port, manage, wait_for
+
+# PostgreSQL settings need a secret key (SQLite makes its own): the bench's processes share this one.
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_IN_PAGE = re.compile(r"\brun (\d+)\b")
@@ -168,6 +172,11 @@ def prepare(args, data_dir: Path) -> tuple[dict, str]:
 
         redis.Redis.from_url(args.redis_url).flushdb()
     shipped = json.loads((ROOT / "pipelines" / "alert-triage.json").read_text())
+    # The figure is the time to each incident's own page: the shipped 30 s group_wait (which
+    # would send the whole storm as one message, on purpose) is turned off here.
+    for node in shipped.get("nodes", []):
+        if node.get("type") == "notify":
+            node.setdefault("config", {})["group_wait"] = "0s"
     routed = {"name": "alert-triage", "match": {"source": VENDORS}, "config": shipped}
     (data_dir / "alert-triage.json").write_text(json.dumps(routed))
     manage(env, "pipelines", "import", str(data_dir / "alert-triage.json"))
@@ -273,7 +282,8 @@ def report(args, requests: list[Request], results: list[dict], sink: Sink, began
     if finished:
         print(f"  last run finished {max(finished) - began:.1f} s after the storm began "
               f"({args.seconds:.0f} s of sending)")  # fmt: skip
-    p99 = sorted(by_severity["all"])[int(len(by_severity["all"]) * 0.99) - 1] if runs else 0
+    every = sorted(by_severity["all"])
+    p99 = every[max(0, int(len(every) * 0.99) - 1)] if every else 0
     print(f"  target: p99 time to page < 5 s: {'met' if p99 < 5 else 'NOT met'} (reported only)")
     for problem in problems:
         print(f"  FAIL: {problem}")
