@@ -2,18 +2,18 @@
 
 Only `check` (and `check --deploy`) shows it: every other command runs the system checks too
 (migrate, runserver, shell...), where a reminder about destinations is noise. The `check`
-command (apps/common/management/commands/check.py) turns it on while it runs.
+command (apps/common/management/commands/check.py) runs inside apps.common.checks.check_command.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError
+
+from apps.common.checks import in_check_command
 
 # Settings that give a driver a destination without a channel row.
 DESTINATION_SETTINGS = (
@@ -24,18 +24,6 @@ DESTINATION_SETTINGS = (
     "NTFY_URL",
 )
 NO_DESTINATION = "notify.W001"
-_shown = False
-
-
-@contextmanager
-def shown_by_check() -> Iterator[None]:
-    """While the `check` command runs, the destination check reports."""
-    global _shown
-    before, _shown = _shown, True
-    try:
-        yield
-    finally:
-        _shown = before
 
 
 def has_channel() -> bool:
@@ -48,7 +36,7 @@ def has_channel() -> bool:
 
 
 def destination_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    if not _shown:
+    if not in_check_command():
         return []
     if any(getattr(settings, name, None) for name in DESTINATION_SETTINGS) or has_channel():
         return []

@@ -33,7 +33,7 @@ from apps.common.text import shown
 from apps.notify.delivery import DONE, claim, send_with_retries
 from apps.notify.drivers.base import Message
 from apps.notify.models import Delivery, NotificationGroup
-from apps.notify.targets import MissingSecret, resolve_secrets, target_of
+from apps.notify.targets import resend_target
 
 logger = logging.getLogger(__name__)
 Status = Delivery.Status
@@ -279,19 +279,14 @@ def _close(group: NotificationGroup, now: datetime) -> Delivery | None:
 
 
 def _send(row: Delivery, node_config_for: NodeConfigFor | None) -> None:
-    target = target_of(row, node_config_for(row) if node_config_for else None)
-    problem = "" if target else "the inline destination is no longer known (its run is gone)"
-    if target is not None:
-        problem = target.missing() or ""
-    if not problem and target is not None:
-        try:
-            resolved, secrets = resolve_secrets(target.filled())
-        except MissingSecret as exc:
-            problem = str(exc)
-        else:
-            message = Message.from_dict(row.message)
-            send_with_retries(row, target.module, resolved, message, secrets=secrets, deadline=None)
-            return
+    send = resend_target(row, node_config_for(row) if node_config_for else None)
+    if not isinstance(send, str):
+        message = Message.from_dict(row.message)
+        send_with_retries(
+            row, send.module, send.config, message, secrets=send.secrets, deadline=None
+        )
+        return
+    problem = send
     row.status, row.last_error, row.updated_at = Status.FAILED, problem, timezone.now()
     row.save(update_fields=["status", "last_error", "updated_at"])
 

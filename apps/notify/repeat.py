@@ -22,7 +22,7 @@ from apps.notify.delivery import claim, send_with_retries
 from apps.notify.drivers.base import Message
 from apps.notify.grouping import NodeConfigFor, group_settings, grouping_problems
 from apps.notify.models import Delivery
-from apps.notify.targets import MissingSecret, resolve_secrets, target_of
+from apps.notify.targets import resend_target
 
 Status = Delivery.Status
 MAX_ROWS = 5000
@@ -86,20 +86,12 @@ def _send_again(row: Delivery, node_config_for: NodeConfigFor, now: datetime) ->
     )  # fmt: skip
     if not created and new.status != Status.FAILED:
         return {}
-    target = target_of(row, node_config_for(row))
-    problem = "" if target else "the inline destination is no longer known (its run is gone)"
-    if target is not None:
-        problem = target.missing() or ""
-    if not problem and target is not None:
-        try:
-            resolved, secrets = resolve_secrets(target.filled())
-        except MissingSecret as exc:
-            problem = str(exc)
-        else:
-            if claim(new.pk):
-                new.refresh_from_db()
-                send_with_retries(new, target.module, resolved, message, secrets=secrets,
-                                  deadline=None)  # fmt: skip
+    send = resend_target(row, node_config_for(row))
+    problem = send if isinstance(send, str) else ""
+    if not isinstance(send, str) and claim(new.pk):
+        new.refresh_from_db()
+        send_with_retries(new, send.module, send.config, message, secrets=send.secrets,
+                          deadline=None)  # fmt: skip
     if problem:
         new.status, new.last_error = Status.FAILED, problem
         new.save(update_fields=["status", "last_error"])

@@ -260,6 +260,32 @@ def stored_target_config(config: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+@dataclass
+class Resend:
+    """What sending a stored delivery's message again needs: the driver module, its resolved
+    config and the secret values to keep out of records."""
+
+    module: Any
+    config: dict[str, Any]
+    secrets: list[str]
+
+
+def resend_target(row: Any, node_config: dict[str, Any] | None) -> Resend | str:
+    """Where a stored delivery's message can be sent again (the silence-ended, grouped and
+    repeat pages), or the one-line reason it cannot."""
+    target = target_of(row, node_config)
+    if target is None:
+        return "the inline destination is no longer known (its run is gone)"
+    problem = target.missing()
+    if problem:
+        return problem
+    try:
+        config, secrets = resolve_secrets(target.filled())
+    except MissingSecret as exc:
+        return str(exc)
+    return Resend(target.module, config, secrets)
+
+
 def target_of(row: Any, node_config: dict[str, Any] | None) -> Target | None:
     """Where a stored delivery went: its channel, its stored inline config when that holds no
     redacted secret, or the node's inline destination when it still resolves to the same

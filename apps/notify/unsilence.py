@@ -24,7 +24,7 @@ from apps.alerts.silences import ended_since
 from apps.notify.delivery import claim, send_with_retries
 from apps.notify.drivers.base import Message
 from apps.notify.models import Delivery
-from apps.notify.targets import MissingSecret, resolve_secrets, target_of
+from apps.notify.targets import resend_target
 
 # Given a held-back delivery, the config of the notify node that made it (the orchestration
 # layer knows runs and definitions; an inline destination's secret is only there).
@@ -104,23 +104,15 @@ def _send_again(
         )  # fmt: skip
     if not created and new.status != Status.FAILED:
         return {}
-    target = target_of(row, node_config_for(row) if node_config_for else None)
-    problem = "" if target else "the inline destination is no longer known (its run is gone)"
-    resolved: dict[str, Any] = {}
-    secrets: list[str] = []
-    if target is not None:
-        problem = target.missing() or ""
-        if not problem:
-            try:
-                resolved, secrets = resolve_secrets(target.filled())
-            except MissingSecret as exc:
-                problem = str(exc)
-    if problem:
-        new.status, new.last_error = Status.FAILED, problem
+    send = resend_target(row, node_config_for(row) if node_config_for else None)
+    if isinstance(send, str):
+        new.status, new.last_error = Status.FAILED, send
         new.save(update_fields=["status", "last_error"])
     elif claim(new.pk):
         new.refresh_from_db()
-        send_with_retries(new, target.module, resolved, message, secrets=secrets, deadline=None)  # type: ignore[union-attr]
+        send_with_retries(
+            new, send.module, send.config, message, secrets=send.secrets, deadline=None
+        )
     logger.info("silence #%s ended: incident #%s %s", silence.pk, incident.pk, new.status)
     return {"silence": silence.pk, "incident": incident.pk, "delivery": new.pk,
             "status": new.status, "error": new.last_error}  # fmt: skip
