@@ -12,12 +12,11 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from apps.alerts.changes import Changes
 from apps.alerts.models import ACTIVE_STATUSES, Alert, Incident
 from apps.alerts.normalise import Incoming
-from apps.alerts.sql import LOOKUP_CHUNK, any_active_incident, new_row, stored_fingerprints
+from apps.alerts.sql import LOOKUP_CHUNK, active_incident_ids, new_row, stored_fingerprints
 from apps.alerts.write_lock import write_turn
 from apps.common import metrics
 from apps.common.severity import rank, worst
@@ -128,12 +127,19 @@ class Ingestion(Changes):
             return
         keys = {item.group_key for item, _ in changing}
         own = {alert.incident_id for _, alert in changing if alert and alert.incident_id}
-        if not own and not any_active_incident(keys):  # new alerts of new groups
+        wanted = own.union(active_incident_ids(keys))
+        if not wanted:  # new alerts of new groups
             return
-        rows = Incident.objects.select_for_update().filter(
-            Q(group_key__in=keys, status__in=ACTIVE_STATUSES) | Q(pk__in=own)
-        )
-        by_pk = {incident.pk: incident for incident in rows}
+        # Locked by primary key (the probe found them by group key); an incident opened for one
+        # of these keys since the probe makes the write fail on the one-active-incident index,
+        # and store() reads again.
+        by_pk: dict[int, Incident] = {}
+        ordered = sorted(wanted)
+        for start in range(0, len(ordered), LOOKUP_CHUNK):
+            rows = Incident.objects.select_for_update().filter(
+                pk__in=ordered[start : start + LOOKUP_CHUNK]
+            )
+            by_pk.update({incident.pk: incident for incident in rows})
         self.active = {
             incident.group_key: incident
             for incident in by_pk.values()
