@@ -1,6 +1,7 @@
 """DefinitionBasedOrchestrator: validate and execute a PipelineDefinition (saved or not)."""
 
 import uuid
+from functools import cached_property
 from typing import Any
 
 from .definition import validate_definition
@@ -39,6 +40,11 @@ class DefinitionBasedOrchestrator:
         self.config_path = config_path or ""
         self._problems: list[Problem] | None = None
         self._plan: Plan | None = None
+
+    @cached_property
+    def sealed_config(self) -> dict:
+        """The config as a run records it, secrets sealed; once for every run it starts."""
+        return seal_definition(self.definition.config)
 
     @property
     def label(self) -> str:
@@ -79,7 +85,7 @@ class DefinitionBasedOrchestrator:
             definition_version=self.definition.version if saved else None,
             config_path=self.config_path,
             # sealed here too: a --config file's definition is never saved itself
-            config_snapshot=seal_definition(self.definition.config),
+            config_snapshot=self.sealed_config,
             kind="config" if self.config_path else self.kind,
             trace_id=trace_id or new_trace_id(),
             source=source,

@@ -112,14 +112,24 @@ def insert_values(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) 
         return [obj.pk for obj in made]
     missing = object()
     ids: list[int] = []
+    # Runs started by one webhook share its payload and their definition's config: each such
+    # object is serialised once (by identity: the rows hold them alive for the whole call).
+    shared: dict[tuple[int, int], Any] = {}
     for start in range(0, len(rows), MAX_ROWS):
         chunk = rows[start : start + MAX_ROWS]
         params = []
         for row in chunk:
-            for attname, _, adapt, field in cols:
+            for index, (attname, _, adapt, field) in enumerate(cols):
                 value = row.get(attname, missing)
                 if value is missing:
-                    value = field.get_default()
+                    params.append(adapt(field.get_default(), connection))
+                    continue
+                if isinstance(value, (dict, list)):
+                    key = (index, id(value))
+                    if key not in shared:
+                        shared[key] = adapt(value, connection)
+                    params.append(shared[key])
+                    continue
                 params.append(adapt(value, connection))
         with connection.cursor() as cursor:
             cursor.execute(insert_sql(model, len(chunk), connection), params)

@@ -72,6 +72,15 @@ def orchestrator_for_run(run: PipelineRun) -> DefinitionBasedOrchestrator:
     return orchestrator
 
 
+def orchestrator_for(definition: PipelineDefinition | None) -> DefinitionBasedOrchestrator:
+    """The orchestrator of a stored definition, or of the built-in pipeline for None."""
+    if definition is None:
+        orchestrator = DefinitionBasedOrchestrator(standard_definition())
+        orchestrator.kind = "fixed"
+        return orchestrator
+    return DefinitionBasedOrchestrator(definition)
+
+
 def create_run(
     definition: PipelineDefinition | None,
     payload: Any,
@@ -91,11 +100,7 @@ def create_run(
     priority: the order in which workers take it (orchestration.priority; 0 first).
     """
     if orchestrator is None:
-        if definition is None:
-            orchestrator = DefinitionBasedOrchestrator(standard_definition())
-            orchestrator.kind = "fixed"
-        else:
-            orchestrator = DefinitionBasedOrchestrator(definition)
+        orchestrator = orchestrator_for(definition)
     run = orchestrator.new_run(
         payload,
         source=source,

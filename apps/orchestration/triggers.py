@@ -18,10 +18,12 @@ from django.db import DatabaseError, transaction
 
 from apps.alerts.services import IngestResult, prepare_payload, store, write_turn
 
-from . import routing
+from . import routing, rows
+from .definition_orchestrator import DefinitionBasedOrchestrator
+from .models import PipelineRun, RunStatus
 from .priority import run_priority
 from .records import storable
-from .services import create_run, dispatch
+from .services import dispatch, orchestrator_for
 
 logger = logging.getLogger(__name__)
 
@@ -83,30 +85,44 @@ def runs_for(
     if is_truncated(stored_payload):  # too large to keep whole: give each run its own alerts
         wanted = {incident.group_key for incident, _ in result.changed}
         slices = RunPayloads(payload, group_keys or []).by_group_key(wanted)
-    run_ids, errors = [], []
+    orchestrators: dict[Any, DefinitionBasedOrchestrator] = {}
+    planned: list[tuple[Any, str, PipelineRun]] = []
     for incident, reason in result.changed:
         trigger = result.triggers.get(incident.pk)
         labels = trigger.labels if trigger else {}
         severity = trigger.severity if trigger else incident.severity
         host = trigger.host if trigger else incident.host
         route = routing.choose(result.source, severity, labels, definitions, host, fallback)
-        try:
-            with transaction.atomic():
-                run = create_run(
-                    route.definition, payload, source=result.source,
-                    environment="production", trace_id=trace_id, incident=incident,
-                    stored_payload=slices.get(incident.group_key, stored_payload),
-                    priority=run_priority(incident.severity, reason),
-                )  # fmt: skip
-        except (DatabaseError, ValueError) as exc:
-            # The alerts stay stored; the sender sees which incident got no run and why.
-            logger.error("could not start a run for incident %s: %s", incident.pk, exc)
-            errors.append(f"incident {incident.pk} ({reason}): {exc}")
-            continue
-        run_ids.append(run.pk)
-        if priorities is not None:
-            priorities[run.pk] = run.priority
-    return run_ids, errors
+        key = route.definition.pk if route.definition is not None else None
+        if key not in orchestrators:  # one per definition: its config is sealed once
+            orchestrators[key] = orchestrator_for(route.definition)
+        run = orchestrators[key].new_run(
+            payload, source=result.source, trace_id=trace_id, environment="production",
+            status=RunStatus.PENDING, incident=incident,
+            stored_payload=slices.get(incident.group_key, stored_payload),
+        )  # fmt: skip
+        run.priority = run_priority(incident.severity, reason)
+        planned.append((incident, reason, run))
+    errors: list[str] = []
+    try:
+        with transaction.atomic():  # every run in one multi-row INSERT
+            rows.insert([run for _, _, run in planned])
+        saved = [run for _, _, run in planned]
+    except (DatabaseError, ValueError):
+        saved = []
+        for incident, reason, run in planned:  # one by one, to name the incident that failed
+            try:
+                with transaction.atomic():
+                    rows.insert([run])
+            except (DatabaseError, ValueError) as exc:
+                # The alerts stay stored; the sender sees which incident got no run and why.
+                logger.error("could not start a run for incident %s: %s", incident.pk, exc)
+                errors.append(f"incident {incident.pk} ({reason}): {exc}")
+                continue
+            saved.append(run)
+    if priorities is not None:
+        priorities.update({run.pk: run.priority for run in saved})
+    return [run.pk for run in saved], errors
 
 
 def dispatch_quietly(run_ids: list[int], priorities: dict[int, int] | None = None) -> None:
