@@ -70,6 +70,8 @@ def run(script: Path, port: int, seconds: float, connections: int) -> dict:
          "-s", str(script), f"http://127.0.0.1:{port}/"],
         capture_output=True, text=True, check=True, timeout=seconds + 60,
     ).stdout  # fmt: skip
+    if not all(re.search(rf"^\s+{p}%\s+[\d.]+(us|ms|s|m)\b", out, re.M) for p in (50, 99)):
+        raise SystemExit(f"wrk gave no latency figures:\n{out}")
     counted = re.search(r"(\d+) requests in ([\d.]+\w+),", out)
     requests, elapsed_ms = int(counted.group(1)), millis(counted.group(2))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -79,6 +81,6 @@ def run(script: Path, port: int, seconds: float, connections: int) -> dict:
         "seconds": elapsed_ms / 1000,
         "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
         "socket_errors": errors.group(1).strip() if errors else "none",
-        "p50_ms": millis(re.search(r"50%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
-        "p99_ms": millis(re.search(r"99%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": millis(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),  # type: ignore[union-attr]
+        "p99_ms": millis(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),  # type: ignore[union-attr]
     }
