@@ -25,7 +25,7 @@ from .services import dispatch, release_interrupted_work, stale_cutoff
 
 logger = logging.getLogger(__name__)
 
-RUN_TASKS = ("orchestration.execute_run", "orchestration.resume_run")
+RUN_TASKS = ("orchestration.execute_run", "orchestration.execute_runs", "orchestration.resume_run")
 # kombu's Redis transport: one list per queue and priority step (metrics.priority_lists), and
 # one hash of the messages delivered but not acknowledged (their worker is busy, or died).
 UNACKED_KEY = "unacked"
@@ -36,21 +36,22 @@ def redis_broker() -> bool:
     return settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://", "unix://"))
 
 
-def run_id_of(raw: bytes | str) -> int | None:
-    """The run id a Celery message of a run task carries, or None for any other message."""
+def run_ids_of(raw: bytes | str) -> list[int]:
+    """The run ids a Celery message of a run task carries (execute_runs carries several);
+    none for any other message."""
     try:
         message = json.loads(raw)
         if isinstance(message, list):  # an unacked entry: [message, exchange, routing key]
             message = message[0]
         if message.get("headers", {}).get("task") not in RUN_TASKS:
-            return None
+            return []
         body = message["body"]
         if message.get("properties", {}).get("body_encoding") == "base64":
             body = base64.b64decode(body)
-        args = json.loads(body)[0]
-        return int(args[0])
+        first = json.loads(body)[0][0]
+        return [int(run_id) for run_id in first] if isinstance(first, list) else [int(first)]
     except (ValueError, TypeError, KeyError, IndexError, AttributeError):
-        return None
+        return []
 
 
 def queued_run_ids() -> set[int] | None:
@@ -72,12 +73,11 @@ def queued_run_ids() -> set[int] | None:
         for key in keys:
             start = 0
             while chunk := client.lrange(key, start, start + SCAN_CHUNK - 1):
-                found.update(run_id for run_id in map(run_id_of, chunk) if run_id is not None)
+                for raw in chunk:
+                    found.update(run_ids_of(raw))
                 start += SCAN_CHUNK
         for _tag, raw in client.hscan_iter(UNACKED_KEY, count=SCAN_CHUNK):
-            run_id = run_id_of(raw)
-            if run_id is not None:
-                found.add(run_id)
+            found.update(run_ids_of(raw))
     except redis.RedisError as exc:
         logger.warning("sweep: the broker did not answer, runs left as they are: %s", exc)
         return None

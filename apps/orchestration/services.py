@@ -284,23 +284,41 @@ class BrokerUnavailable(RunError):
         super().__init__(reason)
 
 
+# At most this many runs in one message: one worker executes them in turn, so a large batch
+# (a sweep's re-dispatch, a webhook of a hundred incidents) still spreads over the workers.
+RUNS_PER_MESSAGE = 10
+
+
 def publish(
     run_ids: list[int], *, raise_errors: bool = False, priorities: dict[int, int] | None = None
 ) -> None:
-    """Send one execute message per run; at the first broker failure stop (the broker is
-    down: waiting on it again per run would only hold the caller) and leave the rest PENDING."""
+    """Send the runs' messages: one per priority step among them (up to RUNS_PER_MESSAGE runs
+    each), most urgent first, so a webhook that starts ten runs makes one or two broker round
+    trips, not ten; several runs go as one `execute_runs` message, which a worker executes in
+    order. At the first broker failure stop (the broker is down: waiting on it again would only
+    hold the caller) and leave the rest PENDING."""
     from kombu.exceptions import KombuError
 
     celery_app()
-    from .tasks import execute_run_task
+    from .tasks import execute_run_task, execute_runs_task
 
-    for index, run_id in enumerate(run_ids):
+    by_priority: dict[int, list[int]] = {}
+    for run_id in run_ids:
+        by_priority.setdefault((priorities or {}).get(run_id, DEFAULT_PRIORITY), []).append(run_id)
+    messages = [
+        (priority, same[start : start + RUNS_PER_MESSAGE])
+        for priority, same in sorted(by_priority.items())
+        for start in range(0, len(same), RUNS_PER_MESSAGE)
+    ]
+    sent: list[int] = []
+    for priority, ids in messages:
         try:
-            execute_run_task.apply_async(
-                (run_id,), priority=(priorities or {}).get(run_id, DEFAULT_PRIORITY)
-            )
+            if len(ids) == 1:
+                execute_run_task.apply_async((ids[0],), priority=priority)
+            else:
+                execute_runs_task.apply_async((ids,), priority=priority)
         except (KombuError, OSError) as exc:
-            left = run_ids[index:]
+            left = [run_id for run_id in run_ids if run_id not in sent]
             reason = one_line(f"{type(exc).__name__}: {exc}")
             if raise_errors:  # the caller reports it, once
                 raise BrokerUnavailable(left, reason) from None
@@ -311,6 +329,7 @@ def publish(
                 left,
             )
             return
+        sent += ids
 
 
 def wait_for_run(run_id: int, timeout_s: float = 600.0, poll_s: float = 0.2) -> PipelineRun:

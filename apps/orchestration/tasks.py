@@ -31,6 +31,26 @@ def execute_run_task(self, run_id: int) -> str:
     return status
 
 
+@shared_task(
+    bind=True,
+    name="orchestration.execute_runs",
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def execute_runs_task(self, run_ids: list[int]) -> list[str]:
+    """Several runs of one priority, started by one webhook, in one message: executed in order.
+    A run another worker holds gets its own message, to look again as execute_run does."""
+    statuses = []
+    for run_id in run_ids:
+        status = execute_run(run_id, worker=node_name(self))["status"]
+        if status == "RUNNING":
+            execute_run_task.apply_async(
+                (run_id,), countdown=settings.PIPELINE_STALE_AFTER_S, priority=self.request.priority
+            )
+        statuses.append(status)
+    return statuses
+
+
 @shared_task(bind=True, name="orchestration.resume_run", acks_late=True, reject_on_worker_lost=True)
 def resume_run_task(self, run_id: int) -> str:
     try:

@@ -177,11 +177,13 @@ def test_sweep_redispatches_only_lost_pending_runs_not_a_backlog(celery_on_redis
     for run in [*backlog, lost]:
         backdate(run, 120)
     client = redis.Redis.from_url(REDIS_URL)
-    assert waiting(client) == 30
+    assert waiting(client) == 3  # one priority: execute_runs messages of up to 10 runs
+    assert queued_run_ids() == {run.pk for run in backlog}
     result = sweep_runs(requeue=True)
     assert result["pending_redispatched"] == [lost.pk]
     assert sorted(result["awaiting_redelivery"]) == sorted(run.pk for run in backlog)
-    assert waiting(client) == 31
+    assert waiting(client) == 4
+    assert queued_run_ids() == {run.pk for run in [*backlog, lost]}
     assert sweep_runs(requeue=True)["pending_redispatched"] == []  # now it has a message
 
 
