@@ -104,6 +104,19 @@ def default_definition() -> PipelineDefinition | None:
     return PipelineDefinition.objects.filter(name=name, is_active=True).first()
 
 
+def routes() -> tuple[list[PipelineDefinition], PipelineDefinition | None]:
+    """routable_definitions() and default_definition() in one query (a webhook reads both)."""
+    from django.conf import settings
+    from django.db.models import Q
+
+    name = getattr(settings, "WEBHOOK_DEFAULT_DEFINITION", "")
+    wanted = Q(match__isnull=False) | Q(name=name) if name else Q(match__isnull=False)
+    rows = list(PipelineDefinition.objects.filter(wanted, is_active=True))
+    routable = sorted((d for d in rows if d.match), key=lambda d: (d.priority, d.name))
+    fallback = next((d for d in rows if name and d.name == name), None)
+    return routable, fallback
+
+
 _LOOK_UP = object()
 
 

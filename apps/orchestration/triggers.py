@@ -78,8 +78,7 @@ def runs_for(
     group_keys: the group key of each alert of the payload, in order; they let a payload too
     large to store whole give every run its own alerts. priorities, when given, receives each
     run's priority (critical incidents first, orchestration.priority)."""
-    definitions = routing.routable_definitions()
-    fallback = routing.default_definition()
+    definitions, fallback = routing.routes()
     stored_payload = storable(payload)  # once for all runs of this payload
     slices: dict[str, Any] = {}
     if is_truncated(stored_payload):  # too large to keep whole: give each run its own alerts
