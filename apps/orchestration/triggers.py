@@ -60,9 +60,11 @@ def ingest_and_start(
             triggered.run_ids, triggered.run_errors = runs_for(
                 result, payload, trace_id, prepared.group_keys, triggered.priorities
             )
-        if dispatch_runs and triggered.run_ids:
-            ids, priorities = list(triggered.run_ids), dict(triggered.priorities)
-            transaction.on_commit(lambda: dispatch_quietly(ids, priorities))
+    if dispatch_runs and triggered.run_ids:
+        # Sent once the write lock is free (SQLite writers queue on it; a broker round trip
+        # held inside it would cost every other writer), or at the caller's own commit.
+        ids, priorities = list(triggered.run_ids), dict(triggered.priorities)
+        transaction.on_commit(lambda: dispatch_quietly(ids, priorities))
     return triggered
 
 
