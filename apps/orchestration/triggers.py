@@ -77,15 +77,20 @@ def runs_for(
 ) -> tuple[list[int], list[str]]:
     """Create one PENDING run per changed incident; returns (run ids, one-line errors).
 
-    group_keys: the group key of each alert of the payload, in order; they let a payload too
-    large to store whole give every run its own alerts. priorities, when given, receives each
-    run's priority (critical incidents first, orchestration.priority)."""
+    group_keys: the group key of each alert of the payload, in order; they let a body that
+    changed several incidents (or is too large to store whole) give every run its own alerts
+    rather than a copy of the whole body each. priorities, when given, receives each run's
+    priority (critical incidents first, orchestration.priority)."""
     definitions, fallback = routing.routes()
-    stored_payload = storable(payload)  # once for all runs of this payload
+    wanted = {incident.group_key for incident, _ in result.changed}
     slices: dict[str, Any] = {}
-    if is_truncated(stored_payload):  # too large to keep whole: give each run its own alerts
-        wanted = {incident.group_key for incident, _ in result.changed}
+    if len(wanted) > 1:  # each run its own alerts, not a copy of the whole body each
         slices = RunPayloads(payload, group_keys or []).by_group_key(wanted)
+    stored_payload = None
+    if len(slices) < len(wanted):  # some run keeps the body as stored (made once for all)
+        stored_payload = storable(payload)
+        if is_truncated(stored_payload) and not slices:  # too large: its own alerts after all
+            slices = RunPayloads(payload, group_keys or []).by_group_key(wanted)
     orchestrators: dict[Any, DefinitionBasedOrchestrator] = {}
     planned: list[tuple[Any, str, PipelineRun]] = []
     for incident, reason in result.changed:
@@ -138,7 +143,8 @@ def is_truncated(stored: Any) -> bool:
 
 
 class RunPayloads:
-    """Per-incident copies of a webhook body too large to store whole with every run.
+    """Per-incident copies of a webhook body that changed several incidents (or is too large to
+    store whole with every run).
 
     A body with an `alerts` list (Alertmanager, Grafana, the generic list) is cut into one copy
     per group key: the envelope (every other key, within ENVELOPE_BUDGET bytes) plus that

@@ -1,4 +1,5 @@
-"""A webhook too large to store whole with each run gives every run its own incident's alerts."""
+"""A webhook that changed several incidents (or is too large to store whole with each run)
+gives every run its own incident's alerts."""
 
 import copy
 import json
@@ -53,12 +54,27 @@ def test_each_run_stores_its_own_alerts_not_a_preview(client, ingest_key, settin
         assert run.payload["receiver"] == payload["receiver"]  # the envelope is kept
 
 
-def test_small_webhooks_keep_the_whole_payload(client, ingest_key, settings):
+def test_a_webhook_that_changed_one_incident_keeps_the_whole_payload(client, ingest_key, settings):
     settings.INGEST_START_RUNS = True
-    payload = fleet_payload(hosts=2, mounts=2)
+    payload = fleet_payload(hosts=1, mounts=3)
     body = post(client, ingest_key, payload).json()
-    for run in PipelineRun.objects.filter(pk__in=body["runs"]):
-        assert run.payload == payload
+    (run,) = PipelineRun.objects.filter(pk__in=body["runs"])
+    assert run.payload == payload
+
+
+def test_a_small_webhook_of_several_incidents_gives_each_run_its_own_alerts_and_the_envelope(
+    client, ingest_key, settings
+):
+    """Was: every run stored a copy of the whole body (ten incidents, ten copies: three
+    quarters of what a storm wrote)."""
+    settings.INGEST_START_RUNS = True
+    payload = fleet_payload(hosts=3, mounts=2)
+    body = post(client, ingest_key, payload).json()
+    runs = list(PipelineRun.objects.filter(pk__in=body["runs"]).select_related("incident"))
+    assert len(runs) == 3
+    for run in runs:
+        own = [a for a in payload["alerts"] if a["labels"]["host"] == run.incident.host]
+        assert run.payload == {**{k: v for k, v in payload.items() if k != "alerts"}, "alerts": own}
 
 
 def test_an_incident_too_large_on_its_own_is_still_truncated(client, ingest_key, settings):
