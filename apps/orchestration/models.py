@@ -89,12 +89,10 @@ class PipelineRun(models.Model):
     config_path = models.CharField(max_length=1000, blank=True)
     config_snapshot = models.JSONField(default=dict, help_text="The definition config run.")
     kind = models.CharField(max_length=20, default="definition")  # definition | config | fixed
-    trace_id = models.CharField(max_length=64, db_index=True)
+    trace_id = models.CharField(max_length=64)
     source = models.CharField(max_length=50, default="cli")
     environment = models.CharField(max_length=50, default="development")
-    status = models.CharField(
-        max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING, db_index=True
-    )
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING)
     payload = models.JSONField(default=dict, help_text="The run's input, secrets redacted.")
     incident = models.ForeignKey(
         "alerts.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
@@ -127,7 +125,11 @@ class PipelineRun(models.Model):
         ordering = ["-id"]
         indexes = [
             # The local runner's next-run query: PENDING, most urgent first, oldest first.
+            # Also every query by status alone (its first column).
             models.Index(fields=["status", "priority", "id"], name="run_queue_order"),
+            # A Meta index, not db_index: PostgreSQL would add a LIKE index (pattern_ops) that
+            # no query uses and every insert maintains.
+            models.Index(fields=["trace_id"], name="run_trace_id"),
         ]
 
     def __str__(self) -> str:
