@@ -284,8 +284,8 @@ class BrokerUnavailable(RunError):
         super().__init__(reason)
 
 
-# At most this many runs in one message: one worker executes them in turn, so a large batch
-# (a sweep's re-dispatch, a webhook of a hundred incidents) still spreads over the workers.
+# At most this many runs in one message (a sweep's re-dispatch, a webhook of a hundred incidents
+# is sent as several).
 RUNS_PER_MESSAGE = 10
 
 
@@ -294,9 +294,10 @@ def publish(
 ) -> None:
     """Send the runs' messages: one per priority step among them (up to RUNS_PER_MESSAGE runs
     each), most urgent first, so a webhook that starts ten runs makes one or two broker round
-    trips, not ten; several runs go as one `execute_runs` message, which a worker executes in
-    order. At the first broker failure stop (the broker is down: waiting on it again would only
-    hold the caller) and leave the rest PENDING."""
+    trips, not ten; several runs go as one `execute_runs` message, whose worker sends the rest
+    back and executes the first (tasks.execute_runs_task). At the first broker failure stop
+    (the broker is down: waiting on it again would only hold the caller) and leave the rest
+    PENDING."""
     from kombu.exceptions import KombuError
 
     celery_app()
@@ -320,7 +321,11 @@ def publish(
                 )
             else:
                 execute_runs_task.apply_async(
-                    (ids,), priority=priority, argsrepr=f"({ids!r},)", kwargsrepr="{}"
+                    (ids,),
+                    {"priority": priority},
+                    priority=priority,
+                    argsrepr=f"({ids!r},)",
+                    kwargsrepr=f"{{'priority': {priority}}}",
                 )
         except (KombuError, OSError) as exc:
             left = [run_id for run_id in run_ids if run_id not in sent]

@@ -6,8 +6,9 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 
+from .priority import DEFAULT as DEFAULT_PRIORITY
 from .recovery import periodic_sweep, start_recovery_loop
-from .services import RunError, execute_run, resume_run
+from .services import RunError, execute_run, publish, resume_run
 
 
 def node_name(task: Any) -> str:
@@ -37,18 +38,21 @@ def execute_run_task(self, run_id: int) -> str:
     acks_late=True,
     reject_on_worker_lost=True,
 )
-def execute_runs_task(self, run_ids: list[int]) -> list[str]:
-    """Several runs of one priority, started by one webhook, in one message: executed in order.
-    A run another worker holds gets its own message, to look again as execute_run does."""
-    statuses = []
-    for run_id in run_ids:
-        status = execute_run(run_id, worker=node_name(self))["status"]
-        if status == "RUNNING":
-            execute_run_task.apply_async(
-                (run_id,), countdown=settings.PIPELINE_STALE_AFTER_S, priority=self.request.priority
-            )
-        statuses.append(status)
-    return statuses
+def execute_runs_task(self, run_ids: list[int], priority: int = DEFAULT_PRIORITY) -> str:
+    """Runs of one priority that one webhook started, sent as one message: this worker sends
+    the rest back to the queue as one message, then executes the first. So another free worker
+    takes the rest at once, and a more urgent run that arrived meanwhile is taken before them:
+    a worker never holds more than one run of a batch."""
+    first, rest = run_ids[0], run_ids[1:]
+    if rest:
+        publish(rest, priorities=dict.fromkeys(rest, priority))  # a broker failure leaves them
+        # PENDING for the recovery sweep, and is logged there
+    status = execute_run(first, worker=node_name(self))["status"]
+    if status == "RUNNING":  # as execute_run_task: look again once its heartbeat may be stale
+        execute_run_task.apply_async(
+            (first,), countdown=settings.PIPELINE_STALE_AFTER_S, priority=priority
+        )
+    return status
 
 
 @shared_task(bind=True, name="orchestration.resume_run", acks_late=True, reject_on_worker_lost=True)
