@@ -133,6 +133,9 @@ if not DEBUG and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32):
         "the default for development)"
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend whose writers of every process queue on one kernel lock instead of
+    # polling for SQLite's (apps/common/sqlite_queue): run_worker gets its turn in a storm.
+    DATABASES["default"]["ENGINE"] = "apps.common.sqlite_queue"
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("SQLITE_CONN_MAX_AGE", 600)
     DATABASES["default"]["OPTIONS"] = {
         "timeout": env_int("SQLITE_TIMEOUT_S", 20),

@@ -17,7 +17,6 @@ from apps.alerts.changes import Changes
 from apps.alerts.models import ACTIVE_STATUSES, Alert, Incident
 from apps.alerts.normalise import Incoming
 from apps.alerts.sql import LOOKUP_CHUNK, active_incident_ids, new_row, stored_fingerprints
-from apps.alerts.write_lock import write_turn
 from apps.common import metrics
 from apps.common.severity import rank, worst
 
@@ -54,16 +53,15 @@ def store(stored_source: str, items: list[Incoming], *, trace_id: str = "") -> I
     parsing does not run while SQLite's write lock is held."""
     # Each attempt is its own transaction (or savepoint, inside a caller's transaction): a
     # failed first attempt leaves nothing behind either way, and no outer block is needed.
-    with write_turn():
-        try:
-            with transaction.atomic():
-                result = Ingestion(stored_source, items, trace_id).run()
-        except IntegrityError:
-            # A concurrent request stored one of these alerts, or opened the incident of one
-            # of these group keys, between our read and our write. Read again and redo once.
-            logger.info("ingest conflict on %s alerts, retrying once", stored_source)
-            with transaction.atomic():
-                result = Ingestion(stored_source, items, trace_id).run()
+    try:
+        with transaction.atomic():
+            result = Ingestion(stored_source, items, trace_id).run()
+    except IntegrityError:
+        # A concurrent request stored one of these alerts, or opened the incident of one
+        # of these group keys, between our read and our write. Read again and redo once.
+        logger.info("ingest conflict on %s alerts, retrying once", stored_source)
+        with transaction.atomic():
+            result = Ingestion(stored_source, items, trace_id).run()
     metrics.record_alerts(stored_source, len(items))
     return result
 

@@ -1,9 +1,8 @@
 """Ingest alerts: the public surface of alert ingestion; callers import from here.
 
 ingest() is prepare (apps.alerts.normalise: vendor payload -> Incoming alerts, no database)
-then store (apps.alerts.ingestion: dedup, grouping into incidents, transitions), which takes
-its turn at SQLite's write lock (apps.alerts.write_lock) and writes with the raw SQL of
-apps.alerts.sql.
+then store (apps.alerts.ingestion: dedup, grouping into incidents, transitions), which writes
+with the raw SQL of apps.alerts.sql.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from apps.alerts.normalise import (
     prepare_payload,
 )
 from apps.alerts.sql import ALERT_INSERT_COLUMNS, insert_new
-from apps.alerts.write_lock import write_turn
 
 __all__ = [
     "ALERT_INSERT_COLUMNS",
@@ -35,7 +33,6 @@ __all__ = [
     "prepare",
     "prepare_payload",
     "store",
-    "write_turn",
 ]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, transaction
 
-from apps.alerts.services import IngestResult, prepare_payload, store, write_turn
+from apps.alerts.services import IngestResult, prepare_payload, store
 
 from . import routing, rows
 from .definition_orchestrator import DefinitionBasedOrchestrator
@@ -53,7 +53,7 @@ def ingest_and_start(
     if start_runs is None:
         start_runs = settings.INGEST_START_RUNS
     prepared = prepare_payload(payload, source)  # parse before taking the write lock
-    with write_turn(), transaction.atomic():
+    with transaction.atomic():
         result = store(prepared.source, prepared.items, trace_id=trace_id)
         triggered = Triggered(result)
         if start_runs and result.changed:
@@ -61,8 +61,8 @@ def ingest_and_start(
                 result, payload, trace_id, prepared.group_keys, triggered.priorities
             )
     if dispatch_runs and triggered.run_ids:
-        # Sent once the write lock is free (SQLite writers queue on it; a broker round trip
-        # held inside it would cost every other writer), or at the caller's own commit.
+        # Sent once the transaction is over (on SQLite the other writers queue behind it: a
+        # broker round trip inside it would cost each of them), or at the caller's own commit.
         ids, priorities = list(triggered.run_ids), dict(triggered.priorities)
         transaction.on_commit(lambda: dispatch_quietly(ids, priorities))
     return triggered
@@ -254,7 +254,7 @@ def snapshot_received(name: str, snapshot: Any, trace_id: str) -> tuple[Any, lis
         return unchanged, []
     # One transaction: a status change is never stored without the alert it makes (else a
     # failed ingestion would leave the next, identical snapshot "unchanged" and never page).
-    with write_turn(), transaction.atomic():
+    with transaction.atomic():
         recorded = record_snapshot(name, snapshot)
         triggered = []
         if recorded.changed:
@@ -276,7 +276,7 @@ def silent_hosts_alerted(*, background: bool = True) -> list[str]:
 
     names, run_ids = [], []
     for host in silent_hosts():
-        with write_turn(), transaction.atomic():  # marked silent only with its alert stored
+        with transaction.atomic():  # marked silent only with its alert stored
             if not mark_silent(host):
                 continue
             payload = silent_alert(host, firing=True)

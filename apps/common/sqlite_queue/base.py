@@ -1,0 +1,119 @@
+"""SQLite whose writers queue in the kernel: the database backend of a single machine.
+
+SQLite lets one writer at a time in and makes the others poll: its busy handler sleeps 1, 2, 5,
+10 … 100 ms between tries. Under a webhook storm gunicorn's workers handed the write lock
+straight to each other and `run_worker` kept missing it: runs waited for the storm to end. Here
+every write transaction of every process (BEGIN IMMEDIATE, and a write statement outside a
+transaction) first takes a blocking `flock` on a file beside the database, so writers wait in
+the kernel's queue and the next one is woken the moment the lock is free. Reads never wait (WAL).
+
+Settings choose it for a file database (config/settings.py); it is Django's SQLite backend
+otherwise. One lock file per database: `<name>.write-lock`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from typing import Any
+
+from django.db.backends.sqlite3 import base
+
+WRITE_WORDS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def is_file_db(name: str) -> bool:
+    return bool(name) and ":memory:" not in name and "mode=memory" not in name
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    _turn: Any = None  # the lock file while this connection holds the turn
+
+    def queued(self) -> bool:
+        return is_file_db(str(self.settings_dict.get("NAME") or ""))
+
+    def take_turn(self) -> bool:
+        """Wait for the write turn; False when this connection holds it already (or has no
+        file to queue on)."""
+        if self._turn is not None or not self.queued():
+            return False
+        handle = open(f"{self.settings_dict['NAME']}.write-lock", "a")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except BaseException:
+            handle.close()
+            raise
+        self._turn = handle
+        return True
+
+    def give_turn(self) -> None:
+        handle, self._turn = self._turn, None
+        if handle is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+            finally:
+                handle.close()
+
+    def _start_transaction_under_autocommit(self) -> None:
+        taken = self.take_turn()
+        try:
+            super()._start_transaction_under_autocommit()
+        except BaseException:
+            if taken:
+                self.give_turn()
+            raise
+
+    def _commit(self) -> Any:
+        try:
+            return super()._commit()
+        finally:
+            self.give_turn()
+
+    def _rollback(self) -> Any:
+        try:
+            return super()._rollback()
+        finally:
+            self.give_turn()
+
+    def _close(self) -> None:
+        try:
+            super()._close()
+        finally:
+            self.give_turn()
+
+    def create_cursor(self, name: Any = None) -> Any:
+        cursor = self.connection.cursor(factory=QueuedCursor)
+        cursor.wrapper = self
+        return cursor
+
+
+class QueuedCursor(base.SQLiteCursorWrapper):
+    """A write statement outside a transaction (autocommit) takes the turn for itself."""
+
+    wrapper: DatabaseWrapper
+
+    def execute(self, query: str, params: Any = None) -> Any:
+        if not self._alone_write(query):
+            return super().execute(query, params)
+        taken = self.wrapper.take_turn()
+        try:
+            return super().execute(query, params)
+        finally:
+            if taken:
+                self.wrapper.give_turn()
+
+    def executemany(self, query: str, param_list: Any) -> Any:
+        if not self._alone_write(query):
+            return super().executemany(query, param_list)
+        taken = self.wrapper.take_turn()
+        try:
+            return super().executemany(query, param_list)
+        finally:
+            if taken:
+                self.wrapper.give_turn()
+
+    def _alone_write(self, query: str) -> bool:
+        return (
+            not self.connection.in_transaction
+            and query.lstrip()[:7].upper().startswith(WRITE_WORDS)
+            and self.wrapper.queued()
+        )
