@@ -284,48 +284,44 @@ class BrokerUnavailable(RunError):
         super().__init__(reason)
 
 
-# At most this many runs in one message (a sweep's re-dispatch, a webhook of a hundred incidents
-# is sent as several).
+# At most this many runs in one message (a sweep's re-dispatch or a webhook of a hundred
+# incidents is sent as several).
 RUNS_PER_MESSAGE = 10
 
 
 def publish(
     run_ids: list[int], *, raise_errors: bool = False, priorities: dict[int, int] | None = None
 ) -> None:
-    """Send the runs' messages: one per priority step among them (up to RUNS_PER_MESSAGE runs
-    each), most urgent first, so a webhook that starts ten runs makes one or two broker round
-    trips, not ten; several runs go as one `execute_runs` message, whose worker sends the rest
-    back and executes the first (tasks.execute_runs_task). At the first broker failure stop
-    (the broker is down: waiting on it again would only hold the caller) and leave the rest
-    PENDING."""
+    """Send the runs' messages, most urgent run first: up to RUNS_PER_MESSAGE runs in one
+    message, at the priority of its most urgent run, so a webhook that starts ten runs makes one
+    broker round trip, not ten. The worker that takes an `execute_runs` message sends the rest
+    back, each at its own priority, and executes the first (tasks.execute_runs_task). At the
+    first broker failure stop (the broker is down: waiting on it again would only hold the
+    caller) and leave the rest PENDING."""
     from kombu.exceptions import KombuError
 
     celery_app()
     from .tasks import execute_run_task, execute_runs_task
 
-    by_priority: dict[int, list[int]] = {}
-    for run_id in run_ids:
-        by_priority.setdefault((priorities or {}).get(run_id, DEFAULT_PRIORITY), []).append(run_id)
-    messages = [
-        (priority, same[start : start + RUNS_PER_MESSAGE])
-        for priority, same in sorted(by_priority.items())
-        for start in range(0, len(same), RUNS_PER_MESSAGE)
-    ]
+    known = priorities or {}
+    ordered = sorted(run_ids, key=lambda run_id: known.get(run_id, DEFAULT_PRIORITY))  # stable
     sent: list[int] = []
-    for priority, ids in messages:
+    for start in range(0, len(ordered), RUNS_PER_MESSAGE):
+        ids = ordered[start : start + RUNS_PER_MESSAGE]
+        steps = [known.get(run_id, DEFAULT_PRIORITY) for run_id in ids]
         try:
             # argsrepr given: Celery's own (saferepr) was a quarter of a message's cost
             if len(ids) == 1:
                 execute_run_task.apply_async(
-                    (ids[0],), priority=priority, argsrepr=f"({ids[0]},)", kwargsrepr="{}"
+                    (ids[0],), priority=steps[0], argsrepr=f"({ids[0]},)", kwargsrepr="{}"
                 )
             else:
                 execute_runs_task.apply_async(
                     (ids,),
-                    {"priority": priority},
-                    priority=priority,
+                    {"priorities": steps},
+                    priority=steps[0],
                     argsrepr=f"({ids!r},)",
-                    kwargsrepr=f"{{'priority': {priority}}}",
+                    kwargsrepr=f"{{'priorities': {steps!r}}}",
                 )
         except (KombuError, OSError) as exc:
             left = [run_id for run_id in run_ids if run_id not in sent]

@@ -38,19 +38,22 @@ def execute_run_task(self, run_id: int) -> str:
     acks_late=True,
     reject_on_worker_lost=True,
 )
-def execute_runs_task(self, run_ids: list[int], priority: int = DEFAULT_PRIORITY) -> str:
-    """Runs of one priority that one webhook started, sent as one message: this worker sends
-    the rest back to the queue as one message, then executes the first. So another free worker
-    takes the rest at once, and a more urgent run that arrived meanwhile is taken before them:
-    a worker never holds more than one run of a batch."""
+def execute_runs_task(self, run_ids: list[int], priorities: list[int] | None = None) -> str:
+    """Runs that one webhook started, most urgent first, sent as one message: this worker
+    sends the rest back (each at its own priority), then executes the first. So another free
+    worker takes the rest at once, a warning never rides on a critical's priority past this
+    hop, and a more urgent run that arrived meanwhile is taken before them: a worker never
+    holds more than one run of a batch."""
+    steps = list(priorities or [])
+    if len(steps) != len(run_ids):
+        steps = [DEFAULT_PRIORITY] * len(run_ids)
     first, rest = run_ids[0], run_ids[1:]
-    if rest:
-        publish(rest, priorities=dict.fromkeys(rest, priority))  # a broker failure leaves them
-        # PENDING for the recovery sweep, and is logged there
+    if rest:  # a broker failure leaves them PENDING for the recovery sweep (publish logs it)
+        publish(rest, priorities=dict(zip(rest, steps[1:], strict=True)))
     status = execute_run(first, worker=node_name(self))["status"]
     if status == "RUNNING":  # as execute_run_task: look again once its heartbeat may be stale
         execute_run_task.apply_async(
-            (first,), countdown=settings.PIPELINE_STALE_AFTER_S, priority=priority
+            (first,), countdown=settings.PIPELINE_STALE_AFTER_S, priority=steps[0]
         )
     return status
 
