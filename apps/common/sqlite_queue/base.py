@@ -26,7 +26,8 @@ def is_file_db(name: str) -> bool:
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
-    _turn: Any = None  # the lock file while this connection holds the turn
+    _lock_file: Any = None  # opened once per connection, flocked per write turn
+    _holding = False
 
     def queued(self) -> bool:
         return is_file_db(str(self.settings_dict.get("NAME") or ""))
@@ -34,24 +35,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def take_turn(self) -> bool:
         """Wait for the write turn; False when this connection holds it already (or has no
         file to queue on)."""
-        if self._turn is not None or not self.queued():
+        if self._holding or not self.queued():
             return False
-        handle = open(f"{self.settings_dict['NAME']}.write-lock", "a")  # noqa: SIM115
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        except BaseException:
-            handle.close()
-            raise
-        self._turn = handle
+        if self._lock_file is None:
+            self._lock_file = open(f"{self.settings_dict['NAME']}.write-lock", "a")  # noqa: SIM115
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+        self._holding = True
         return True
 
     def give_turn(self) -> None:
-        handle, self._turn = self._turn, None
-        if handle is not None:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-            finally:
-                handle.close()
+        if self._holding:
+            self._holding = False
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     def _start_transaction_under_autocommit(self) -> None:
         taken = self.take_turn()
@@ -79,6 +74,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
             super()._close()
         finally:
             self.give_turn()
+            if self._lock_file is not None:
+                self._lock_file.close()
+                self._lock_file = None
 
     def create_cursor(self, name: Any = None) -> Any:
         cursor = self.connection.cursor(factory=QueuedCursor)
