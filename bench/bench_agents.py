@@ -27,11 +27,9 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import psutil
 import wrk_load
-from bench_ingest import free_port, manage, post_for, wait_for, workers_cpu
+from bench_ingest import database_cpu, free_port, manage, post_for, wait_for, workers_cpu
 
 # PostgreSQL settings need a secret key (SQLite makes its own): the bench's processes share this one.
 os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
@@ -73,18 +71,6 @@ def snapshot_requests(hosts: int):
     while True:
         host, flip = rng.randrange(hosts), rng.random() < 0.01
         yield f"/api/hosts/bench-{host:05d}/snapshots", lambda h=host, f=flip: snapshot(h, f)
-
-
-def database_cpu(database_url: str) -> float:
-    """CPU seconds used so far by the PostgreSQL backends serving this database (their process
-    titles name it; other databases on a shared server are not counted, nor is the WAL writer)."""
-    name = urlsplit(database_url).path.lstrip("/")
-    total = 0.0
-    for process in psutil.process_iter(["cmdline", "cpu_times"]):
-        title = " ".join(process.info["cmdline"] or [])
-        if title.startswith("postgres: ") and f" {name} " in title and process.info["cpu_times"]:
-            total += process.info["cpu_times"].user + process.info["cpu_times"].system
-    return total
 
 
 def load_with_wrk(port: int, key: str, args, data_dir: Path, seconds: float) -> dict:

@@ -90,21 +90,15 @@ class QueuedCursor(base.SQLiteCursorWrapper):
     wrapper: DatabaseWrapper
 
     def execute(self, query: str, params: Any = None) -> Any:
-        if not self._alone_write(query):
-            return super().execute(query, params)
-        taken = self.wrapper.take_turn()
-        try:
-            return super().execute(query, params)
-        finally:
-            if taken:
-                self.wrapper.give_turn()
+        return self._in_turn(query, super().execute, params)
 
     def executemany(self, query: str, param_list: Any) -> Any:
-        if not self._alone_write(query):
-            return super().executemany(query, param_list)
-        taken = self.wrapper.take_turn()
+        return self._in_turn(query, super().executemany, param_list)
+
+    def _in_turn(self, query: str, run: Any, params: Any) -> Any:
+        taken = self._alone_write(query) and self.wrapper.take_turn()
         try:
-            return super().executemany(query, param_list)
+            return run(query, params)
         finally:
             if taken:
                 self.wrapper.give_turn()
