@@ -1,0 +1,56 @@
+"""A run that cannot be stored costs only its own incident: the webhook's other runs are kept,
+its alerts are stored, and the answer names the incident without a run."""
+
+import copy
+import json
+
+import pytest
+from django.db import DataError
+
+from apps.alerts.models import Alert
+from apps.orchestration import triggers
+from apps.orchestration.models import PipelineRun
+from tests.conftest import load_payload
+
+pytestmark = pytest.mark.django_db
+
+
+def three_hosts() -> dict:
+    payload = load_payload("alertmanager/v4_firing_two_alerts.json")
+    template = payload["alerts"][0]
+    payload["alerts"] = []
+    for host in ("web-1", "web-2", "web-3"):
+        alert = copy.deepcopy(template)
+        alert["labels"]["host"] = host
+        alert["fingerprint"] = f"fp-{host}"
+        payload["alerts"].append(alert)
+    return payload
+
+
+def test_one_failing_run_is_named_and_the_other_runs_are_kept(
+    client, ingest_key, settings, monkeypatch
+):
+    settings.INGEST_START_RUNS = True
+    real_insert = triggers.rows.insert
+
+    def insert(objs):
+        if any(run.incident.host == "web-2" for run in objs):
+            raise DataError("value too long for type character varying(64)")
+        return real_insert(objs)
+
+    monkeypatch.setattr(triggers.rows, "insert", insert)
+    response = client.post(
+        "/api/alerts/alertmanager/",
+        data=json.dumps(three_hosts()),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {ingest_key}",
+    )
+    assert response.status_code == 202
+    body = response.json()
+    assert Alert.objects.count() == 3
+    runs = PipelineRun.objects.select_related("incident")
+    assert sorted(run.incident.host for run in runs) == ["web-1", "web-3"]
+    assert sorted(body["runs"]) == sorted(run.pk for run in runs)
+    (error,) = body["run_errors"]
+    failed = next(pk for pk in body["incidents"] if pk not in {r.incident_id for r in runs})
+    assert error.startswith(f"incident {failed} (new): ") and "too long" in error
