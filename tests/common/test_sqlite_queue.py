@@ -99,3 +99,24 @@ def test_a_third_writer_gets_its_turn_while_two_others_keep_writing(db_path):
     # 30 turns behind two writers holding ~3 ms each: about 0.2 s when queued; SQLite's own
     # busy handler (sleeps up to 100 ms, then misses the lock again) took seconds.
     assert elapsed < 1.5, elapsed
+
+
+def test_a_forked_child_queues_on_its_own_lock_file_not_the_parents(db_path):
+    import os
+
+    parent = wrapper(db_path)
+    parent.cursor().execute("INSERT INTO t (who) VALUES ('parent')")  # opens its lock file
+    inherited = parent._lock_file
+    pid = os.fork()
+    if pid == 0:  # the child: its turn is its own; the parent's lock file is left as it is
+        try:
+            took = parent.take_turn()
+            ok = took and parent._lock_file is not inherited and not lock_is_free(db_path)
+            parent.give_turn()
+            os._exit(0 if ok and lock_is_free(db_path) else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert parent._lock_file is inherited
+    parent.close()

@@ -14,6 +14,7 @@ otherwise. One lock file per database: `<name>.write-lock`.
 from __future__ import annotations
 
 import fcntl
+import os
 from typing import Any
 
 from django.db.backends.sqlite3 import base
@@ -27,6 +28,7 @@ def is_file_db(name: str) -> bool:
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _lock_file: Any = None  # opened once per connection, flocked per write turn
+    _lock_pid = 0  # the process that opened it: a forked child must not share its lock
     _holding = False
 
     def queued(self) -> bool:
@@ -35,18 +37,27 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def take_turn(self) -> bool:
         """Wait for the write turn; False when this connection holds it already (or has no
         file to queue on)."""
+        self._forget_inherited()
         if self._holding or not self.queued():
             return False
         if self._lock_file is None:
             self._lock_file = open(f"{self.settings_dict['NAME']}.write-lock", "a")  # noqa: SIM115
+            self._lock_pid = os.getpid()
         fcntl.flock(self._lock_file, fcntl.LOCK_EX)
         self._holding = True
         return True
 
     def give_turn(self) -> None:
+        self._forget_inherited()
         if self._holding:
             self._holding = False
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
+    def _forget_inherited(self) -> None:
+        """After a fork the lock file is the parent's open file: flock on it would be shared
+        with the parent. The child leaves it alone and opens its own."""
+        if self._lock_file is not None and self._lock_pid != os.getpid():
+            self._lock_file, self._holding = None, False
 
     def _start_transaction_under_autocommit(self) -> None:
         taken = self.take_turn()
