@@ -75,18 +75,14 @@ def refresh_unchanged(name: str, snapshot: Snapshot, source: str = Source.AGENT)
     name, now = name.lower(), timezone.now()
     fields = snapshot_fields(snapshot, source, now)
     quote = connection.ops.quote_name
-    columns, params = [], []
-    for field_name, value in fields.items():
-        model_field = Host._meta.get_field(field_name)
-        columns.append(f"{quote(model_field.column)} = %s")  # type: ignore[union-attr]
-        params.append(model_field.get_db_prep_save(value, connection))
+    assignments, params = set_clause(fields)
     # Sent as one message, the two statements are one implicit transaction, so SET LOCAL
     # applies to this update only: its commit does not wait for the WAL to reach the disk. A
     # crash can lose the last fraction of a second of "last seen" times, which the host's next
     # snapshot writes again; a status change (an alert) never takes this path.
     sql = (
         "SET LOCAL synchronous_commit TO OFF; "  # noqa: S608 - model names only
-        f"UPDATE {quote(Host._meta.db_table)} SET {', '.join(columns)} "
+        f"UPDATE {quote(Host._meta.db_table)} SET {assignments} "
         "WHERE name = %s AND statuses @> %s::jsonb AND history_at >= %s "
         "AND silent_since IS NULL RETURNING id"
     )
@@ -203,17 +199,22 @@ def update_returning_previous(
     return found[0], previous or {}, bool(found[2]), bool(found[3])
 
 
-def update_row(pk: int, values: dict[str, Any]) -> None:
-    """One UPDATE of the given fields, with each value prepared as the ORM would save it."""
+def set_clause(values: dict[str, Any]) -> tuple[str, list[Any]]:
+    """`col = %s, …` for these Host fields, with each value prepared as the ORM would save it."""
     quote = connection.ops.quote_name
     columns, params = [], []
     for name, value in values.items():
         model_field = Host._meta.get_field(name)
         columns.append(f"{quote(model_field.column)} = %s")  # type: ignore[union-attr]
         params.append(model_field.get_db_prep_save(value, connection))
-    sql = "UPDATE {} SET {} WHERE id = %s".format(  # noqa: S608 - model names only
-        quote(Host._meta.db_table), ", ".join(columns)
-    )
+    return ", ".join(columns), params
+
+
+def update_row(pk: int, values: dict[str, Any]) -> None:
+    """One UPDATE of the given fields, with each value prepared as the ORM would save it."""
+    assignments, params = set_clause(values)
+    table = connection.ops.quote_name(Host._meta.db_table)
+    sql = f"UPDATE {table} SET {assignments} WHERE id = %s"  # noqa: S608 - model names only
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, pk])
 

@@ -87,7 +87,11 @@ def mismatch(match: dict, source: str, severity: str, labels: dict, host: str = 
 
 def routable_definitions() -> list[PipelineDefinition]:
     """Active definitions with a non-empty match, in routing order."""
-    rows = PipelineDefinition.objects.filter(is_active=True, match__isnull=False)
+    return in_routing_order(PipelineDefinition.objects.filter(is_active=True, match__isnull=False))
+
+
+def in_routing_order(rows: Any) -> list[PipelineDefinition]:
+    """The definitions with a non-empty match, lowest priority number first, then by name."""
     return sorted((d for d in rows if d.match), key=lambda d: (d.priority, d.name))
 
 
@@ -112,7 +116,7 @@ def routes() -> tuple[list[PipelineDefinition], PipelineDefinition | None]:
     name = getattr(settings, "WEBHOOK_DEFAULT_DEFINITION", "")
     wanted = Q(match__isnull=False) | Q(name=name) if name else Q(match__isnull=False)
     rows = list(PipelineDefinition.objects.filter(wanted, is_active=True))
-    routable = sorted((d for d in rows if d.match), key=lambda d: (d.priority, d.name))
+    routable = in_routing_order(rows)
     fallback = next((d for d in rows if name and d.name == name), None)
     return routable, fallback
 

@@ -305,7 +305,7 @@ def publish(
 
     known = priorities or {}
     ordered = sorted(run_ids, key=lambda run_id: known.get(run_id, DEFAULT_PRIORITY))  # stable
-    sent: list[int] = []
+    sent: set[int] = set()
     for start in range(0, len(ordered), RUNS_PER_MESSAGE):
         ids = ordered[start : start + RUNS_PER_MESSAGE]
         steps = [known.get(run_id, DEFAULT_PRIORITY) for run_id in ids]
@@ -335,7 +335,7 @@ def publish(
                 left,
             )
             return
-        sent += ids
+        sent.update(ids)
 
 
 def wait_for_run(run_id: int, timeout_s: float = 600.0, poll_s: float = 0.2) -> PipelineRun:
