@@ -98,11 +98,22 @@ def record_run(run: Any) -> None:
 
     def action() -> None:
         label = run_label(run)
-        instruments().runs.labels(definition=label, status=_label(run.status)).inc()
+        run_series(label, _label(run.status)).inc()
         if run.duration_ms is not None:
-            instruments().run_duration.labels(definition=label).observe(run.duration_ms / 1000)
+            run_duration_series(label).observe(run.duration_ms / 1000)
 
     _safely("run", action)
+
+
+# Definitions x statuses: bounded by the definitions stored; looked up once per run.
+@lru_cache(maxsize=4096)
+def run_series(definition: str, status: str) -> Any:
+    return instruments().runs.labels(definition=definition, status=status)
+
+
+@lru_cache(maxsize=4096)
+def run_duration_series(definition: str) -> Any:
+    return instruments().run_duration.labels(definition=definition)
 
 
 @lru_cache(maxsize=1024)  # node types x statuses: a handful; looked up once per node run

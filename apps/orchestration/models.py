@@ -98,7 +98,12 @@ class PipelineRun(models.Model):
         "alerts.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
     )
     replay_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replays",
+        db_index=False,  # run_replay_of: a partial index, as almost no run is a replay
     )
     error = models.TextField(blank=True)
     failed_nodes = models.JSONField(
@@ -130,6 +135,11 @@ class PipelineRun(models.Model):
             # A Meta index, not db_index: PostgreSQL would add a LIKE index (pattern_ops) that
             # no query uses and every insert maintains.
             models.Index(fields=["trace_id"], name="run_trace_id"),
+            models.Index(
+                fields=["replay_of"],
+                name="run_replay_of",
+                condition=models.Q(replay_of__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -137,7 +147,10 @@ class PipelineRun(models.Model):
 
 
 class StageExecution(models.Model):
-    run = models.ForeignKey(PipelineRun, on_delete=models.CASCADE, related_name="stages")
+    # No index of its own: stage_per_node (run, node_id) serves every lookup by run.
+    run = models.ForeignKey(
+        PipelineRun, on_delete=models.CASCADE, related_name="stages", db_index=False
+    )
     node_id = models.CharField(max_length=100)
     node_type = models.CharField(max_length=50)
     position = models.PositiveIntegerField(default=0, help_text="Order in which it ran.")

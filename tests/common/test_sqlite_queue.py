@@ -120,3 +120,19 @@ def test_a_forked_child_queues_on_its_own_lock_file_not_the_parents(db_path):
     assert os.waitstatus_to_exitcode(status) == 0
     assert parent._lock_file is inherited
     parent.close()
+
+
+def test_a_statement_converted_once_gives_the_same_results_every_time(db_path):
+    """The "%s" -> "?" rewrite is kept per statement; "%%" still means a literal "%", and a
+    statement too long to keep is rewritten each time, the same way."""
+    from apps.common.sqlite_queue import base
+
+    db = wrapper(db_path)
+    literal = "SELECT %s || '%%' || %s"
+    long_one = "SELECT %s" + " " * base.QMARK_CACHE_MAX_CHARS
+    for _ in range(2):
+        assert db.cursor().execute(literal, ["a", "b"]).fetchone() == ("a%b",)
+        assert db.cursor().execute(long_one, [7]).fetchone() == (7,)
+    assert base._QMARK_QUERIES[literal] == "SELECT ? || '%' || ?"
+    assert long_one not in base._QMARK_QUERIES
+    db.close()

@@ -95,10 +95,27 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return cursor
 
 
+# Django's SQLite cursor rewrites "%s" to "?" with a regex on every statement; the same few
+# hundred statements come back all the time, so their rewrites are kept (short ones only).
+_QMARK_QUERIES: dict[str, str] = {}
+QMARK_CACHE_ENTRIES = 1024
+QMARK_CACHE_MAX_CHARS = 8192
+
+
 class QueuedCursor(base.SQLiteCursorWrapper):
     """A write statement outside a transaction (autocommit) takes the turn for itself."""
 
     wrapper: DatabaseWrapper
+
+    def convert_query(self, query: str, *, param_names: Any = None) -> str:
+        if param_names is not None:
+            return super().convert_query(query, param_names=param_names)
+        converted = _QMARK_QUERIES.get(query)
+        if converted is None:
+            converted = super().convert_query(query)
+            if len(query) <= QMARK_CACHE_MAX_CHARS and len(_QMARK_QUERIES) < QMARK_CACHE_ENTRIES:
+                _QMARK_QUERIES[query] = converted
+        return converted
 
     def execute(self, query: str, params: Any = None) -> Any:
         return self._in_turn(query, super().execute, params)
@@ -117,6 +134,6 @@ class QueuedCursor(base.SQLiteCursorWrapper):
     def _alone_write(self, query: str) -> bool:
         return (
             not self.connection.in_transaction
-            and query.lstrip()[:7].upper().startswith(WRITE_WORDS)
+            and query[:32].lstrip()[:7].upper().startswith(WRITE_WORDS)
             and self.wrapper.queued()
         )
