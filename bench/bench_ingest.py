@@ -170,16 +170,22 @@ COUNTS = {
 
 
 def count_rows(env: dict, database_url: str) -> dict[str, int]:
+    """Every count from one snapshot: a request still committing when the load stops must not
+    add its runs between the count of incidents and the count of runs."""
     if database_url.startswith("sqlite:///"):
         connection = sqlite3.connect(database_url[len("sqlite:///") :], timeout=30)
         try:
+            connection.execute("BEGIN")
             return {name: connection.execute(sql).fetchone()[0] for name, sql in COUNTS.items()}
         finally:
+            connection.rollback()
             connection.close()
     code = (
-        "import json;from django.db import connection;c=connection.cursor();"
-        f"q={COUNTS!r};out={{}}\n"
-        "for k,s in q.items():\n c.execute(s);out[k]=c.fetchone()[0]\n"
+        "import json;from django.db import connection, transaction\n"
+        "with transaction.atomic():\n"
+        " c=connection.cursor();c.execute('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ')\n"
+        f" q={COUNTS!r};out={{}}\n"
+        " for k,s in q.items():\n  c.execute(s);out[k]=c.fetchone()[0]\n"
         "print(json.dumps(out))"
     )
     return json.loads(manage(env, "shell", "-c", code).strip().splitlines()[-1])

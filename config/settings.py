@@ -146,6 +146,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory, so that worker and server processes started by tests share it.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
+elif env_bool("DATABASE_SERVER_SIDE_BINDING", True):
+    # psycopg sends parameters apart from the statement and prepares the statements a
+    # connection repeats (ingestion's): the server plans them once. Off (0) behind a pooler
+    # that cannot keep prepared statements, such as PgBouncer before 1.21 in transaction mode.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The console signs people in with Django's sessions; the API uses keys instead.

@@ -10,6 +10,8 @@ from django.db import connection, transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from apps.common.pgcursor import one_message_cursor
+
 from .models import Host, HostSnapshot, Source
 from .snapshots import Snapshot
 
@@ -87,7 +89,7 @@ def refresh_unchanged(name: str, snapshot: Snapshot, source: str = Source.AGENT)
         "AND silent_since IS NULL RETURNING id"
     )
     due_before = connection.ops.adapt_datetimefield_value(now - HISTORY_EVERY)
-    with connection.cursor() as cursor:
+    with one_message_cursor(connection) as cursor:
         cursor.execute(sql, [*params, name, json.dumps(snapshot.statuses()), due_before])
         cursor.nextset()  # past the SET's empty result
         found = cursor.fetchone()

@@ -108,14 +108,36 @@ def default_definition() -> PipelineDefinition | None:
     return PipelineDefinition.objects.filter(name=name, is_active=True).first()
 
 
-def routes() -> tuple[list[PipelineDefinition], PipelineDefinition | None]:
-    """routable_definitions() and default_definition() in one query (a webhook reads both)."""
-    from django.conf import settings
-    from django.db.models import Q
+# What routing reads of a definition; the config is deferred (services.orchestrator_for keeps
+# each version's orchestrator, so a webhook does not load and seal it again).
+ROUTE_COLUMNS = ("id", "name", "version", "is_active", "match", "priority", "updated_at")
+_ROUTES_SQL: dict[str, str] = {}
 
-    name = getattr(settings, "WEBHOOK_DEFAULT_DEFINITION", "")
-    wanted = Q(match__isnull=False) | Q(name=name) if name else Q(match__isnull=False)
-    rows = list(PipelineDefinition.objects.filter(wanted, is_active=True))
+
+def routes_sql(connection: Any) -> str:
+    sql = _ROUTES_SQL.get(connection.vendor)
+    if sql is None:
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(column) for column in ROUTE_COLUMNS)
+        table = quote(PipelineDefinition._meta.db_table)
+        # Names from the model's metadata, quoted by the backend; the default's name is a param.
+        sql = (
+            f"SELECT {columns} FROM {table} WHERE {quote('is_active')} "  # noqa: S608
+            f"AND ({quote('match')} IS NOT NULL OR {quote('name')} = %s)"
+        )
+        _ROUTES_SQL[connection.vendor] = sql
+    return sql
+
+
+def routes() -> tuple[list[PipelineDefinition], PipelineDefinition | None]:
+    """routable_definitions() and default_definition() in one query (a webhook reads both): one
+    fixed statement, which the ORM would compile anew for every webhook."""
+    from django.conf import settings
+    from django.db import connections, router
+
+    name = getattr(settings, "WEBHOOK_DEFAULT_DEFINITION", "") or ""
+    connection = connections[router.db_for_read(PipelineDefinition)]
+    rows = list(PipelineDefinition.objects.raw(routes_sql(connection), [name]))
     routable = in_routing_order(rows)
     fallback = next((d for d in rows if name and d.name == name), None)
     return routable, fallback

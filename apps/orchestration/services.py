@@ -72,13 +72,31 @@ def orchestrator_for_run(run: PipelineRun) -> DefinitionBasedOrchestrator:
     return orchestrator
 
 
+# One orchestrator per stored definition version, kept by the process: its config is loaded
+# and sealed once, not for every webhook. save() sets updated_at (and bumps version when the
+# config changes), so an edited definition is a new key.
+_ORCHESTRATORS: dict[tuple, DefinitionBasedOrchestrator] = {}
+ORCHESTRATORS_KEPT = 64
+
+
 def orchestrator_for(definition: PipelineDefinition | None) -> DefinitionBasedOrchestrator:
     """The orchestrator of a stored definition, or of the built-in pipeline for None."""
     if definition is None:
-        orchestrator = DefinitionBasedOrchestrator(standard_definition())
-        orchestrator.kind = "fixed"
+        orchestrator = _ORCHESTRATORS.get(("standard",))
+        if orchestrator is None:
+            orchestrator = DefinitionBasedOrchestrator(standard_definition())
+            orchestrator.kind = "fixed"
+            _ORCHESTRATORS[("standard",)] = orchestrator
         return orchestrator
-    return DefinitionBasedOrchestrator(definition)
+    if definition.pk is None:
+        return DefinitionBasedOrchestrator(definition)
+    key = (definition.pk, definition.name, definition.version, definition.updated_at)
+    orchestrator = _ORCHESTRATORS.get(key)
+    if orchestrator is None:
+        if len(_ORCHESTRATORS) >= ORCHESTRATORS_KEPT:
+            _ORCHESTRATORS.clear()
+        orchestrator = _ORCHESTRATORS[key] = DefinitionBasedOrchestrator(definition)
+    return orchestrator
 
 
 def create_run(

@@ -53,13 +53,16 @@ def ingest_and_start(
     if start_runs is None:
         start_runs = settings.INGEST_START_RUNS
     prepared = prepare_payload(payload, source)  # parse before taking the write lock
+    # Read before it too: on SQLite every other writer waits while this transaction is open.
+    found_routes = routing.routes() if start_runs else None
     with transaction.atomic():
         result = store(prepared.source, prepared.items, trace_id=trace_id)
         triggered = Triggered(result)
         if start_runs and result.changed:
             triggered.run_ids, triggered.run_errors = runs_for(
-                result, payload, trace_id, prepared.group_keys, triggered.priorities
-            )
+                result, payload, trace_id, prepared.group_keys, triggered.priorities,
+                found_routes,
+            )  # fmt: skip
     if dispatch_runs and triggered.run_ids:
         # Sent once the transaction is over (on SQLite the other writers queue behind it: a
         # broker round trip inside it would cost each of them), or at the caller's own commit.
@@ -74,14 +77,16 @@ def runs_for(
     trace_id: str,
     group_keys: list[str] | None = None,
     priorities: dict[int, int] | None = None,
+    found_routes: tuple[list[Any], Any] | None = None,
 ) -> tuple[list[int], list[str]]:
     """Create one PENDING run per changed incident; returns (run ids, one-line errors).
 
     group_keys: the group key of each alert of the payload, in order; they let a body that
     changed several incidents (or is too large to store whole) give every run its own alerts
     rather than a copy of the whole body each. priorities, when given, receives each run's
-    priority (critical incidents first, orchestration.priority)."""
-    definitions, fallback = routing.routes()
+    priority (critical incidents first, orchestration.priority). found_routes: routing.routes(),
+    when the caller read them already."""
+    definitions, fallback = found_routes if found_routes is not None else routing.routes()
     wanted = {incident.group_key for incident, _ in result.changed}
     slices: dict[str, Any] = {}
     if len(wanted) > 1:  # each run its own alerts, not a copy of the whole body each
@@ -92,7 +97,7 @@ def runs_for(
         if is_truncated(stored_payload) and not slices:  # too large: its own alerts after all
             slices = RunPayloads(payload, group_keys or []).by_group_key(wanted)
     orchestrators: dict[Any, DefinitionBasedOrchestrator] = {}
-    planned: list[tuple[Any, str, PipelineRun]] = []
+    planned: list[tuple[Any, str, dict[str, Any]]] = []  # incident, reason, run row
     for incident, reason in result.changed:
         trigger = result.triggers.get(incident.pk)
         labels = trigger.labels if trigger else {}
@@ -102,33 +107,33 @@ def runs_for(
         key = route.definition.pk if route.definition is not None else None
         if key not in orchestrators:  # one per definition: its config is sealed once
             orchestrators[key] = orchestrator_for(route.definition)
-        run = orchestrators[key].new_run(
+        run = orchestrators[key].run_row(
             payload, source=result.source, trace_id=trace_id, environment="production",
             status=RunStatus.PENDING, incident=incident,
             stored_payload=slices.get(incident.group_key, stored_payload),
         )  # fmt: skip
-        run.priority = run_priority(incident.severity, reason)
+        run["priority"] = run_priority(incident.severity, reason)
         planned.append((incident, reason, run))
     errors: list[str] = []
+    saved: list[tuple[int, int]] = []  # (run id, priority)
     try:
         with transaction.atomic():  # every run in one multi-row INSERT
-            rows.insert([run for _, _, run in planned])
-        saved = [run for _, _, run in planned]
+            ids = rows.insert_values(PipelineRun, [run for _, _, run in planned])
+        saved = [(pk, run["priority"]) for pk, (_, _, run) in zip(ids, planned, strict=True)]
     except (DatabaseError, ValueError):
-        saved = []
         for incident, reason, run in planned:  # one by one, to name the incident that failed
             try:
                 with transaction.atomic():
-                    rows.insert([run])
+                    [pk] = rows.insert_values(PipelineRun, [run])
             except (DatabaseError, ValueError) as exc:
                 # The alerts stay stored; the sender sees which incident got no run and why.
                 logger.error("could not start a run for incident %s: %s", incident.pk, exc)
                 errors.append(f"incident {incident.pk} ({reason}): {exc}")
                 continue
-            saved.append(run)
+            saved.append((pk, run["priority"]))
     if priorities is not None:
-        priorities.update({run.pk: run.priority for run in saved})
-    return [run.pk for run in saved], errors
+        priorities.update(saved)
+    return [pk for pk, _ in saved], errors
 
 
 def dispatch_quietly(run_ids: list[int], priorities: dict[int, int] | None = None) -> None:

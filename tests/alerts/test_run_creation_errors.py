@@ -7,7 +7,7 @@ import json
 import pytest
 from django.db import DataError
 
-from apps.alerts.models import Alert
+from apps.alerts.models import Alert, Incident
 from apps.orchestration import triggers
 from apps.orchestration.models import PipelineRun
 from tests.conftest import load_payload
@@ -31,14 +31,15 @@ def test_one_failing_run_is_named_and_the_other_runs_are_kept(
     client, ingest_key, settings, monkeypatch
 ):
     settings.INGEST_START_RUNS = True
-    real_insert = triggers.rows.insert
+    real_insert = triggers.rows.insert_values
 
-    def insert(objs):
-        if any(run.incident.host == "web-2" for run in objs):
+    def insert_values(model, rows):
+        hosts = Incident.objects.filter(pk__in=[row["incident_id"] for row in rows])
+        if model is PipelineRun and "web-2" in {incident.host for incident in hosts}:
             raise DataError("value too long for type character varying(64)")
-        return real_insert(objs)
+        return real_insert(model, rows)
 
-    monkeypatch.setattr(triggers.rows, "insert", insert)
+    monkeypatch.setattr(triggers.rows, "insert_values", insert_values)
     response = client.post(
         "/api/alerts/alertmanager/",
         data=json.dumps(three_hosts()),
