@@ -96,7 +96,11 @@ class Alert(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["source", "fingerprint"], name="alert_identity")
+            # Fingerprint first: a webhook looks its alerts up by source and fingerprint, and a
+            # PostgreSQL table filled since its last ANALYZE (a storm on a new database) made
+            # the planner use the source alone and filter every alert of the vendor (2-6 ms a
+            # lookup at 13,000 alerts; 0.08 ms with fingerprint leading).
+            models.UniqueConstraint(fields=["fingerprint", "source"], name="alert_identity")
         ]
         ordering = ["-id"]
 
