@@ -14,6 +14,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from apps.alerts.models import ACTIVE_STATUSES, Alert, AlertEvent, Incident, IncidentEvent
+from apps.common import bulk_insert
 
 LOOKUP_CHUNK = 500
 EVENT_COLUMNS = {
@@ -41,19 +42,18 @@ def insert_events(model: type[AlertEvent] | type[IncidentEvent], rows: list[tupl
     """
     if not rows:
         return
+    db = connections[DEFAULT_DB_ALIAS]
     columns = EVENT_COLUMNS[model]
-    quote = connection.ops.quote_name
-    head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608 - names from the model only
-        quote(model._meta.db_table), ", ".join(quote(column) for column in columns)
-    )
-    row_marks = "({})".format(", ".join(["%s"] * len(columns)))
-    adapt = memoized(connection.ops.adapt_datetimefield_value)
-    batch = max(1, connection.ops.bulk_batch_size(list(columns), rows))
-    with connection.cursor() as cursor:
+    by_attname = {field.attname: field for field in model._meta.concrete_fields}
+    batch = bulk_insert.rows_per_statement(db, [by_attname[c] for c in columns], rows)
+    if not bulk_insert.as_json_rows(db):
+        adapt = memoized(db.ops.adapt_datetimefield_value)
+        rows = [(*row[:-1], adapt(row[-1])) for row in rows]
+    with db.cursor() as cursor:
         for start in range(0, len(rows), batch):
             chunk = rows[start : start + batch]
-            params = [value for row in chunk for value in (*row[:-1], adapt(row[-1]))]
-            cursor.execute(head + ", ".join([row_marks] * len(chunk)), params)
+            sql = bulk_insert.insert_sql(db, model._meta.db_table, columns, len(chunk))
+            cursor.execute(sql, bulk_insert.insert_params(db, columns, chunk))
 
 
 def insert_new(model: type[Alert] | type[Incident], objs: list, columns: tuple[str, ...]) -> None:
@@ -72,26 +72,25 @@ def insert_new(model: type[Alert] | type[Incident], objs: list, columns: tuple[s
         model.objects.bulk_create(objs)
         return
     fields = [model._meta.get_field(column.removesuffix("_id")) for column in columns]
-    adapters = [column_adapter(field, db) for field in fields]
+    as_json = bulk_insert.as_json_rows(db)  # PostgreSQL: plain values, one JSON array
+    adapters = [None if as_json else column_adapter(field, db) for field in fields]
     for model_field in fields:
         if model_field.is_relation:
             link_saved_parents(objs, model_field)
-    quote = db.ops.quote_name
-    head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608 - names from the model only
-        quote(model._meta.db_table), ", ".join(quote(column) for column in columns)
-    )
-    tail = f" RETURNING {quote(model._meta.pk.column)}"
-    row_marks = "({})".format(", ".join(["%s"] * len(columns)))
-    batch = max(1, db.ops.bulk_batch_size(fields, objs))
+    table, pk_column = model._meta.db_table, model._meta.pk.column
+    batch = bulk_insert.rows_per_statement(db, fields, objs)
     with db.cursor() as cursor:
         for start in range(0, len(objs), batch):
             chunk = objs[start : start + batch]
-            params: list[Any] = []
+            rows = []
             for obj in chunk:
+                row = []
                 for column, adapt in zip(columns, adapters, strict=True):
                     value = getattr(obj, column)
-                    params.append(value if adapt is None or value is None else adapt(value))
-            cursor.execute(head + ", ".join([row_marks] * len(chunk)) + tail, params)
+                    row.append(value if adapt is None or value is None else adapt(value))
+                rows.append(row)
+            sql = bulk_insert.insert_sql(db, table, columns, len(chunk), pk_column)
+            cursor.execute(sql, bulk_insert.insert_params(db, columns, rows))
             for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
                 obj.pk = pk
                 obj._state.adding = False

@@ -3,7 +3,8 @@
 Every run writes the same three statements (the run's INSERT, one multi-row INSERT of its
 node records, the run's final UPDATE). Through the ORM each costs more Python than SQL: the
 compiler rebuilds the statement and adapts every value through several layers per field. Here
-each statement is built once per model, field list and row count, and each value goes through
+each statement is built once (per row count on SQLite; apps.common.bulk_insert), and each
+value goes through
 one adapter chosen once per field: the same conversions the ORM applies (JSON through the
 field's own get_db_prep_save, datetimes through the backend's adapter), without the walk.
 Rows and values are exactly what Model.save() and bulk_create() would store.
@@ -16,6 +17,8 @@ from datetime import UTC
 from typing import Any
 
 from django.db import connections, models, router
+
+from apps.common import bulk_insert
 
 Adapter = Callable[[Any, Any], Any]  # (value, connection) -> database value
 Column = tuple[str, str, Adapter, models.Field]  # attribute, column, adapter, field
@@ -71,23 +74,6 @@ def columns(model: type[models.Model], names: tuple[str, ...]) -> list[Column]:
     return found
 
 
-def insert_sql(model: type[models.Model], rows: int, connection: Any) -> str:
-    """INSERT of `rows` rows RETURNING the pk, built once per model, row count and backend."""
-    cache_key = ("insert", model, rows, connection.vendor)
-    sql = _SQL.get(cache_key)
-    if sql is None:
-        quote = connection.ops.quote_name
-        cols = columns(model, ())
-        one = "(" + ", ".join(["%s"] * len(cols)) + ")"
-        names = ", ".join(quote(column) for _, column, _, _ in cols)
-        # Names come from the model's own metadata, quoted by the backend; values are parameters.
-        table, pk, values = quote(model._meta.db_table), quote(model._meta.pk.column), [one] * rows
-        listed = ", ".join(values)
-        sql = f"INSERT INTO {table} ({names}) VALUES {listed} RETURNING {pk}"  # noqa: S608
-        _SQL[cache_key] = sql
-    return sql
-
-
 def update_sql(model: type[models.Model], names: tuple[str, ...], connection: Any) -> str:
     cache_key = ("update", model, names, connection.vendor)
     sql = _SQL.get(cache_key)
@@ -115,24 +101,31 @@ def insert_values(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) 
     # Runs started by one webhook share its payload and their definition's config: each such
     # object is serialised once (by identity: the rows hold them alive for the whole call).
     shared: dict[tuple[int, int], Any] = {}
+    as_json = bulk_insert.as_json_rows(connection)  # PostgreSQL: plain values, one JSON array
+    names = [column for _, column, _, _ in cols]
+    table, pk = model._meta.db_table, model._meta.pk.column
     for start in range(0, len(rows), MAX_ROWS):
         chunk = rows[start : start + MAX_ROWS]
-        params = []
+        values = []
         for row in chunk:
+            params = []
             for index, (attname, _, adapt, field) in enumerate(cols):
                 value = row.get(attname, missing)
                 if value is missing:
-                    params.append(adapt(field.get_default(), connection))
-                    continue
-                if isinstance(value, (dict, list)):
+                    value = field.get_default()
+                elif as_json:
+                    pass
+                elif isinstance(value, (dict, list)):
                     key = (index, id(value))
                     if key not in shared:
                         shared[key] = adapt(value, connection)
                     params.append(shared[key])
                     continue
-                params.append(adapt(value, connection))
+                params.append(value if as_json else adapt(value, connection))
+            values.append(params)
+        sql = bulk_insert.insert_sql(connection, table, names, len(chunk), pk)
         with connection.cursor() as cursor:
-            cursor.execute(insert_sql(model, len(chunk), connection), params)
+            cursor.execute(sql, bulk_insert.insert_params(connection, names, values))
             ids += [row[0] for row in cursor.fetchall()]
     return ids
 

@@ -1,0 +1,75 @@
+"""Multi-row INSERTs store every value exactly and return ids in the order given; on PostgreSQL
+the rows go as one JSON parameter, so the statement text is the same for any row count."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from django.db import DataError, connection, transaction
+
+from apps.alerts.models import AlertEvent, Incident, IncidentEvent
+from apps.alerts.sql import INCIDENT_INSERT_COLUMNS, insert_events, insert_new
+from apps.common import bulk_insert
+from apps.orchestration import rows
+from apps.orchestration.models import PipelineRun
+
+pytestmark = pytest.mark.django_db
+
+ODD_TEXT = 'ünïcode ✓ "quoted" \\ back\\slash \n newline \t tab 𝄞 {"json": [1]}'
+
+
+def run_row(n: int) -> dict:
+    return {
+        "trace_id": f"t{n}",
+        "status": "PENDING",
+        "payload": {"n": n, "text": ODD_TEXT, "nested": [1, None, {"a": 1.5}]} if n % 2 else [],
+        "started_at": datetime(2026, 1, 2, 3, 4, 5, n, tzinfo=UTC) if n % 3 else None,
+        "duration_ms": n / 4 if n % 2 else None,
+        "priority": n % 7,
+        "error": ODD_TEXT if n % 5 == 0 else "",
+    }
+
+
+@pytest.mark.parametrize("count", [1, 2, 7])
+def test_runs_are_stored_exactly_and_ids_come_back_in_order(count):
+    made = [run_row(n) for n in range(count)]
+    ids = rows.insert_values(PipelineRun, made)
+    assert len(set(ids)) == count
+    stored = PipelineRun.objects.in_bulk(ids)
+    for pk, row in zip(ids, made, strict=True):
+        for name, value in row.items():
+            assert getattr(stored[pk], name) == value, name
+        assert stored[pk].config_snapshot == {} and stored[pk].kind == "definition"  # defaults
+
+
+def test_incidents_and_events_keep_every_value_and_their_order():
+    other_zone = datetime(2026, 3, 4, 5, 6, 7, 891, tzinfo=timezone(timedelta(hours=-5)))
+    incidents = [
+        Incident(title=f"{ODD_TEXT} {n}", status="open", severity="warning", group_key=f"k{n}",
+                 source="generic", host="", created_at=other_zone, updated_at=other_zone,
+                 acknowledged_at=None, resolved_at=None)
+        for n in range(4)
+    ]  # fmt: skip
+    insert_new(Incident, incidents, INCIDENT_INSERT_COLUMNS)
+    stored = Incident.objects.in_bulk([incident.pk for incident in incidents])
+    for incident in incidents:
+        assert stored[incident.pk].title == incident.title
+        assert stored[incident.pk].created_at == other_zone  # the same instant
+    insert_events(IncidentEvent, [(i.pk, "", "open", ODD_TEXT, "trace", other_zone)
+                                  for i in incidents])  # fmt: skip
+    assert list(IncidentEvent.objects.order_by("id").values_list("incident_id", "reason")) == [
+        (incident.pk, ODD_TEXT) for incident in incidents
+    ]
+    assert AlertEvent.objects.count() == 0
+
+
+def test_one_statement_text_on_postgresql_for_any_row_count():
+    texts = {bulk_insert.insert_sql(connection, "t", ["a", "b"], count, "id") for count in (1, 9)}
+    assert len(texts) == (1 if connection.vendor == "postgresql" else 2)
+
+
+def test_a_value_the_database_refuses_is_a_data_error_not_a_crash():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite stores NUL")
+    with pytest.raises(DataError), transaction.atomic():
+        rows.insert_values(PipelineRun, [{**run_row(1), "error": "nul \x00 here"}])
+    assert PipelineRun.objects.count() == 0
