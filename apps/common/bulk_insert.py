@@ -40,7 +40,8 @@ def insert_sql(
 ) -> str:
     """The INSERT of `rows` rows of these columns into `table`, RETURNING `returning`."""
     by_json = as_json_rows(connection)
-    key = (connection.vendor, table, tuple(columns), 0 if by_json else rows, returning)
+    names = columns if isinstance(columns, tuple) else tuple(columns)
+    key = (connection.vendor, table, names, 0 if by_json else rows, returning)
     sql = _SQL.get(key)
     if sql is None:
         quote = connection.ops.quote_name

@@ -22,11 +22,16 @@ from apps.common import bulk_insert
 
 Adapter = Callable[[Any, Any], Any]  # (value, connection) -> database value
 Column = tuple[str, str, Adapter, models.Field]  # attribute, column, adapter, field
+PLAIN_JSON = (dict, list, str, int, float, bool, type(None))
 
 
 def adapter_for(field: models.Field) -> Adapter:
     if isinstance(field, models.JSONField):
-        return lambda value, connection: field.get_db_prep_save(value, connection)
+        # Plain JSON values: the backend's adapter, where get_db_prep_save ends for them.
+        return lambda value, connection: (
+            connection.ops.adapt_json_value(value, field.encoder)
+            if type(value) in PLAIN_JSON else field.get_db_prep_save(value, connection)
+        )  # fmt: skip
     if isinstance(field, models.DateTimeField):
         return adapt_datetime
     if isinstance(field, (models.CharField, models.TextField)):
@@ -102,13 +107,16 @@ def insert_values(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) 
     # object is serialised once (by identity: the rows hold them alive for the whole call).
     shared: dict[tuple[int, int], Any] = {}
     as_json = bulk_insert.as_json_rows(connection)  # PostgreSQL: plain values, one JSON array
-    names = [column for _, column, _, _ in cols]
+    names = column_names(model)
     table, pk = model._meta.db_table, model._meta.pk.column
     for start in range(0, len(rows), MAX_ROWS):
         chunk = rows[start : start + MAX_ROWS]
-        values = []
+        values: list[list[Any]] = []
+        params: list[Any] = []  # SQLite: every row's values, flat
         for row in chunk:
-            params = []
+            if as_json:
+                params = []
+                values.append(params)
             for index, (attname, _, adapt, field) in enumerate(cols):
                 value = row.get(attname, missing)
                 if value is missing:
@@ -122,12 +130,23 @@ def insert_values(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) 
                     params.append(shared[key])
                     continue
                 params.append(value if as_json else adapt(value, connection))
-            values.append(params)
         sql = bulk_insert.insert_sql(connection, table, names, len(chunk), pk)
         with connection.cursor() as cursor:
-            cursor.execute(sql, bulk_insert.insert_params(connection, names, values))
+            cursor.execute(sql, bulk_insert.insert_params(connection, names, values) if as_json
+                           else params)  # fmt: skip
             ids += [row[0] for row in cursor.fetchall()]
     return ids
+
+
+_NAMES: dict[type[models.Model], tuple[str, ...]] = {}
+
+
+def column_names(model: type[models.Model]) -> tuple[str, ...]:
+    """The columns insert_values writes, in order."""
+    names = _NAMES.get(model)
+    if names is None:
+        names = _NAMES[model] = tuple(column for _, column, _, _ in columns(model, ()))
+    return names
 
 
 def insert(objs: Sequence[models.Model]) -> None:
