@@ -67,26 +67,14 @@ class DefinitionBasedOrchestrator:
             self._plan = build_plan(self.definition.config)
         return self._plan
 
-    def new_run(
-        self,
-        payload: Any,
-        *,
-        source: str,
-        trace_id: str | None,
-        environment: str,
-        status: str = RunStatus.RUNNING,
-        incident: Any = None,
-        stored_payload: Any = None,
-    ) -> PipelineRun:
-        row = self.run_row(
-            payload, source=source, trace_id=trace_id, environment=environment, status=status,
-            incident=incident, stored_payload=stored_payload,
-        )  # fmt: skip
+    def new_run(self, payload: Any, **fields: Any) -> PipelineRun:
+        """An unsaved run of this definition; `fields` as run_row() takes them."""
+        row = self.run_row(payload, **fields)
         run = PipelineRun(**row)
         if row["definition_id"] is not None:
             run.definition = self.definition
-        if incident is not None:
-            run.incident = incident
+        if fields.get("incident") is not None:
+            run.incident = fields["incident"]
         return run
 
     def run_row(
