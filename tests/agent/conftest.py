@@ -79,6 +79,7 @@ class FakeHub:
                 with hub.lock:
                     hub.in_flight += 1
                     hub.max_in_flight = max(hub.max_in_flight, hub.in_flight)
+                answered = False
                 try:
                     length = int(self.headers.get("Content-Length") or 0)
                     raw = self.rfile.read(length)
@@ -86,14 +87,19 @@ class FakeHub:
                     status = hub.status
                     headers = {k.lower(): v for k, v in self.headers.items()}
                     posted = Posted(self.path, headers, json.loads(raw), status, time.time())
+                    # Out of flight before the answer leaves: the agent may send its next
+                    # request the moment it reads this one, while this thread still runs.
                     with hub.lock:
                         hub.requests.append(posted)
+                        hub.in_flight -= 1
+                        answered = True
                     self.send_response(status)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                 finally:
-                    with hub.lock:
-                        hub.in_flight -= 1
+                    if not answered:
+                        with hub.lock:
+                            hub.in_flight -= 1
 
             def log_message(self, *args: Any) -> None:
                 pass
