@@ -73,3 +73,29 @@ def test_a_value_the_database_refuses_is_a_data_error_not_a_crash():
     with pytest.raises(DataError), transaction.atomic():
         rows.insert_values(PipelineRun, [{**run_row(1), "error": "nul \x00 here"}])
     assert PipelineRun.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"big": 2**70, "small": -(2**63)},  # beyond orjson's 64 bits: the json module writes them
+        {"nested": {"1": "text key", "deep": [{"k": [2**65]}]}},
+        {"surrogate_free": "\u2028 \u00a0 \U0001f4a9"},
+    ],
+)
+def test_values_beyond_the_fast_encoder_are_stored_exactly(payload):
+    [pk] = rows.insert_values(PipelineRun, [{**run_row(2), "payload": payload}])
+    assert PipelineRun.objects.get(pk=pk).payload == payload
+
+
+def test_not_a_number_is_stored_as_null_in_a_float_column():
+    [pk] = rows.insert_values(PipelineRun, [{**run_row(1), "duration_ms": float("nan")}])
+    assert PipelineRun.objects.get(pk=pk).duration_ms is None
+
+
+def test_encode_rows_falls_back_for_what_orjson_refuses():
+    text = bulk_insert.encode_rows([{"a": {1: 2**70}}])
+    assert text == '[{"a": {"1": 1180591620717411303424}}]'
+    assert bulk_insert.encode_rows([{"a": datetime(2026, 1, 2, tzinfo=UTC)}]) == (
+        '[{"a":"2026-01-02T00:00:00+00:00"}]'
+    )
