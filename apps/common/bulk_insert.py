@@ -6,8 +6,9 @@ that conversion, in Python, was over a quarter of a webhook's CPU in the web pro
 PostgreSQL (py-spy, GIL samples); the server parsed and planned each text anew as well. On
 PostgreSQL the rows go as one JSON array instead, read by json_populate_recordset: one
 parameter, one text per table and columns (converted once, prepared by the server), the rows
-encoded by orjson (the json module's C encoder was still 13% of a webhook's CPU there). Rows come back from RETURNING in the order given, as with
-VALUES (and as Django's bulk_create relies on for its UNNEST form). Elsewhere, VALUES.
+encoded by orjson (the json module's C encoder was still 13% of a webhook's CPU there). Rows
+come back from RETURNING in the order given, as with VALUES (and as Django's bulk_create relies
+on for its UNNEST form). Elsewhere, VALUES.
 """
 
 from __future__ import annotations
