@@ -66,6 +66,19 @@ def store(stored_source: str, items: list[Incoming], *, trace_id: str = "") -> I
     return result
 
 
+def store_in_transaction(
+    stored_source: str, items: list[Incoming], *, trace_id: str = ""
+) -> IngestResult:
+    """store() without its savepoint and retry: for a caller whose transaction retries as a
+    whole, through store(), when this raises IntegrityError (its transaction is then broken).
+    The caller records the alerts' metric once its transaction commits (record_stored)."""
+    return Ingestion(stored_source, items, trace_id).run()
+
+
+def record_stored(stored_source: str, items: list[Incoming]) -> None:
+    metrics.record_alerts(stored_source, len(items))
+
+
 class Ingestion(Changes):
     """One pass over a payload's alerts inside a transaction: what happens to each alert and
     incident. The rows and events it decides on are kept and written by Changes."""

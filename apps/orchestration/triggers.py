@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
+from apps.alerts.ingestion import record_stored, store_in_transaction
 from apps.alerts.services import IngestResult, prepare_payload, store
+from apps.common.text import one_line
 
 from . import routing, rows
 from .definition_orchestrator import DefinitionBasedOrchestrator
@@ -55,19 +58,52 @@ def ingest_and_start(
     prepared = prepare_payload(payload, source)  # parse before taking the write lock
     # Read before it too: on SQLite every other writer waits while this transaction is open.
     found_routes = routing.routes() if start_runs else None
-    with transaction.atomic():
-        result = store(prepared.source, prepared.items, trace_id=trace_id)
-        triggered = Triggered(result)
-        if start_runs and result.changed:
-            triggered.run_ids, triggered.run_errors = runs_for(
-                result, payload, trace_id, prepared.group_keys, triggered.priorities,
-                found_routes,
-            )  # fmt: skip
+    try:
+        # One transaction with no savepoint in it (four statements fewer on PostgreSQL). A
+        # concurrent webhook that stored one of these alerts or opened one of these incidents
+        # first (IntegrityError), or a run that cannot be stored, rolls all of it back; it is
+        # then done again with a savepoint around each step, which names the run that failed.
+        with transaction.atomic():
+            result = store_in_transaction(prepared.source, prepared.items, trace_id=trace_id)
+            triggered = start_runs_for(
+                result, payload, trace_id, prepared.group_keys, found_routes, careful=False
+            )
+        record_stored(prepared.source, prepared.items)
+    except (IntegrityError, RunsNotCreated) as exc:
+        logger.info("ingest of %s alerts redone step by step: %s", prepared.source, exc)
+        with transaction.atomic():
+            result = store(prepared.source, prepared.items, trace_id=trace_id)
+            triggered = start_runs_for(
+                result, payload, trace_id, prepared.group_keys, found_routes, careful=True
+            )
     if dispatch_runs and triggered.run_ids:
         # Sent once the transaction is over (on SQLite the other writers queue behind it: a
         # broker round trip inside it would cost each of them), or at the caller's own commit.
         ids, priorities = list(triggered.run_ids), dict(triggered.priorities)
         transaction.on_commit(lambda: dispatch_quietly(ids, priorities))
+    return triggered
+
+
+class RunsNotCreated(Exception):
+    """The one INSERT of a webhook's runs failed; on PostgreSQL its transaction is broken."""
+
+
+def start_runs_for(
+    result: IngestResult,
+    payload: Any,
+    trace_id: str,
+    group_keys: list[str],
+    found_routes: tuple[list[Any], Any] | None,
+    *,
+    careful: bool,
+) -> Triggered:
+    """The stored result with its runs (found_routes None: runs off)."""
+    triggered = Triggered(result)
+    if found_routes is not None and result.changed:
+        triggered.run_ids, triggered.run_errors = runs_for(
+            result, payload, trace_id, group_keys, triggered.priorities, found_routes,
+            careful=careful,
+        )  # fmt: skip
     return triggered
 
 
@@ -78,6 +114,8 @@ def runs_for(
     group_keys: list[str] | None = None,
     priorities: dict[int, int] | None = None,
     found_routes: tuple[list[Any], Any] | None = None,
+    *,
+    careful: bool = True,
 ) -> tuple[list[int], list[str]]:
     """Create one PENDING run per changed incident; returns (run ids, one-line errors).
 
@@ -85,7 +123,8 @@ def runs_for(
     changed several incidents (or is too large to store whole) give every run its own alerts
     rather than a copy of the whole body each. priorities, when given, receives each run's
     priority (critical incidents first, orchestration.priority). found_routes: routing.routes(),
-    when the caller read them already."""
+    when the caller read them already. careful=False: no savepoint; RunsNotCreated when the
+    runs cannot be stored, for the caller to redo its transaction with careful=True."""
     definitions, fallback = found_routes if found_routes is not None else routing.routes()
     wanted = {incident.group_key for incident, _ in result.changed}
     slices: dict[str, Any] = {}
@@ -117,10 +156,12 @@ def runs_for(
     errors: list[str] = []
     saved: list[tuple[int, int]] = []  # (run id, priority)
     try:
-        with transaction.atomic():  # every run in one multi-row INSERT
-            ids = rows.insert_values(PipelineRun, [run for _, _, run in planned])
+        with transaction.atomic() if careful else nullcontext():
+            ids = rows.insert_values(PipelineRun, [run for _, _, run in planned])  # one INSERT
         saved = [(pk, run["priority"]) for pk, (_, _, run) in zip(ids, planned, strict=True)]
-    except (DatabaseError, ValueError):
+    except (DatabaseError, ValueError) as exc:
+        if not careful:
+            raise RunsNotCreated(one_line(str(exc))) from exc
         for incident, reason, run in planned:  # one by one, to name the incident that failed
             try:
                 with transaction.atomic():

@@ -55,3 +55,19 @@ def test_one_failing_run_is_named_and_the_other_runs_are_kept(
     (error,) = body["run_errors"]
     failed = next(pk for pk in body["incidents"] if pk not in {r.incident_id for r in runs})
     assert error.startswith(f"incident {failed} (new): ") and "too long" in error
+
+
+def test_a_webhook_writes_without_savepoints(settings):
+    """The webhook's statements go in its one transaction: inside this test's transaction that
+    is one savepoint, none per step (four statements a webhook on PostgreSQL)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.INGEST_START_RUNS = True
+    with CaptureQueriesContext(connection) as captured:
+        triggered = triggers.ingest_and_start(
+            three_hosts(), "alertmanager", "t", dispatch_runs=False
+        )
+    savepoints = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SAVEPOINT")]
+    assert len(savepoints) == 1
+    assert len(triggered.run_ids) == 3 and not triggered.run_errors
