@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
 from apps.common.models import ApiKey, hash_key
+from apps.common.plain_select import instance_from_row
 
 # last_used_at is refreshed at most this often, so busy keys do not cost a write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -62,49 +62,32 @@ def authenticate(request: HttpRequest, scope: str) -> ApiKey:
 
 def active_key(raw_key: str) -> ApiKey | None:
     """The active key with this raw value, or None: ApiKey.lookup in one plain SELECT.
-
     Every webhook authenticates, and building the ORM query cost more than the rest of the
     request's reads. Values go through the same converters the ORM applies. Nothing is
     cached but the SQL text, so a key deactivated in any process is refused on its very
     next request.
     """
     db = connections[DEFAULT_DB_ALIAS]
-    sql, columns = key_query(db)
     with db.cursor() as cursor:
-        cursor.execute(sql, [hash_key(raw_key), True])
+        cursor.execute(key_query(db), [hash_key(raw_key), True])
         row = cursor.fetchone()
     if row is None:
         return None
-    values = []
-    for (column, converters), value in zip(columns, row, strict=True):
-        for convert in converters:
-            value = convert(value, column, db)
-        values.append(value)
-    return ApiKey.from_db(db.alias, None, values)
+    return instance_from_row(db, ApiKey, KEY_COLUMNS, row)
 
 
-# connection -> (SQL, [(column expression, its converters)]), built once per connection.
-_KEY_QUERIES: weakref.WeakKeyDictionary[Any, tuple[str, list[tuple[Any, list]]]] = (
-    weakref.WeakKeyDictionary()
-)
+KEY_COLUMNS = tuple(field.attname for field in ApiKey._meta.concrete_fields)
+_KEY_QUERIES: dict[str, str] = {}  # backend vendor -> SQL
 
 
-def key_query(db: Any) -> tuple[str, list[tuple[Any, list]]]:
-    if db not in _KEY_QUERIES:
-        table = ApiKey._meta.db_table
-        fields = ApiKey._meta.concrete_fields
+def key_query(db: Any) -> str:
+    if db.vendor not in _KEY_QUERIES:
         quote = db.ops.quote_name
-        sql = "SELECT {} FROM {} WHERE {} = %s AND {} = %s".format(  # noqa: S608 - model names
+        fields = ApiKey._meta.concrete_fields
+        _KEY_QUERIES[db.vendor] = "SELECT {} FROM {} WHERE {} = %s AND {} = %s".format(  # noqa: S608 - model names
             ", ".join(quote(field.column) for field in fields),
-            quote(table),
+            quote(ApiKey._meta.db_table),
             quote("key_hash"),
             quote("is_active"),
         )
-        columns = []
-        for field in fields:  # backend converters first, then the field's: as the ORM does
-            column = field.get_col(table)
-            columns.append(
-                (column, [*db.ops.get_db_converters(column), *column.get_db_converters(db)])
-            )
-        _KEY_QUERIES[db] = (sql, columns)
-    return _KEY_QUERIES[db]
+    return _KEY_QUERIES[db.vendor]

@@ -2,7 +2,7 @@
 
 With DATABASE_SERVER_SIDE_BINDING (the default on PostgreSQL) psycopg sends each statement
 and its parameters separately, and prepares the ones a connection repeats: the server parses
-and plans them once. Such a message holds one statement only; a caller that sends several in
+them once. Such a message holds one statement only; a caller that sends several in
 one message (one round trip, one implicit transaction) asks for a client-side cursor here."""
 
 from typing import Any

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from apps.common.plain_select import instance_from_row
+
 from .models import PipelineDefinition
 
 MATCH_KEYS = ("source", "severity", "labels", "labels_regex", "host")
@@ -137,29 +139,14 @@ def routes() -> tuple[list[PipelineDefinition], PipelineDefinition | None]:
     from django.db import connections, router
 
     name = getattr(settings, "WEBHOOK_DEFAULT_DEFINITION", "") or ""
-    alias = router.db_for_read(PipelineDefinition)
-    connection = connections[alias]
+    connection = connections[router.db_for_read(PipelineDefinition)]
     with connection.cursor() as cursor:
         cursor.execute(routes_sql(connection), [name])
         found = cursor.fetchall()
-    rows = [definition_from_row(connection, alias, row) for row in found]
+    rows = [instance_from_row(connection, PipelineDefinition, ROUTE_COLUMNS, row) for row in found]
     routable = in_routing_order(rows)
     fallback = next((d for d in rows if name and d.name == name), None)
     return routable, fallback
-
-
-def definition_from_row(connection: Any, alias: str, row: tuple) -> PipelineDefinition:
-    """A definition of ROUTE_COLUMNS' values as the database gave them (config deferred)."""
-    values = list(row)
-    for index, column in enumerate(ROUTE_COLUMNS):
-        field = PipelineDefinition._meta.get_field(column)
-        expression = field.get_col(PipelineDefinition._meta.db_table)
-        converters = connection.ops.get_db_converters(expression) + field.get_db_converters(
-            connection
-        )
-        for convert in converters:
-            values[index] = convert(values[index], expression, connection)
-    return PipelineDefinition.from_db(alias, list(ROUTE_COLUMNS), values)
 
 
 _LOOK_UP = object()
