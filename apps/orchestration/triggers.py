@@ -14,6 +14,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 
@@ -219,7 +220,7 @@ class RunPayloads:
         slices = {}
         for key, own in parts.items():
             whole = {**envelope, "alerts": own}
-            if len(json.dumps(whole, default=str)) <= limit:
+            if json_size(whole) <= limit:
                 slices[key] = whole
             else:  # the alerts alone, else the truncated preview: still a dict, never a list
                 bare = {"alerts": own, "omitted_keys": self._envelope_keys()}
@@ -233,7 +234,7 @@ class RunPayloads:
         """The other top-level keys, smallest first, within the budget; the rest are named in
         `omitted_keys` so a template author can tell why a key is missing."""
         sized = sorted(
-            ((len(json.dumps(value, default=str)), key)
+            ((json_size(value), key)
              for key, value in self.payload.items() if key != "alerts"),
             key=lambda entry: entry[0],
         )  # fmt: skip
@@ -248,6 +249,15 @@ class RunPayloads:
         if omitted:
             envelope["omitted_keys"] = omitted
         return redact(envelope)
+
+
+def json_size(value: Any) -> int:
+    """Bytes of `value` as compact JSON (UTF-8): what a payload part weighs in the database."""
+    try:
+        return len(orjson.dumps(value, default=str))
+    except TypeError:  # integers beyond 64 bits
+        text = json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
+        return len(text.encode())
 
 
 # unknown means the check itself is broken: worth a look, not a page.

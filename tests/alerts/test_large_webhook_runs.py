@@ -135,3 +135,17 @@ def test_only_incidents_that_start_runs_get_a_slice(client, ingest_key, settings
     assert sorted(run.incident.host for run in runs) == ["web-010", "web-011"]
     for run in runs:
         assert {a["labels"]["host"] for a in run.payload["alerts"]} == {run.incident.host}
+
+
+@pytest.mark.parametrize(
+    ("value", "size"),
+    [
+        ({"a": "é"}, len('{"a":"é"}'.encode())),  # UTF-8 bytes, not escaped characters
+        ([1, 2**70], len(f"[1,{2**70}]")),  # beyond orjson: the json module measures it
+        ({"when": object}, len(json.dumps({"when": str(object)}, separators=(",", ":")))),
+    ],
+)
+def test_a_payload_part_weighs_its_compact_utf8_json(value, size):
+    from apps.orchestration.triggers import json_size
+
+    assert json_size(value) == size
