@@ -372,7 +372,7 @@ def test_a_status_change_is_not_stored_without_its_alert(keys, monkeypatch):
     def busy(*args, **kwargs):
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr(triggers, "store", busy)
+    monkeypatch.setattr(triggers, "store_in_transaction", busy)  # the webhook's write
     response = post(keys["ingest"], "web-07", snapshot("critical", 97.0))
     assert response.status_code == 503
     assert Host.objects.get(name="web-07").statuses["disk"] == "ok"  # rolled back with it
