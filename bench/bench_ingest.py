@@ -330,7 +330,8 @@ def run_round(shape: str, mode: str, args) -> dict:
     key = manage(env, "create_api_key", f"bench-{mode}-{time.time_ns()}").splitlines()[-1]
     port = free_port()
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    server = start([gunicorn, "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2",
+    server = start([gunicorn, "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w",
+                    str(args.web_workers),
                     "--timeout", "120", "--log-level", "warning"], env, data_dir / "gunicorn.log")  # fmt: skip
     worker = None
     if mode == "on" and not broker:  # the single-machine set-up: run_worker executes the runs
@@ -450,6 +451,7 @@ def main() -> None:
     parser.add_argument("--load", choices=["wrk", "python"], default="",
                         help="Load generator (default: wrk when installed).")  # fmt: skip
     parser.add_argument("--database-url", default="", help="Default: a fresh SQLite file.")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn's -w.")
     args = parser.parse_args()
     database = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite (WAL)"
     generator = "wrk" if args.load == "wrk" or (not args.load and wrk_load.available()) else (
