@@ -5,6 +5,7 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from apps.common.gcfreeze import freeze_loaded_objects
 from apps.orchestration.local_runner import LocalRunner, pending_count
 from apps.orchestration.recovery import start_recovery_loop
 
@@ -54,6 +55,7 @@ class Command(BaseCommand):
             start_recovery_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: runner.stop())
+        freeze_loaded_objects()
         stats = runner.run()
         if verbosity > 0:
             style = self.style.SUCCESS if not stats.failed else self.style.WARNING
