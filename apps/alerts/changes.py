@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from apps.alerts.models import Alert, AlertEvent, Incident, IncidentEvent
+from apps.alerts.models import Alert, Incident
 from apps.alerts.sql import (
     ALERT_INSERT_COLUMNS,
     INCIDENT_INSERT_COLUMNS,
-    insert_events,
+    insert_all_events,
     insert_new,
     update_rows,
 )
@@ -103,12 +103,8 @@ class Changes:
         if existing:
             update_rows(Incident, existing, INCIDENT_UPDATE_FIELDS)
         trace_id, now = self.trace_id, self.now
-        insert_events(
-            AlertEvent,
+        insert_all_events(
             [(e.alert.pk, e.kind, e.reason, trace_id, now) for e in self.alert_events],
-        )
-        insert_events(
-            IncidentEvent,
             [(e.incident.pk, e.from_status, e.to_status, e.reason, trace_id, now)
              for e in self.incident_events],
         )  # fmt: skip

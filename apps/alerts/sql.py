@@ -56,6 +56,27 @@ def insert_events(model: type[AlertEvent] | type[IncidentEvent], rows: list[tupl
             cursor.execute(sql, bulk_insert.insert_params(db, columns, chunk))
 
 
+def insert_all_events(alert_rows: list[tuple], incident_rows: list[tuple]) -> None:
+    """AlertEvent and IncidentEvent rows (as insert_events takes them); on PostgreSQL both in
+    one statement when there are both: one round trip a webhook fewer."""
+    db = connections[DEFAULT_DB_ALIAS]
+    both = alert_rows and incident_rows and bulk_insert.as_json_rows(db)
+    if not both or max(len(alert_rows), len(incident_rows)) > bulk_insert.JSON_MAX_ROWS:
+        insert_events(AlertEvent, alert_rows)
+        insert_events(IncidentEvent, incident_rows)
+        return
+    alert_columns, incident_columns = EVENT_COLUMNS[AlertEvent], EVENT_COLUMNS[IncidentEvent]
+    sql = bulk_insert.insert_both_sql(
+        db,
+        (AlertEvent._meta.db_table, alert_columns),
+        (IncidentEvent._meta.db_table, incident_columns),
+    )
+    params = bulk_insert.insert_params(db, alert_columns, alert_rows)
+    params += bulk_insert.insert_params(db, incident_columns, incident_rows)
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def insert_new(model: type[Alert] | type[Incident], objs: list, columns: tuple[str, ...]) -> None:
     """INSERT new rows with RETURNING id and set each object's pk, as bulk_create does.
 

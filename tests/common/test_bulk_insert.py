@@ -99,3 +99,27 @@ def test_encode_rows_falls_back_for_what_orjson_refuses():
     assert bulk_insert.encode_rows([{"a": datetime(2026, 1, 2, tzinfo=UTC)}]) == (
         '[{"a":"2026-01-02T00:00:00+00:00"}]'
     )
+
+
+def test_both_kinds_of_event_go_in_one_statement_on_postgresql_and_keep_every_value():
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.alerts.models import Alert
+    from apps.alerts.sql import insert_all_events
+
+    when = datetime(2026, 3, 4, 5, 6, 7, 891, tzinfo=timezone(timedelta(hours=2)))
+    incident = Incident.objects.create(title="t", group_key="k", source="generic")
+    alert = Alert.objects.create(source="generic", fingerprint="f", incident=incident)
+    with CaptureQueriesContext(connection) as captured:
+        insert_all_events(
+            [(alert.pk, "created", ODD_TEXT, "trace", when)] * 2,
+            [(incident.pk, "", "open", ODD_TEXT, "trace", when)],
+        )
+    assert len(captured.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert (
+        list(AlertEvent.objects.values_list("alert_id", "kind", "reason", "created_at"))
+        == [(alert.pk, "created", ODD_TEXT, when)] * 2
+    )
+    assert list(
+        IncidentEvent.objects.values_list("incident_id", "to_status", "reason", "created_at")
+    ) == [(incident.pk, "open", ODD_TEXT, when)]
