@@ -24,6 +24,7 @@ Celery), >= 1,500 without a broker.
 Usage: python bench/bench_ingest.py [--seconds 10] [--clients 6] [--modes off,on]
        [--shapes new,join] [--warmup 2] [--load wrk|python] [--broker redis://127.0.0.1:6379/11]
        [--database-url postgres://...]   (default: a fresh SQLite file per round)
+       [--web-workers 2]   (gunicorn's -w; the figures in the README are for 2)
 """
 
 import argparse
