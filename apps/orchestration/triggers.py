@@ -255,9 +255,9 @@ def json_size(value: Any) -> int:
     """Bytes of `value` as compact JSON (UTF-8): what a payload part weighs in the database."""
     try:
         return len(orjson.dumps(value, default=str))
-    except TypeError:  # integers beyond 64 bits
+    except TypeError:  # integers beyond 64 bits, lone surrogates
         text = json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
-        return len(text.encode())
+        return len(text.encode(errors="surrogatepass"))
 
 
 # unknown means the check itself is broken: worth a look, not a page.

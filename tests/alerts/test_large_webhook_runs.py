@@ -143,6 +143,7 @@ def test_only_incidents_that_start_runs_get_a_slice(client, ingest_key, settings
         ({"a": "é"}, len('{"a":"é"}'.encode())),  # UTF-8 bytes, not escaped characters
         ([1, 2**70], len(f"[1,{2**70}]")),  # beyond orjson: the json module measures it
         ({"when": object}, len(json.dumps({"when": str(object)}, separators=(",", ":")))),
+        (["\ud800"], len('[""]') + 3),  # a lone surrogate: weighed, not a crash
     ],
 )
 def test_a_payload_part_weighs_its_compact_utf8_json(value, size):
