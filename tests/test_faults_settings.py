@@ -3,6 +3,7 @@ checked at start with a one-line ImproperlyConfigured (no traceback, exit 1); th
 SECRET_KEY is refused with DEBUG off; `check --deploy` passes with the production environment
 that docs/deploy.md documents."""
 
+import json
 import os
 import re
 import subprocess
@@ -143,3 +144,24 @@ def test_check_deploy_passes_with_the_documented_production_environment(environm
     ran = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "no issues" in ran.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "binding", "expected"),
+    [
+        ("postgres://127.0.0.1/x", "1",
+         {"server_side_binding": True, "prepare_threshold": 5,
+          "options": "-c plan_cache_mode=force_custom_plan"}),
+        ("postgres://127.0.0.1/x?options=-c%20statement_timeout%3D5000", "1",
+         {"server_side_binding": True, "prepare_threshold": 5,
+          "options": "-c plan_cache_mode=force_custom_plan -c statement_timeout=5000"}),
+        ("postgres://127.0.0.1/x", "0", {}),
+    ],
+)  # fmt: skip
+def test_postgresql_prepares_statements_planned_for_their_values(environment, url, binding,
+                                                                 expected):  # fmt: skip
+    env = {**environment, "DATABASE_URL": url, "DATABASE_SERVER_SIDE_BINDING": binding}
+    code = "import json; from django.conf import settings; print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))"  # noqa: E501
+    ran = manage(env, "shell", "-c", code)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout.strip().splitlines()[-1]) == expected

@@ -62,6 +62,7 @@ def authenticate(request: HttpRequest, scope: str) -> ApiKey:
 
 def active_key(raw_key: str) -> ApiKey | None:
     """The active key with this raw value, or None: ApiKey.lookup in one plain SELECT.
+
     Every webhook authenticates, and building the ORM query cost more than the rest of the
     request's reads. Values go through the same converters the ORM applies. Nothing is
     cached but the SQL text, so a key deactivated in any process is refused on its very
