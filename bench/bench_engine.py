@@ -49,9 +49,6 @@ def main() -> None:
     payload = {"server": "web-01", "env": "prod"}
     for _ in range(20):  # warm-up
         orchestrator.execute(payload, source="cli")
-    from apps.common.gcfreeze import freeze_loaded_objects
-
-    freeze_loaded_objects()  # as run_worker and the Celery workers do once started
     started, cpu_started = time.perf_counter(), time.process_time()
     for _ in range(runs):
         result = orchestrator.execute(payload, source="cli")
