@@ -8,6 +8,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config import database
 from config.env import (
     env_bool,
     env_float,
@@ -132,33 +133,7 @@ if not DEBUG and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32):
         "set a long random value, the same on every machine of a fleet (DJANGO_DEBUG=1 allows "
         "the default for development)"
     )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Django's SQLite backend whose writers of every process queue on one kernel lock instead of
-    # polling for SQLite's (apps/common/sqlite_queue): run_worker gets its turn in a storm.
-    DATABASES["default"]["ENGINE"] = "apps.common.sqlite_queue"
-    DATABASES["default"]["CONN_MAX_AGE"] = env_int("SQLITE_CONN_MAX_AGE", 600)
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": env_int("SQLITE_TIMEOUT_S", 20),
-        "transaction_mode": "IMMEDIATE",
-        "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
-        ),
-    }
-    # A file, not memory, so that worker and server processes started by tests share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
-elif env_bool("DATABASE_SERVER_SIDE_BINDING", True):
-    # psycopg sends parameters apart from the statement and prepares a statement once a
-    # connection has run it 5 times (Django turns that off unless asked): ingestion's statements
-    # are parsed once per connection. Each is still planned for its values (a generic plan made
-    # while a new table looks empty scanned every alert: 3.4 ms instead of 0.08 per lookup).
-    # Off (0) behind a pooler that cannot keep prepared statements, such as PgBouncer before
-    # 1.21 in transaction mode.
-    pg_options = DATABASES["default"].setdefault("OPTIONS", {})
-    pg_options["server_side_binding"] = True
-    pg_options.setdefault("prepare_threshold", 5)
-    # first, so that a plan_cache_mode in DATABASE_URL's own options wins
-    own = pg_options.get("options", "")
-    pg_options["options"] = f"-c plan_cache_mode=force_custom_plan {own}".strip()
+DATABASES["default"] = database.configured(DATABASES["default"], DATA_DIR)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The console signs people in with Django's sessions; the API uses keys instead.

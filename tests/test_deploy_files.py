@@ -64,7 +64,7 @@ def names_read_by_code() -> set[str]:
 
 
 def names_read_by_settings() -> set[str]:
-    return env_names_read([ROOT / "config" / "settings.py"])
+    return env_names_read([ROOT / "config" / "settings.py", ROOT / "config" / "database.py"])
 
 
 def compose() -> dict:

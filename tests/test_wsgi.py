@@ -21,3 +21,16 @@ def test_loading_the_wsgi_app_imports_the_views_and_freezes_what_it_loaded(tmp_p
     frozen, views_loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert views_loaded
     assert frozen > 10_000  # Django, the apps and their views
+
+
+def test_a_celery_worker_freezes_what_it_loaded_when_it_starts(tmp_path):
+    code = (
+        "import gc, json; from celery.signals import worker_init; import config.celery as c; "
+        "connected = any(r() is c.freeze_after_start for _, r in worker_init.receivers); "
+        "worker_init.send(sender=None); print(json.dumps([connected, gc.get_freeze_count()]))"
+    )
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/db"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60, check=True)  # fmt: skip
+    connected, frozen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert connected and frozen > 10_000

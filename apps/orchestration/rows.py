@@ -4,9 +4,9 @@ Every run writes the same three statements (the run's INSERT, one multi-row INSE
 node records, the run's final UPDATE). Through the ORM each costs more Python than SQL: the
 compiler rebuilds the statement and adapts every value through several layers per field. Here
 each statement is built once (per row count on SQLite; apps.common.bulk_insert), and each
-value goes through
-one adapter chosen once per field: the same conversions the ORM applies (JSON through the
-field's own get_db_prep_save, datetimes through the backend's adapter), without the walk.
+value goes through one adapter chosen once per field: the same conversions the ORM applies
+(JSON through the field's own get_db_prep_save, datetimes through the backend's adapter),
+without the walk.
 Rows and values are exactly what Model.save() and bulk_create() would store.
 """
 

@@ -22,8 +22,8 @@ def wrapper(path) -> DatabaseWrapper:
     return DatabaseWrapper(settings, alias=f"queue-{time.monotonic_ns()}")
 
 
-def lock_is_free(path) -> bool:
-    with open(f"{path}.write-lock", "a") as handle:
+def lock_is_free(path, which: str = "write-lock") -> bool:
+    with open(f"{path}.{which}", "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -54,6 +54,7 @@ def test_the_turn_is_held_for_a_transaction_and_free_after_commit_and_rollback(d
     db.set_autocommit(True)
     db._start_transaction_under_autocommit()
     assert not lock_is_free(db_path)
+    assert lock_is_free(db_path, "write-queue")  # given back once the turn is had: the next waits
     db.cursor().execute("INSERT INTO t (who) VALUES ('a')")
     db.commit()
     assert lock_is_free(db_path)
@@ -136,3 +137,30 @@ def test_a_statement_converted_once_gives_the_same_results_every_time(db_path):
     assert base._QMARK_QUERIES[literal] == "SELECT ? || '%' || ?"
     assert long_one not in base._QMARK_QUERIES
     db.close()
+
+
+def test_the_writer_next_in_line_holds_the_queue_while_it_waits(db_path):
+    holder = wrapper(db_path)
+    holder.ensure_connection()
+    holder._start_transaction_under_autocommit()
+    got_turn = threading.Event()
+
+    def wait_for_turn() -> None:
+        waiter = wrapper(db_path)  # a connection is used in the thread that made it
+        waiter.ensure_connection()
+        waiter._start_transaction_under_autocommit()
+        got_turn.set()
+        waiter.rollback()
+        waiter.close()
+
+    thread = threading.Thread(target=wait_for_turn)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while lock_is_free(db_path, "write-queue") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    # the one that just wrote would now have to queue behind the waiter, not overtake it
+    assert not lock_is_free(db_path, "write-queue") and not got_turn.is_set()
+    holder.commit()
+    thread.join(5)
+    assert got_turn.is_set() and lock_is_free(db_path, "write-queue")
+    holder.close()
