@@ -2,12 +2,13 @@
 
 import os
 from pathlib import Path
-from typing import Any
+
+from dj_database_url import DBConfig
 
 from config.env import env_bool, env_int
 
 
-def configured(database: dict[str, Any], data_dir: Path) -> dict[str, Any]:
+def configured(database: DBConfig, data_dir: Path) -> DBConfig:
     """`database` (dj_database_url's parse of DATABASE_URL) with this project's options."""
     if database["ENGINE"] == "django.db.backends.sqlite3":
         # Django's SQLite backend whose writers of every process queue on one kernel lock
