@@ -12,7 +12,7 @@ from apps.alerts import silences
 from apps.alerts.inhibition import compile_rule, firing_sources, quiet_reasons
 from apps.alerts.models import ACTIVE_STATUSES, Alert, Incident, InhibitionRule, Silence
 from apps.common import cron
-from apps.common.matchers import Matcher, matches_all, render
+from apps.common.matchers import MAX_PATTERN_CHARS, Matcher, matches_all, render
 
 SILENCES_ENABLED = True
 # What the incident page offers (label, duration).
@@ -27,22 +27,28 @@ def silence_marks(incident_ids: list[int]) -> dict[int, str]:
 
 
 def matchers_for(incident: Incident) -> list[str]:
-    """Matchers covering an incident's firing alerts: their alertname (a regex of the names when
-    they differ) and their host when they share one, so an incident elsewhere is not silenced."""
+    """Matchers covering an incident's firing alerts: their alertname and their host (regexes of
+    the values when they differ), so the same alert elsewhere in the fleet is not silenced."""
     firing = list(incident.alerts.filter(status=Alert.Status.FIRING).order_by("id")[:200])
     alerts = firing or list(incident.alerts.order_by("id")[:200])
     labels = [silences.alert_labels(alert) for alert in alerts]
     names = sorted({item["alertname"] for item in labels}) or [incident.title]
-    hosts = sorted({item.get("host", "") for item in labels} - {""}) or [incident.host]
-    if len(names) == 1:
-        matchers = [Matcher("alertname", "=", names[0])]
-    else:
-        matchers = [Matcher("alertname", "=~", "|".join(re.escape(name) for name in names))]
-    if len(hosts) == 1:
-        # host="" matches only alerts without a host (Alertmanager's meaning of an empty value):
-        # a host-less incident's silence must not hold back the same alert on every host.
-        matchers.append(Matcher("host", "=", hosts[0]))
-    return [str(matcher) for matcher in matchers]
+    # host="" matches only alerts without a host (Alertmanager's meaning of an empty value): a
+    # host-less incident's silence must not hold back the same alert on every host.
+    hosts = sorted({item.get("host", "") for item in labels}) or [incident.host]
+    return [str(one_of("alertname", names)), str(one_of("host", hosts))]
+
+
+def one_of(label: str, values: list[str]) -> Matcher:
+    if len(values) == 1:
+        return Matcher(label, "=", values[0])
+    pattern = "|".join(re.escape(value) for value in values)  # "" among them: a missing label
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise silences.SilenceError(
+            f"the incident's alerts have {len(values)} values of {label}, too many for one "
+            "matcher: add the silence on the silences page with a pattern that covers them"
+        )
+    return Matcher(label, "=~", pattern)
 
 
 def silence_incident(incident: Incident, duration: str, comment: str, who: str) -> Silence:

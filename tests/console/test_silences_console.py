@@ -81,3 +81,34 @@ def test_silencing_a_host_less_incident_does_not_silence_that_alert_on_every_hos
                               silence.starts_at, [silence]) is None  # fmt: skip
     assert silences.silencing(silences.alert_labels(hostless.incident.alerts.get()),
                               silence.starts_at, [silence]) is not None  # fmt: skip
+
+
+def test_silencing_an_incident_of_several_hosts_holds_back_those_hosts_only(operator, settings):
+    from apps.alerts import silences
+
+    settings.INCIDENT_GROUP_BY = ["name"]
+    alerts = [{"name": "NtpDrift", "host": host, "severity": "critical"}
+              for host in ("web-01", "web-02.eu", "")]  # fmt: skip
+    stored = ingest({"alerts": alerts}, "generic")
+    client_for(operator).post(f"/incidents/{stored.incident.pk}/silence",
+                              {"duration": "1h", "comment": "ntp fix"})  # fmt: skip
+    silence = Silence.objects.get()
+    assert [(m["name"], m["op"], m["value"]) for m in silence.matchers] == [
+        ("alertname", "=", "NtpDrift"), ("host", "=~", r"|web\-01|web\-02\.eu")]  # fmt: skip
+
+    def silenced(host):
+        labels = {"alertname": "NtpDrift", **({"host": host} if host else {})}
+        return silences.silencing(labels, silence.starts_at, [silence]) is not None
+
+    assert [silenced(h) for h in ("web-01", "web-02.eu", "")] == [True, True, True]
+    assert [silenced(h) for h in ("web-03", "web-02xeu", "web-01.x")] == [False, False, False]
+
+
+def test_an_incident_of_too_many_hosts_for_one_matcher_is_refused_in_one_line(operator, settings):
+    settings.INCIDENT_GROUP_BY = ["name"]
+    alerts = [{"name": "NtpDrift", "host": f"host-{i:03d}.example.internal"} for i in range(60)]
+    stored = ingest({"alerts": alerts}, "generic")
+    page = client_for(operator).post(f"/incidents/{stored.incident.pk}/silence",
+                                     {"duration": "1h", "comment": "x"}, follow=True)  # fmt: skip
+    assert "60 values of host, too many for one matcher" in page.content.decode()
+    assert not Silence.objects.exists()
