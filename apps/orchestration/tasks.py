@@ -6,6 +6,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 
+from .models import PipelineRun, RunStatus
 from .priority import DEFAULT as DEFAULT_PRIORITY
 from .recovery import periodic_sweep, start_recovery_loop
 from .services import RunError, execute_run, publish, resume_run
@@ -48,14 +49,28 @@ def execute_runs_task(self, run_ids: list[int], priorities: list[int] | None = N
     if len(steps) != len(run_ids):
         steps = [DEFAULT_PRIORITY] * len(run_ids)
     first, rest = run_ids[0], run_ids[1:]
+    # A redelivered message (its worker died) must not send again the runs that finished since.
+    rest = pending_only(rest)
     if rest:  # a broker failure leaves them PENDING for the recovery sweep (publish logs it)
-        publish(rest, priorities=dict(zip(rest, steps[1:], strict=True)))
+        step_of = dict(zip(run_ids, steps, strict=True))
+        publish(rest, priorities={run_id: step_of[run_id] for run_id in rest})
     status = execute_run(first, worker=node_name(self))["status"]
     if status == "RUNNING":  # as execute_run_task: look again once its heartbeat may be stale
         execute_run_task.apply_async(
             (first,), countdown=settings.PIPELINE_STALE_AFTER_S, priority=steps[0]
         )
     return status
+
+
+def pending_only(run_ids: list[int]) -> list[int]:
+    if not run_ids:
+        return []
+    pending = set(
+        PipelineRun.objects.filter(pk__in=run_ids, status=RunStatus.PENDING).values_list(
+            "pk", flat=True
+        )
+    )
+    return [run_id for run_id in run_ids if run_id in pending]
 
 
 @shared_task(bind=True, name="orchestration.resume_run", acks_late=True, reject_on_worker_lost=True)

@@ -463,3 +463,22 @@ def test_metrics_with_the_database_down_logs_one_line_per_scrape(settings, caplo
     assert len(failures) == 2, [r.getMessage() for r in caplog.records]
     assert not any(r.exc_info for r in caplog.records)
     assert all("\n" not in r.getMessage() for r in failures)
+
+
+def test_a_redelivered_batch_sends_back_only_the_runs_still_pending(celery_on_redis):
+    """Was: a batch message delivered again after its worker died sent every other run of the
+    batch back, the finished ones too."""
+    import redis
+
+    from apps.orchestration.tasks import execute_runs_task
+
+    first, finished, waiting_run = (
+        create_run(definition(), {"server": f"s{i}"}, source="api") for i in range(3)
+    )
+    PipelineRun.objects.filter(pk=finished.pk).update(status="COMPLETED")
+    client = redis.Redis.from_url(REDIS_URL)
+    execute_runs_task.apply(([first.pk, finished.pk, waiting_run.pk],), {"priorities": [2, 5, 7]})
+    assert queued_run_ids() == {waiting_run.pk}
+    assert waiting(client) == 1
+    assert PipelineRun.objects.get(pk=first.pk).status == "COMPLETED"
+    assert PipelineRun.objects.get(pk=finished.pk).status == "COMPLETED"
