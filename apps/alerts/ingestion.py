@@ -243,7 +243,9 @@ class Ingestion(Changes):
         incident = alert.incident
         if incident is not None and incident.status in ACTIVE_STATUSES:
             return
-        if incident is None:
+        if incident is None or incident.group_key != alert.group_key:
+            # Never grouped, or it fires now under another key (its host or name changed): its
+            # old incident is about something else, and another may hold that key by now.
             self.group(alert)
             return
         holder = self.active.get(incident.group_key)  # its incident resolved: reopen that one

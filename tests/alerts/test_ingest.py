@@ -325,6 +325,32 @@ def test_reopen_joins_the_active_incident_when_one_holds_the_group_key(make_aler
     assert Incident.objects.filter(status="open").count() == 1
 
 
+def test_an_alert_that_fires_again_under_another_host_is_grouped_by_its_new_key(make_alert):
+    """Was: it reopened its old incident while a newer one held that incident's group key, the
+    one-active-incident index refused the write, and every retry of the webhook got 503."""
+    ingest(make_alert("BackupFailed", host="", fingerprint="a"))
+    ingest(make_alert("BackupFailed", host="", fingerprint="a", status="resolved"))
+    old = Incident.objects.get()
+    newer = ingest(make_alert("BackupFailed", host="", fingerprint="b")).incident
+    result = ingest(make_alert("BackupFailed", host="db-09", fingerprint="a"))
+    moved = result.incident
+    assert moved.pk not in (old.pk, newer.pk) and moved.host == "db-09"
+    assert fresh(old).status == "resolved" and fresh(newer).status == "open"
+    assert Alert.objects.get(fingerprint="a").incident_id == moved.pk
+    # while its incident is active a changed key does not move it
+    again = ingest(make_alert("BackupFailed", host="", fingerprint="a", summary="x"))
+    assert again.incident.pk == moved.pk
+
+
+def test_an_alert_whose_key_changed_reopens_nothing_when_its_new_key_has_no_incident(make_alert):
+    ingest(make_alert("BackupFailed", host="", fingerprint="a"))
+    ingest(make_alert("BackupFailed", host="", fingerprint="a", status="resolved"))
+    old = Incident.objects.get()
+    result = ingest(make_alert("BackupFailed", host="db-09", fingerprint="a"))
+    assert result.incident.pk != old.pk and fresh(old).status == "resolved"
+    assert [reason for _, reason in result.changed] == ["new"]
+
+
 def test_unique_active_incident_per_group_key_is_enforced_by_the_database():
     Incident.objects.create(title="x", group_key="k", status="open")
     with pytest.raises(IntegrityError):
