@@ -217,7 +217,11 @@ class Ingestion(Changes):
 
     def update_alert(self, alert: Alert, item: Incoming) -> None:
         before = {name: getattr(alert, name) for name in ("status", "severity", "name", "host")}
+        started = alert.started_at
         self.copy_fields(alert, item)
+        refired = before["status"] == "resolved" and item.status == "firing"
+        if alert.started_at is None and not refired:
+            alert.started_at = started  # a notice that does not repeat the start time
         self.changed_alerts.append(alert)
         if before["status"] == "firing" and alert.status == "resolved":
             self.result.counts["resolved"] += 1

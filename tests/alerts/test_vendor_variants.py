@@ -61,6 +61,18 @@ EXPECTED = {
     "zabbix/macro_named_parameters.json": [
         ("High CPU utilization (over 90% for 5m)", "resolved", "critical", "app-05",
          ["triggerid", "hostname"], "trigger_severity read from 'event_nseverity'")],
+    "zabbix/shipped_pagerduty_media_type_problem.json": [
+        ("Load average is too high on app-05", "firing", "critical", "app-05",
+         ["triggerid", "hostname"], "trigger_name read from 'eventname'")],
+    "zabbix/shipped_pagerduty_media_type_recovery.json": [
+        ("Load average is too high on app-05", "resolved", "critical", "app-05",
+         ["triggerid", "hostname"], "no event_recovery_date/event_recovery_time: the receive time")],
+    "datadog/event_priority_warning.json": [
+        ("Disk usage on db-02", "firing", "warning", "db-02", ["monitor_id", "scopes"],
+         "priority 'normal' is the event's priority ($PRIORITY), not a severity")],
+    "datadog/event_priority_recovered.json": [
+        ("Disk usage on db-02", "resolved", "info", "db-02", ["monitor_id", "scopes"],
+         "priority 'low' is the event's priority ($PRIORITY), not a severity")],
     "datadog/uppercase_variable_names.json": [
         ("Memory above 90%", "firing", "critical", "web-07", ["monitor_id", "scopes"],
          "monitor_id read from 'alert_id'")],
@@ -325,3 +337,30 @@ def test_labels_of_the_wrong_type_are_a_400_naming_the_field(client, settings):
     assert response.status_code == 400
     assert response.json()["message"] == "alert.labels must be a JSON object, got array"
     assert Alert.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_recovery_notice_keeps_the_start_and_the_text_keeps_its_percent_signs():
+    """Was: Datadog's recovery (no start time in it) erased the stored start, and the %%%
+    markers were stripped with every % at the ends of the text ("at 85%" -> "at 85")."""
+    ingest(variant("datadog/event_priority_warning.json"), "datadog")
+    alert = Alert.objects.get()
+    started = alert.started_at
+    assert started is not None and alert.severity == "warning"
+    assert alert.description == "Disk usage at 85% on /var (threshold 80%)"
+    ingest(variant("datadog/event_priority_recovered.json"), "datadog")
+    alert.refresh_from_db()
+    assert alert.status == "resolved" and alert.started_at == started
+    assert alert.ended_at is not None and alert.description == "Disk usage back to 62%"
+
+
+@pytest.mark.django_db
+def test_zabbix_shipped_media_type_resolves_what_it_opened_and_keeps_the_problem_start():
+    opened = ingest(variant("zabbix/shipped_pagerduty_media_type_problem.json"), "zabbix")
+    alert = Alert.objects.get()
+    assert alert.started_at.isoformat() == "2026-11-30T14:02:10+00:00"
+    assert alert.labels["scope"] == "performance" and alert.labels["service"] == "api"
+    closed = ingest(variant("zabbix/shipped_pagerduty_media_type_recovery.json"), "zabbix")
+    assert closed.incident.pk == opened.incident.pk and closed.incident.status == "resolved"
+    alert.refresh_from_db()
+    assert alert.started_at.isoformat() == "2026-11-30T14:02:10+00:00"

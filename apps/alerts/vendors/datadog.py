@@ -75,6 +75,9 @@ TRANSITIONS: dict[str, Status] = {
     "no data recovered": "resolved",
     "resolved": "resolved",
 }
+# $PRIORITY's values: how Datadog ranks the event in its stream, not how bad the alert is
+# ($ALERT_PRIORITY is P1-P5).
+EVENT_PRIORITIES = frozenset(("normal", "low"))
 ALERT_TYPES: dict[str, Status] = {"error": "firing", "warning": "firing", "success": "resolved"}
 ALERT_TYPE_SEVERITY: dict[str, Severity] = {
     "error": "critical",
@@ -170,7 +173,7 @@ def parse(payload: Any) -> list[NormalizedAlert]:
                 fingerprint=fingerprint,
                 fingerprint_fields=fields,
                 host=host,
-                description=picked(body, BODY).strip("%").strip(),
+                description=without_markdown_markers(picked(body, BODY)),
                 labels=labels,
                 annotations=annotations,
                 source=SOURCE,
@@ -207,6 +210,9 @@ def severity_of(body: dict[str, Any], notes: Notes) -> Severity:
     alert_type = picked(body, ALERT_TYPE).lower()
     by_type = ALERT_TYPE_SEVERITY.get(alert_type, "warning")
     used, priority = pick(body, PRIORITY)
+    if used == "priority" and priority.lower() in EVENT_PRIORITIES:
+        notes.add(f"priority {priority!r} is the event's priority ($PRIORITY), not a severity")
+        used, priority = "", ""
     notes.alias(used, "severity")
     if not priority and alert_type not in ALERT_TYPE_SEVERITY:
         notes.add("no priority or alert_type: warning")
@@ -216,3 +222,14 @@ def severity_of(body: dict[str, Any], notes: Notes) -> Severity:
     if transition in ("warn", "re-warn") or alert_type == "warning":
         return lower_severity(severity, "warning")
     return severity
+
+
+def without_markdown_markers(message: str) -> str:
+    """$EVENT_MSG wrapped in Datadog's %%% markdown markers, without them (a % of the text,
+    as in "at 80%", stays)."""
+    message = message.strip()
+    if message.startswith("%%%"):
+        message = message[3:]
+    if message.endswith("%%%"):
+        message = message[:-3]
+    return message.strip()

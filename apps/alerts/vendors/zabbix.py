@@ -3,9 +3,10 @@
 Zabbix has no fixed webhook body: a media type's script builds it from parameters the user
 names. The recommended media type (docs/alert-formats.md) sends ``event_id``, ``trigger_id``,
 ``trigger_name``, ``trigger_severity``, ``event_nseverity``, ``host_name``, ``event_value``,
-``event_date``/``event_time`` and ``event_tags``; the names other media types use are read as
-aliases (the table below), and macros Zabbix left unexpanded (``{EVENT.RECOVERY.ID}``) are
-empty. A body needs a trigger name; everything else has a noted default.
+``event_date``/``event_time`` and ``event_tags``; the names other media types use (among them
+those of the media types Zabbix ships: ``eventname``, ``eventvalue``, ``eventdate``...) are read
+as aliases, and macros Zabbix left unexpanded (``{EVENT.RECOVERY.ID}``) are empty. A body needs
+a trigger name; everything else has a noted default.
 """
 
 from __future__ import annotations
@@ -42,15 +43,22 @@ SOURCE = "zabbix"
 
 EVENT_ID = ("event_id", "eventid", "id")
 TRIGGER_ID = ("trigger_id", "triggerid")
-NAME = ("trigger_name", "trigger", "event_name", "name", "alert_subject", "subject", "title")
+NAME = (
+    "trigger_name", "trigger", "event_name", "eventname", "name", "alert_subject", "subject",
+    "title",
+)  # fmt: skip
 SEVERITY_KEYS = (
     "trigger_severity", "event_nseverity", "trigger_nseverity", "event_severity", "severity",
     "nseverity", "priority",
 )  # fmt: skip
-HOST = ("host_name", "hostname", "host", "host_host", "host_ip")
-STATUS = ("event_value", "status", "trigger_status", "trigger_value", "event_status", "value")
+HOST = ("host_name", "hostname", "host", "host_host", "host_ip", "hostip")
+STATUS = (
+    "event_value", "eventvalue", "status", "trigger_status", "trigger_value", "event_status",
+    "value",
+)  # fmt: skip
 DESCRIPTION = (
-    "item", "alert_message", "message", "event_opdata", "trigger_description", "description",
+    "item", "alert_message", "message", "event_opdata", "trigger_description", "triggerdesc",
+    "description",
 )  # fmt: skip
 LINK = ("link", "url", "event_url", "trigger_url")
 SUBJECTS = ("alert_subject", "subject", "title")
@@ -62,6 +70,9 @@ MARKERS = frozenset(
         "trigger_status", "event_value", "event_nseverity", "event_severity", "event_source",
         "event_update_status", "event_recovery_id", "event_tags_json", "zabbix_url",
         "trigger_value", "trigger_nseverity", "host_host", "event_name", "alert_subject",
+        # the parameter names of the media types Zabbix ships (PagerDuty and others)
+        "eventname", "eventvalue", "eventdate", "eventtime", "eventtags", "eventupdate",
+        "eventack", "triggerdesc", "triggeropdata",
     )
 )  # fmt: skip
 
@@ -118,8 +129,11 @@ def status_of(body: dict[str, Any], notes: Notes) -> Status:
 
 
 def event_time(body: dict[str, Any], prefix: str) -> datetime | None:
-    """{EVENT.DATE} {EVENT.TIME} ('2024.05.01' '12:00:00', the server's zone: taken as UTC)."""
-    day, clock = value_text(body.get(f"{prefix}_date")), value_text(body.get(f"{prefix}_time"))
+    """{EVENT.DATE} {EVENT.TIME} ('2024.05.01' '12:00:00', the server's zone: taken as UTC), as
+    event_date/event_time or, in the media types Zabbix ships, eventdate/eventtime."""
+    joined = prefix.replace("_", "")
+    day = value_text(body.get(f"{prefix}_date")) or value_text(body.get(f"{joined}date"))
+    clock = value_text(body.get(f"{prefix}_time")) or value_text(body.get(f"{joined}time"))
     if not day:
         return None
     try:
@@ -137,7 +151,8 @@ def tags_of(body: dict[str, Any]) -> dict[str, str]:
             for tag in raw
             if isinstance(tag, dict) and text(tag.get("tag"))
         }
-    return labels_from_tags(value_text(body.get("event_tags")) or body.get("tags"))
+    listed = value_text(body.get("event_tags")) or value_text(body.get("eventtags"))
+    return labels_from_tags(listed or body.get("tags"))
 
 
 def identity(body: dict[str, Any], name: str, host: str, link: str, notes: Notes):
@@ -177,11 +192,12 @@ def parse(payload: Any) -> list[NormalizedAlert]:
     trigger_id, event_id, fingerprint, fields = identity(body, name, host, link, notes)
     started = event_time(body, "event")
     ended = event_time(body, "event_recovery") if status == "resolved" else None
-    if started is None and (status == "firing" or ended is None):
+    if status == "firing" and started is None:
         notes.add("no event_date/event_time: the receive time")
-        received = now_utc()
-        started = received if status == "firing" else None
-        ended = received if status == "resolved" else None
+        started = now_utc()
+    if status == "resolved" and ended is None:
+        notes.add("no event_recovery_date/event_recovery_time: the receive time")
+        ended = now_utc()
     labels = tags_of(body)
     if trigger_id:
         labels["triggerid"] = trigger_id
