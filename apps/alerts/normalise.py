@@ -33,6 +33,10 @@ class IngestError(ValueError):
     """The payload cannot be ingested; the message is one line meant for the sender."""
 
 
+class TestReceived(IngestError):
+    """A vendor's test notification: nothing was stored, and that is the right answer."""
+
+
 @dataclass
 class Incoming:
     """One normalised alert, ready to compare with what is stored."""
@@ -88,6 +92,8 @@ def parse_payload(payload: Any, vendor: str) -> list[vendors.NormalizedAlert]:
     """The vendor's alerts of the payload: never an empty list (vendors.parse refuses one)."""
     try:
         return vendors.parse(payload, vendor)
+    except vendors.TestNotification as exc:
+        raise TestReceived(one_line(exc)) from exc
     except vendors.PayloadError as exc:
         raise IngestError(one_line(exc)) from exc
 

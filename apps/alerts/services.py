@@ -15,6 +15,7 @@ from apps.alerts.normalise import (
     Incoming,
     IngestError,
     Prepared,
+    TestReceived,
     prepare,
     prepare_payload,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "IngestResult",
     "Ingestion",
     "Prepared",
+    "TestReceived",
     "ingest",
     "insert_new",
     "prepare",

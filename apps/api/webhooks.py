@@ -14,7 +14,7 @@ from django.db import DataError, IntegrityError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from apps.alerts.services import CHECKS_SOURCE, IngestError
+from apps.alerts.services import CHECKS_SOURCE, IngestError, TestReceived
 from apps.common import jsonio
 from apps.common.auth import AuthError, authenticate, json_error
 from apps.common.logging import run_context
@@ -73,6 +73,8 @@ def receive(request: HttpRequest, source: str | None = None) -> JsonResponse:
             return exc.response()
         except Rejected as exc:
             return exc.response()
+        except TestReceived as exc:  # 200: the vendor's "send a test" shows success
+            return JsonResponse({"trace_id": trace_id, "test": True, "detail": str(exc)})
         except IngestError as exc:
             return json_error(400, "rejected_payload", str(exc))
         except DataError as exc:  # a value the database refuses; the transaction rolled back

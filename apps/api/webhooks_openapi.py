@@ -65,6 +65,11 @@ def _operation(summary: str, description: str, vendors: list[str] | None) -> dic
             },
         },
         "responses": {
+            "200": {
+                "description": "A vendor's test notification (New Relic's test, PagerDuty's "
+                "pagey.ping): received, nothing stored",
+                "content": {"application/json": {"schema": TEST_RECEIVED}},
+            },
             "202": {
                 "description": "Stored; runs start after the answer",
                 "content": {"application/json": {"schema": ACCEPTED}},
@@ -85,6 +90,18 @@ def _operation(summary: str, description: str, vendors: list[str] | None) -> dic
             }
         ]
     return operation
+
+
+TEST_RECEIVED = {
+    "type": "object",
+    "title": "TestReceived",
+    "required": ["trace_id", "test", "detail"],
+    "properties": {
+        "trace_id": {"type": "string"},
+        "test": {"type": "boolean", "const": True},
+        "detail": {"type": "string"},
+    },
+}
 
 
 SNAPSHOT_ACCEPTED = {

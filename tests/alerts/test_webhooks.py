@@ -308,3 +308,42 @@ def test_json_the_database_cannot_store_is_a_400(client, ingest_key, body, fragm
     assert response.status_code == 400
     assert fragment in response.json()["message"]
     assert Alert.objects.count() == 0
+
+
+NEWRELIC_TEST = {  # what New Relic's "Send test notification" posts through a classic channel
+    "account_id": "1", "account_name": "Example", "condition_id": "1", "condition_name":
+    "Test Condition", "current_state": "test", "details": "This is a test notification",
+    "event_type": "NOTIFICATION", "incident_acknowledge_url": "", "incident_id": "0",
+    "incident_url": "", "owner": "", "policy_name": "Test Policy", "policy_url": "",
+    "runbook_url": "", "severity": "INFO", "targets": [], "timestamp": 1764511330000,
+}  # fmt: skip
+PAGEY_PING = {  # PagerDuty's V3 test of a webhook subscription
+    "event": {"id": "01ABC", "event_type": "pagey.ping", "resource_type": "pagey",
+              "occurred_at": "2026-11-30T14:02:10.000Z", "agent": None, "client": None,
+              "data": {"message": "Hello from your friend Pagey!", "type": "ping"}}
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "detail"),
+    [
+        ("/api/alerts/newrelic/", NEWRELIC_TEST, "newrelic test notification received"),
+        ("/api/alerts/", NEWRELIC_TEST, "newrelic test notification received"),
+        ("/api/alerts/pagerduty/", PAGEY_PING, "pagerduty ping (pagey.ping) received"),
+        ("/api/alerts/", PAGEY_PING, "pagerduty ping (pagey.ping) received"),
+    ],
+)
+def test_a_vendors_test_notification_gets_200_and_stores_nothing(
+    client, ingest_key, path, body, detail
+):
+    before = stored()
+    response = post(client, path, body, ingest_key)
+    assert response.status_code == 200, response.content
+    answer = response.json()
+    assert answer["test"] is True and answer["detail"].startswith(detail)
+    assert "nothing stored" in answer["detail"] and len(answer["trace_id"]) == 32
+    assert stored() == before
+
+
+def test_a_test_notification_still_needs_the_key(client):
+    assert_error(post(client, "/api/alerts/newrelic/", NEWRELIC_TEST), 401, "unauthenticated")

@@ -12,10 +12,11 @@ from typing import Any
 
 from apps.common import registry
 
-from .base import NormalizedAlert, PayloadError
+from .base import NormalizedAlert, PayloadError, TestNotification
 
 __all__ = [
-    "VENDORS", "NormalizedAlert", "PayloadError", "detect", "no_alerts", "parse", "vendor_names",
+    "VENDORS", "NormalizedAlert", "PayloadError", "TestNotification", "detect", "no_alerts",
+    "parse", "vendor_names",
 ]  # fmt: skip
 
 # Order is detection order: most specific first, generic last.
@@ -75,6 +76,8 @@ def parse(payload: Any, vendor: str) -> list[NormalizedAlert]:
         raise PayloadError("the body has no alerts ('alerts' is an empty list)")
     try:
         alerts: list[NormalizedAlert] = module.parse(payload)
+    except TestNotification:
+        raise
     except PayloadError as exc:
         if claimed:
             raise

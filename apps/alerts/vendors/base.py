@@ -27,6 +27,11 @@ class PayloadError(ValueError):
     """A payload a parser cannot read. The message is one line, fit to show a user."""
 
 
+class TestNotification(PayloadError):
+    """A vendor's test or ping (New Relic's test notification, PagerDuty's pagey.ping): well
+    formed, nothing to store. The webhook answers 200 so the vendor's test shows success."""
+
+
 @dataclass
 class NormalizedAlert:
     """One alert as every vendor parser reports it.

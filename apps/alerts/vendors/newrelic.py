@@ -18,6 +18,7 @@ from .base import (
     PayloadError,
     Severity,
     Status,
+    TestNotification,
     first_text,
     hash_fingerprint,
     id_fingerprint,
@@ -97,6 +98,8 @@ def state_of(value: Any, table: dict[str, tuple[Status, str]], where: str) -> tu
 
 
 def parse_classic(body: dict[str, Any]) -> NormalizedAlert:
+    if text(body.get("current_state")).lower() == "test":
+        raise TestNotification("newrelic test notification received; nothing stored")
     status, action = state_of(body.get("current_state"), CLASSIC_STATES, "current_state")
     raw_targets = body.get("targets")
     targets = (

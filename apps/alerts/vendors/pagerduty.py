@@ -17,6 +17,7 @@ from .base import (
     PayloadError,
     Severity,
     Status,
+    TestNotification,
     first_text,
     id_fingerprint,
     now_utc,
@@ -157,6 +158,8 @@ def severity_of(incident: dict[str, Any], notes: Notes) -> Severity:
 
 def parse_v3(event: dict[str, Any]) -> NormalizedAlert:
     event_type = event["event_type"]
+    if event_type == "pagey.ping":  # sent when a subscription is tested
+        raise TestNotification("pagerduty ping (pagey.ping) received; nothing stored")
     data = require_dict(event["data"], "pagerduty event.data")
     if not event_type.startswith("incident."):
         raise PayloadError(f"pagerduty event {event_type!r} is not about an incident")
