@@ -120,7 +120,8 @@ def read_json(request: HttpRequest, limit: int | None = None, too_large: int = 4
             )
         raise Rejected(400, "invalid_json", "the body is empty; send a JSON object")
     try:
-        return jsonio.loads(body.decode("utf-8"))
+        # RFC 8259 lets a reader ignore a byte order mark; some senders' HTTP clients add one
+        return jsonio.loads(body.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError:
         raise Rejected(400, "invalid_json", "the body is not UTF-8 text") from None
     except jsonio.JsonInputError as exc:

@@ -364,3 +364,23 @@ def test_zabbix_shipped_media_type_resolves_what_it_opened_and_keeps_the_problem
     assert closed.incident.pk == opened.incident.pk and closed.incident.status == "resolved"
     alert.refresh_from_db()
     assert alert.started_at.isoformat() == "2026-11-30T14:02:10+00:00"
+
+
+def test_grafana_links_relative_to_grafana_are_made_absolute_and_a_bare_query_is_skipped():
+    from apps.alerts.vendors.grafana import absolute
+
+    body = variant("grafana/unified_no_groupkey_no_version.json")
+    body["externalURL"] = "https://grafana.example.com/"
+    item = body["alerts"][0]
+    item.update(generatorURL="?orgId=1", panelURL="/d/uid?viewPanel=1", dashboardURL="/d/uid")
+    assert vendors.parse(body, "grafana")[0].url == "https://grafana.example.com/d/uid?viewPanel=1"
+    item["generatorURL"] = "/alerting/grafana/abc/view"
+    assert (
+        vendors.parse(body, "grafana")[0].url
+        == "https://grafana.example.com/alerting/grafana/abc/view"
+    )
+    assert absolute("/x", "not a url") == "/x" and absolute("/x", "http://[::1") == "/x"
+    assert (
+        absolute("https://other.example/x", "https://grafana.example.com/")
+        == "https://other.example/x"
+    )

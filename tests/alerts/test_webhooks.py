@@ -347,3 +347,28 @@ def test_a_vendors_test_notification_gets_200_and_stores_nothing(
 
 def test_a_test_notification_still_needs_the_key(client):
     assert_error(post(client, "/api/alerts/newrelic/", NEWRELIC_TEST), 401, "unauthenticated")
+
+
+def test_a_byte_order_mark_before_the_json_is_ignored(client, ingest_key):
+    body = b"\xef\xbb\xbf" + json.dumps(load_payload(AM_FIRING)).encode()
+    response = post(client, "/api/alerts/alertmanager/", body, ingest_key)
+    assert response.status_code == 202, response.content
+    assert response.json()["alerts"]["created"] == 2
+
+
+def test_a_v3_pagerduty_body_with_a_malformed_event_names_the_field(client, ingest_key):
+    body = {"event": {"event_type": "incident.reopened", "data": [1]}}
+    response = post(client, "/api/alerts/pagerduty/", body, ingest_key)
+    assert_error(response, 400, "rejected_payload")
+    assert response.json()["message"].startswith("pagerduty event.data must be a JSON object")
+
+
+def test_a_bare_alerts_list_as_prometheus_sends_them_is_detected_as_alertmanager(
+    client, ingest_key
+):
+    body = {"alerts": [{"status": "firing", "labels": {"alertname": "测试告警", "instance": "n1:9100"},
+                        "annotations": {"summary": "这是一条测试"}, "startsAt": "2026-11-30T10:00:00Z"}]}  # fmt: skip
+    response = post(client, "/api/alerts/", body, ingest_key)
+    assert response.status_code == 202, response.content
+    assert response.json()["source"] == "alertmanager"
+    assert Alert.objects.get().name == "测试告警"

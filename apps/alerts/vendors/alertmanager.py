@@ -43,8 +43,11 @@ def detect(payload: Any) -> bool:
         return False
     if str(payload.get("version")) == "4":
         return True
-    # Another sender of the webhook format: group keys and alerts with an alertname label.
-    return any(key in payload for key in GROUP_KEYS) and all_named(payload)
+    # Another sender of the webhook format: group keys and alerts with an alertname label; or
+    # just `alerts`, each as Prometheus sends them (hand-written tests, relays).
+    if any(key in payload for key in GROUP_KEYS) and all_named(payload):
+        return True
+    return is_prometheus_list(payload["alerts"])
 
 
 def looks_grafana(payload: dict[str, Any]) -> bool:

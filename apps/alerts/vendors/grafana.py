@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from apps.common.text import one_line
 
@@ -63,16 +64,29 @@ def parse(payload: Any) -> list[NormalizedAlert]:
     if is_legacy(payload):
         return [parse_legacy(payload)]
     alerts = parse_group(payload, SOURCE)
+    base = text(payload.get("externalURL"))
     for alert, item in zip(alerts, payload["alerts"], strict=True):
-        add_unified_extras(alert, item)
+        add_unified_extras(alert, item, base)
     return alerts
 
 
-def add_unified_extras(alert: NormalizedAlert, item: dict[str, Any]) -> None:
+def add_unified_extras(alert: NormalizedAlert, item: dict[str, Any], base: str) -> None:
     for key in UNIFIED_EXTRAS:
         if item.get(key) not in (None, "", {}, []):
             alert.annotations.setdefault(key, item[key])
-    alert.url = first_text(item.get("generatorURL"), item.get("panelURL"), item.get("dashboardURL"))
+    links = (text(item.get(key)) for key in ("generatorURL", "panelURL", "dashboardURL"))
+    # A test alert's generatorURL can be a bare query ("?orgId=1"): no page to open.
+    alert.url = first_text(*(absolute(link, base) for link in links if link[:1] != "?"))
+
+
+def absolute(link: str, base: str) -> str:
+    """A link Grafana sent relative to its own address, made absolute with externalURL."""
+    try:
+        if not link or urlsplit(link).scheme or urlsplit(base).scheme not in ("http", "https"):
+            return link
+        return urljoin(base, link)
+    except ValueError:  # e.g. a malformed IPv6 host: kept as sent
+        return link
 
 
 def parse_legacy(payload: dict[str, Any]) -> NormalizedAlert:

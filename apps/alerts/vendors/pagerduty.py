@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from apps.common.text import one_line
+
 from . import pagerduty_events
 from .base import (
     DEFAULT_SEVERITY,
@@ -96,6 +98,15 @@ def parse(payload: Any) -> list[NormalizedAlert]:
     if is_v3(payload):
         return [parse_v3(payload["event"])]
     body = require_dict(payload, "pagerduty payload")
+    event = body.get("event")
+    if isinstance(event, dict) and "messages" not in body:  # a V3 body, malformed: say where
+        kind = event.get("event_type")
+        if not isinstance(kind, str) or not _EVENT_TYPE.match(kind):
+            raise PayloadError(
+                f"pagerduty event.event_type must be like 'incident.triggered', got "
+                f"{one_line(repr(kind), 60)}"
+            )
+        return [parse_v3(event)]
     items = require_list(body.get("messages"), "pagerduty payload 'messages'")
     if not items:
         raise PayloadError("pagerduty payload has an empty 'messages' list")
