@@ -7,7 +7,7 @@ from typing import Any
 from .definition import validate_definition
 from .engine import Engine
 from .models import PipelineDefinition, PipelineRun, RunStatus
-from .records import storable
+from .records import run_input
 from .secrets import seal_definition
 from .spec import Plan, Problem, build_plan
 
@@ -103,7 +103,7 @@ class DefinitionBasedOrchestrator:
             "source": source,
             "environment": environment,
             "status": status,
-            "payload": stored_payload if stored_payload is not None else storable(payload),
+            "payload": stored_payload if stored_payload is not None else run_input(payload),
             "incident_id": incident.pk if incident is not None else None,
         }
 

@@ -24,8 +24,19 @@ def to_json_value(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str))
 
 
+def run_input(payload: Any) -> Any:
+    """A run's input as stored: redacted and JSON-safe, whole. A queued, resumed or replayed
+    run executes from it, so it is never cut to a preview (each entry point caps its own
+    input: INGEST_MAX_BODY_BYTES, the command's file limit, the API's body limit)."""
+    try:
+        json.dumps(payload)
+    except (TypeError, ValueError):  # datetimes, decimals, ...: normalise first
+        payload = to_json_value(payload)
+    return redact(payload)
+
+
 def storable(value: Any) -> Any:
-    """Redacted, JSON-safe and capped in size: what goes into a record."""
+    """Redacted, JSON-safe and capped in size: what goes into a record of what a run did."""
     try:
         size = len(json.dumps(value))
     except (TypeError, ValueError):  # datetimes, decimals, ...: normalise first

@@ -113,8 +113,9 @@ def create_run(
 ) -> PipelineRun:
     """A PENDING run of definition (None: the built-in standard pipeline), to execute later.
 
-    stored_payload: the payload already made storable (records.storable), when many runs share
-    one payload (a webhook that changed many incidents) so it is redacted once, not per run.
+    stored_payload: the payload already made a run input (records.run_input), when many runs
+    share one payload (a webhook that changed many incidents) so it is redacted once, not per
+    run.
     priority: the order in which workers take it (orchestration.priority; 0 first).
     """
     if orchestrator is None:

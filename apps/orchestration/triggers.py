@@ -26,7 +26,7 @@ from . import routing, rows
 from .definition_orchestrator import DefinitionBasedOrchestrator
 from .models import PipelineRun, RunStatus
 from .priority import run_priority
-from .records import storable
+from .records import run_input
 from .services import dispatch, orchestrator_for
 
 logger = logging.getLogger(__name__)
@@ -133,9 +133,7 @@ def runs_for(
         slices = RunPayloads(payload, group_keys or []).by_group_key(wanted)
     stored_payload = None
     if len(slices) < len(wanted):  # some run keeps the body as stored (made once for all)
-        stored_payload = storable(payload)
-        if is_truncated(stored_payload) and not slices:  # too large: its own alerts after all
-            slices = RunPayloads(payload, group_keys or []).by_group_key(wanted)
+        stored_payload = run_input(payload)
     orchestrators: dict[Any, DefinitionBasedOrchestrator] = {}
     planned: list[tuple[Any, str, dict[str, Any]]] = []  # incident, reason, run row
     for incident, reason in result.changed:
@@ -185,13 +183,8 @@ def dispatch_quietly(run_ids: list[int], priorities: dict[int, int] | None = Non
         logger.exception("could not dispatch runs %s", run_ids)
 
 
-def is_truncated(stored: Any) -> bool:
-    return isinstance(stored, dict) and stored.get("truncated") is True and "preview" in stored
-
-
 class RunPayloads:
-    """Per-incident copies of a webhook body that changed several incidents (or is too large to
-    store whole with every run).
+    """Per-incident copies of a webhook body that changed several incidents.
 
     A body with an `alerts` list (Alertmanager, Grafana, the generic list) is cut into one copy
     per group key: the envelope (every other key, within ENVELOPE_BUDGET bytes) plus that
@@ -210,25 +203,14 @@ class RunPayloads:
 
         alerts = self.payload.get("alerts") if isinstance(self.payload, dict) else None
         if not isinstance(alerts, list) or len(alerts) != len(self.group_keys):
-            return {}  # no list to cut, or alerts the parser merged or skipped: keep the preview
+            return {}  # no list to cut, or alerts the parser merged or skipped: the whole body
         envelope = self._envelope(redact)
         parts: dict[str, list[Any]] = {}
         for key, alert in zip(self.group_keys, alerts, strict=True):
             if key in wanted:
                 parts.setdefault(key, []).append(redact(alert))
-        limit = settings.PIPELINE_OUTPUT_MAX_BYTES
-        slices = {}
-        for key, own in parts.items():
-            whole = {**envelope, "alerts": own}
-            if json_size(whole) <= limit:
-                slices[key] = whole
-            else:  # the alerts alone, else the truncated preview: still a dict, never a list
-                bare = {"alerts": own, "omitted_keys": self._envelope_keys()}
-                slices[key] = storable(bare)
-        return slices
-
-    def _envelope_keys(self) -> list[str]:
-        return [key for key in self.payload if key != "alerts"]
+        # Whole: the run executes from it (the envelope is what is kept within its budget).
+        return {key: {**envelope, "alerts": own} for key, own in parts.items()}
 
     def _envelope(self, redact: Any) -> dict[str, Any]:
         """The other top-level keys, smallest first, within the budget; the rest are named in

@@ -1,5 +1,5 @@
-"""A webhook that changed several incidents (or is too large to store whole with each run)
-gives every run its own incident's alerts."""
+"""A webhook that changed several incidents gives every run its own incident's alerts, whole:
+queued runs execute from what is stored."""
 
 import copy
 import json
@@ -77,12 +77,17 @@ def test_a_small_webhook_of_several_incidents_gives_each_run_its_own_alerts_and_
         assert run.payload == {**{k: v for k, v in payload.items() if k != "alerts"}, "alerts": own}
 
 
-def test_an_incident_too_large_on_its_own_is_still_truncated(client, ingest_key, settings):
+def test_an_incident_larger_than_the_output_limit_keeps_its_whole_input(
+    client, ingest_key, settings
+):
+    """Was: stored as a 2,000-character preview, and a queued run (Celery, run_worker) executed
+    that preview instead of the alerts; replay re-ingested it and failed."""
     settings.INGEST_START_RUNS = True
     settings.PIPELINE_OUTPUT_MAX_BYTES = 4 * 1024
-    body = post(client, ingest_key, fleet_payload(hosts=1, mounts=40)).json()
+    payload = fleet_payload(hosts=1, mounts=40)
+    body = post(client, ingest_key, payload).json()
     (run,) = PipelineRun.objects.filter(pk__in=body["runs"])
-    assert run.payload["truncated"] is True
+    assert run.payload == payload
 
 
 def test_a_large_envelope_key_is_left_out_and_named(client, ingest_key, settings):
@@ -111,17 +116,18 @@ def test_secrets_in_a_large_body_are_redacted_in_every_run(client, ingest_key, s
         assert len(run.payload["alerts"]) == 3
 
 
-def test_alerts_that_fit_only_without_the_envelope_are_kept_as_a_dict(client, ingest_key, settings):
+def test_each_run_keeps_all_its_alerts_whatever_the_output_limit(client, ingest_key, settings):
     settings.INGEST_START_RUNS = True
-    settings.PIPELINE_OUTPUT_MAX_BYTES = 16 * 1024
+    settings.PIPELINE_OUTPUT_MAX_BYTES = 8 * 1024
     payload = fleet_payload(hosts=4, mounts=20)
-    payload["commonAnnotations"]["summary"] = "s" * 3500
+    payload["commonAnnotations"]["summary"] = "s" * 5000  # over the envelope's budget
     body = post(client, ingest_key, payload).json()
     for run in PipelineRun.objects.filter(pk__in=body["runs"]).select_related("incident"):
-        assert isinstance(run.payload, dict) and "truncated" not in run.payload
-        assert len(run.payload["alerts"]) == 20
-        assert "receiver" in run.payload["omitted_keys"]
-        assert len(json.dumps(run.payload)) <= settings.PIPELINE_OUTPUT_MAX_BYTES
+        own = [a for a in payload["alerts"] if a["labels"]["host"] == run.incident.host]
+        assert run.payload["alerts"] == own and len(own) == 20
+        assert run.payload["receiver"] == payload["receiver"]
+        assert run.payload["omitted_keys"] == ["commonAnnotations"]
+        assert len(json.dumps(run.payload)) > settings.PIPELINE_OUTPUT_MAX_BYTES
 
 
 def test_only_incidents_that_start_runs_get_a_slice(client, ingest_key, settings):

@@ -475,3 +475,26 @@ def test_context_metrics_are_reachable_from_templates():
     )
     output = by_id(result)["t"]["output"]
     assert output["checks"] == 2 and float(output["cpu"]) >= 0
+
+
+def test_a_queued_resumed_or_replayed_run_executes_its_whole_input(settings):
+    """Was: an input over PIPELINE_OUTPUT_MAX_BYTES was stored as a preview, and a queued run,
+    a resume or a replay executed the preview (the context node then looked at the hub)."""
+    from apps.orchestration.services import create_run, execute_run
+
+    settings.PIPELINE_OUTPUT_MAX_BYTES = 1024
+    config = {"nodes": [{"id": "a", "type": "transform",
+                         "config": {"mapping": {"s": "payload.server"}}, "next": "b"},
+                        {"id": "b", "type": "flaky"}]}  # fmt: skip
+    definition = PipelineDefinition.objects.create(name="big", config=config)
+    payload = {"server": "web-07", "blob": "x" * 5000}
+    queued = create_run(definition, payload, source="api")
+    assert PipelineRun.objects.get(pk=queued.pk).payload == payload
+    FLAKY["failures_left"] = 1
+    first = execute_run(queued.pk)
+    assert first["status"] == "FAILED"
+    assert by_id(first)["a"]["output"] == {"s": "web-07"}
+    assert resume_run(queued.pk)["status"] == "COMPLETED"
+    replayed = replay_run(queued.pk)
+    assert by_id(replayed)["a"]["output"] == {"s": "web-07"}
+    assert PipelineRun.objects.get(pk=replayed["run_id"]).payload == payload
