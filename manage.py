@@ -18,12 +18,36 @@ def main() -> None:
         return
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
+    from django.db import DatabaseError, InterfaceError
 
     try:
         execute_from_command_line(sys.argv)
     except ImproperlyConfigured as exc:  # a bad setting in the environment: one line, no traceback
         sys.stderr.write(f"ImproperlyConfigured: {exc}\n")
         sys.exit(1)
+    except (DatabaseError, InterfaceError) as exc:  # unreachable, missing, not migrated...
+        if "--traceback" in sys.argv:
+            raise
+        sys.stderr.write(database_error(exc) + "\n")
+        sys.exit(1)
+
+
+def database_error(exc: BaseException) -> str:
+    """One line for a database the command cannot use, with the likely fix."""
+    from django.conf import settings
+
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    where = settings.DATABASES["default"]
+    name = where.get("NAME", "")
+    target = f"{where.get('HOST') or 'localhost'}:{where.get('PORT') or 5432}/{name}"
+    if "sqlite" not in where.get("ENGINE", ""):
+        shown = target
+    else:
+        shown = str(name)
+    hint = "check DATABASE_URL"
+    if "no such table" in detail or ("relation" in detail and "does not exist" in detail):
+        hint = "run `manage.py migrate` first"
+    return f"DatabaseError: {type(exc).__name__} on {shown}: {detail[:300]} ({hint})"
 
 
 if __name__ == "__main__":

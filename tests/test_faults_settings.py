@@ -78,6 +78,27 @@ def test_a_bad_setting_is_one_line_at_start(environment, name, value, message):
     assert message in ran.stderr
 
 
+DATABASE_FAULTS = [
+    ("postgres://postgres@127.0.0.1:1/nowhere", "on 127.0.0.1:1/nowhere", "check DATABASE_URL"),
+    ("sqlite:////nonexistent-dir/x/db.sqlite3", "unable to open database file",
+     "check DATABASE_URL"),
+    ("", "no such table", "run `manage.py migrate` first"),  # the default SQLite, never migrated
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("url", "detail", "hint"), DATABASE_FAULTS)
+def test_a_database_the_command_cannot_use_is_one_line(environment, url, detail, hint):
+    env = {**environment, "DATABASE_URL": url} if url else {
+        k: v for k, v in environment.items() if k != "DATABASE_URL"}  # fmt: skip
+    ran = manage(env, "runs", "--limit", "1")
+    assert ran.returncode == 1
+    assert "Traceback" not in ran.stderr and ran.stderr.count("\n") == 1, ran.stderr
+    assert ran.stderr.startswith("DatabaseError: OperationalError on ")
+    assert detail in ran.stderr and hint in ran.stderr
+    with_traceback = manage(env, "runs", "--limit", "1", "--traceback")
+    assert "Traceback" in with_traceback.stderr
+
+
 @pytest.mark.parametrize("key", ["insecure-dev-key-change-me-in-production", "short"])
 def test_the_development_secret_key_is_refused_with_debug_off(environment, key):
     ran = manage({**environment, "DJANGO_SECRET_KEY": key}, "check")
