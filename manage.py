@@ -39,11 +39,8 @@ def database_error(exc: BaseException) -> str:
     detail = " ".join(str(exc).split()) or type(exc).__name__
     where = settings.DATABASES["default"]
     name = where.get("NAME", "")
-    target = f"{where.get('HOST') or 'localhost'}:{where.get('PORT') or 5432}/{name}"
-    if "sqlite" not in where.get("ENGINE", ""):
-        shown = target
-    else:
-        shown = str(name)
+    server = f"{where.get('HOST') or 'localhost'}:{where.get('PORT') or 5432}/{name}"
+    shown = str(name) if "sqlite" in where.get("ENGINE", "") else server
     hint = "check DATABASE_URL"
     if "no such table" in detail or ("relation" in detail and "does not exist" in detail):
         hint = "run `manage.py migrate` first"
