@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 
 from apps.alerts.changes import Changes
-from apps.alerts.models import ACTIVE_STATUSES, Alert, Incident
+from apps.alerts.models import ACTIVE_STATUSES, Alert, Incident, incident_title
 from apps.alerts.normalise import Incoming
 from apps.alerts.sql import LOOKUP_CHUNK, active_incident_ids, new_row, stored_fingerprints
 from apps.common import metrics
@@ -284,11 +284,9 @@ class Ingestion(Changes):
         self.alert_event(alert, "grouped", f"joined incident #{{incident}}: {why}", incident)
 
     def open_incident(self, alert: Alert) -> None:
-        named = not alert.host or alert.host in alert.name  # "web-07 stopped reporting"
-        title = alert.name if named else f"{alert.name} on {alert.host}"
         incident = new_row(
-            Incident, title=title[:500], status=Incident.Status.OPEN, severity=alert.severity,
-            group_key=alert.group_key, source=self.source, host=alert.host,
+            Incident, title=incident_title(alert.name, alert.host), status=Incident.Status.OPEN,
+            severity=alert.severity, group_key=alert.group_key, source=self.source, host=alert.host,
             created_at=self.now, updated_at=self.now,
         )  # fmt: skip
         self.new_incidents.append(incident)

@@ -61,6 +61,13 @@ class Incident(models.Model):
         }
 
 
+def incident_title(name: str, host: str) -> str:
+    """The title of the incident an alert opens: "DiskFull on web-07", or the name alone when
+    it has no host or already names it ("web-07 stopped reporting")."""
+    named = not host or host in name
+    return (name if named else f"{name} on {host}")[:500]
+
+
 # Incidents that alerts of their group key still join; at most one per group key (see Meta).
 ACTIVE_STATUSES = (Incident.Status.OPEN, Incident.Status.ACKNOWLEDGED)
 

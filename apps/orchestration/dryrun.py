@@ -66,7 +66,7 @@ def notification_previews(
             definition_label=orchestrator.label,
             outputs={},
             statuses={},
-            node_types={},
+            node_types={n.id: n.type for n in plan.nodes.values()},
         )
         handler = get_handler("notify")
         try:

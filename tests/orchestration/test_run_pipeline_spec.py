@@ -365,3 +365,28 @@ def test_dry_run_preview_reads_vendor_alerts_and_message_templates(run_cmd, conf
     assert "Title: CRITICAL: HighCpuUsage" in extra
     assert "Host:     web-01" in extra
     assert Alert.objects.count() == 0 and PipelineRun.objects.count() == 0
+
+
+def test_dry_run_renders_incident_templates_as_the_real_run_will(
+    run_cmd, config_file, db, capsys
+):
+    """Was: `incident` was null in a dry run, so the preview showed the default title while the
+    real run sent the template's."""
+    from apps.alerts.models import Alert, Incident
+
+    config = {"nodes": [
+        {"id": "ingest", "type": "ingest", "next": "page"},
+        {"id": "page", "type": "notify", "config": {
+            "driver": "console", "title": "{{ incident.severity | upper }} {{ incident.title }}"}},
+    ]}  # fmt: skip
+    path = config_file(config)
+    dry = run_cmd("--config", path, "--sample", "--source", "alertmanager", "--dry-run")
+    previewed = dry.out.partition("Use without --dry-run to execute\n")[2]
+    assert "Title: CRITICAL HighCpuUsage on web-01" in previewed
+    assert Alert.objects.count() == 0 and Incident.objects.count() == 0
+    real = run_cmd("--config", path, "--sample", "--source", "alertmanager", "--json")
+    page = next(node for node in json.loads(real.out)["nodes"] if node["id"] == "page")
+    (delivery,) = page["output"]["deliveries"]
+    assert "warning" not in delivery  # the template rendered: no default title
+    assert "CRITICAL HighCpuUsage on web-01" in capsys.readouterr().err  # the console driver
+    assert Incident.objects.get().title == "HighCpuUsage on web-01"

@@ -93,7 +93,34 @@ class NotifyNode(NodeHandler):
         context = message_context(ctx)
         if not context["alerts"]:
             context["alerts"] = parsed_alerts(ctx.payload, ctx.source)
+        if context["incident"] is None and context["alerts"] and has_ingest(ctx):
+            # nothing is stored in a dry run: the incident its ingest node would open, so that
+            # `incident.*` in a template renders as it will when the run is real
+            context["incident"] = would_open(context["alerts"])
         return preview(config, context)
+
+
+def has_ingest(ctx: NodeContext) -> bool:
+    return "ingest" in ctx.node_types.values()
+
+
+def would_open(alerts: list[dict[str, Any]]) -> dict[str, Any]:
+    from apps.alerts.models import incident_title
+    from apps.common.severity import worst
+
+    first = alerts[0]
+    firing = [alert["severity"] for alert in alerts if alert["status"] == "firing"]
+    return {
+        "id": None,
+        "title": incident_title(first["name"], first["host"]),
+        "status": "open" if firing else "resolved",
+        "severity": worst(firing or [first["severity"]]),
+        "host": first["host"],
+        "source": first["source"],
+        "group_key": "",
+        "created_at": None,
+        "resolved_at": None,
+    }
 
 
 def parsed_alerts(payload: Any, source: str) -> list[dict[str, Any]]:
