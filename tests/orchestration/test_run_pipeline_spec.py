@@ -367,9 +367,7 @@ def test_dry_run_preview_reads_vendor_alerts_and_message_templates(run_cmd, conf
     assert Alert.objects.count() == 0 and PipelineRun.objects.count() == 0
 
 
-def test_dry_run_renders_incident_templates_as_the_real_run_will(
-    run_cmd, config_file, db, capsys
-):
+def test_dry_run_renders_incident_templates_as_the_real_run_will(run_cmd, config_file, db, capsys):
     """Was: `incident` was null in a dry run, so the preview showed the default title while the
     real run sent the template's."""
     from apps.alerts.models import Alert, Incident
