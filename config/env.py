@@ -29,6 +29,15 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (empty: the default)."""
+    value = _raw(name) or default
+    if value not in choices:
+        listed = ", ".join(choices[:-1]) + f" or {choices[-1]}"
+        raise ImproperlyConfigured(f"{name} must be {listed}, got {os.environ[name]!r}")
+    return value
+
+
 def env_bool(name: str, default: bool = False) -> bool:
     value = _raw(name).lower()
     if not value:

@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config import database
 from config.env import (
     env_bool,
+    env_choice,
     env_float,
     env_int,
     env_level,
@@ -230,7 +231,9 @@ else:
     }
 
 # --- Intelligence ---------------------------------------------------------------------------
-INTELLIGENCE_DEFAULT_PROVIDER = env_str("INTELLIGENCE_PROVIDER", "local")
+# The names of apps.intelligence.providers.PROVIDERS (a test keeps the two the same).
+INTELLIGENCE_PROVIDERS = ("local", "openai", "anthropic", "ollama")
+INTELLIGENCE_DEFAULT_PROVIDER = env_choice("INTELLIGENCE_PROVIDER", "local", INTELLIGENCE_PROVIDERS)
 INTELLIGENCE_TIMEOUT_S = env_float("INTELLIGENCE_TIMEOUT_S", 20.0)
 INTELLIGENCE_MAX_RETRIES = env_int("INTELLIGENCE_MAX_RETRIES", 1)
 INTELLIGENCE_CACHE_TTL_S = env_int("INTELLIGENCE_CACHE_TTL_S", 900)
@@ -324,11 +327,9 @@ CELERY_TASK_DEFAULT_PRIORITY = 5
 # Who executes runs: `celery` (the workers, the default with a broker), `worker` (the default
 # without one: servers only store PENDING runs and `manage.py run_worker` executes them), or
 # `thread` (a thread of the process that started the run: one-process set-ups and development).
-PIPELINE_RUNNER = env_str("PIPELINE_RUNNER", "celery" if CELERY_BROKER_URL else "worker")
-if PIPELINE_RUNNER not in ("celery", "worker", "thread"):
-    raise ImproperlyConfigured(
-        f"PIPELINE_RUNNER must be celery, worker or thread, got {PIPELINE_RUNNER!r}"
-    )
+PIPELINE_RUNNER = env_choice(
+    "PIPELINE_RUNNER", "celery" if CELERY_BROKER_URL else "worker", ("celery", "worker", "thread")
+)
 if PIPELINE_RUNNER == "celery" and not CELERY_BROKER_URL:
     raise ImproperlyConfigured("PIPELINE_RUNNER=celery needs CELERY_BROKER_URL")
 # How often an idle `run_worker` looks for new PENDING runs (the longest a run waits for it).

@@ -49,6 +49,12 @@ BAD = [
     ("OUTBOUND_TIMEOUT_S", "10s", "OUTBOUND_TIMEOUT_S must be a number"),
     ("NOTIFY_MAX_ATTEMPTS", "-1", "NOTIFY_MAX_ATTEMPTS must be a whole number of at least 0"),
     ("NTFY_URL", "ntfy.sh/topic", "NTFY_URL must start with http:// or https://"),
+    (
+        "INTELLIGENCE_PROVIDER",
+        "gpt5",
+        "INTELLIGENCE_PROVIDER must be local, openai, anthropic or ollama, got 'gpt5'",
+    ),
+    ("PIPELINE_RUNNER", "cron", "PIPELINE_RUNNER must be celery, worker or thread, got 'cron'"),
     ("PROMETHEUS_URL", "http://", "PROMETHEUS_URL has no host"),
     ("CELERY_BROKER_URL", "http://redis:6379/0", "CELERY_BROKER_URL must start with redis://"),
     ("CACHE_URL", "memcached://x", "CACHE_URL must start with redis://"),
@@ -186,3 +192,11 @@ def test_postgresql_prepares_statements_planned_for_their_values(environment, ur
     ran = manage(env, "shell", "-c", code)
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout.strip().splitlines()[-1]) == expected
+
+
+def test_the_provider_names_in_the_settings_are_the_registered_providers():
+    from django.conf import settings
+
+    from apps.intelligence.providers import PROVIDERS
+
+    assert tuple(PROVIDERS) == settings.INTELLIGENCE_PROVIDERS

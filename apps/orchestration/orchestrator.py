@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.conf import settings
+
 from .definition_orchestrator import DefinitionBasedOrchestrator
 from .models import PipelineDefinition
 
@@ -23,7 +25,7 @@ def standard_config(notify_driver: str = "console", checks_only: bool = False) -
             {
                 "id": "analyze",
                 "type": "intelligence",
-                "config": {"provider": "local"},
+                "config": {"provider": settings.INTELLIGENCE_DEFAULT_PROVIDER},
                 "next": "notify",
                 **off,
             },
