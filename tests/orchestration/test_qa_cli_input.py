@@ -156,3 +156,15 @@ def test_prune_batch_size_out_of_range_is_an_error(failed_run):
 def test_jsonio_finds_the_first_nul_in_document_order():
     assert jsonio.nul_path({"a": ["ok", "x\x00"], "b": "\x00"}) == "/a/1"
     assert jsonio.nul_path([{"k": 1}]) is None
+
+
+@pytest.mark.django_db(transaction=True)  # the inline run starts on commit, as in the command
+def test_async_without_a_broker_exits_as_the_inline_run_ended(settings):
+    """Was: it printed `Status: FAILED (ran inline...)` and exited 0."""
+    settings.CELERY_BROKER_URL = ""
+    out = StringIO()
+    with pytest.raises(CommandError, match="Pipeline failed") as caught:
+        call_command("run_pipeline", "--payload", "{}", "--async", stdout=out, stderr=StringIO())
+    assert caught.value.returncode == 1
+    assert "Status: FAILED (ran inline: CELERY_BROKER_URL is not set)" in out.getvalue()
+    assert PipelineRun.objects.get().status == "FAILED"

@@ -342,6 +342,12 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"Status: {run.status} (ran inline: CELERY_BROKER_URL is not set)"
                 )
+        if run.status == "FAILED":  # it ran inline: the exit status says how, as without --async
+            raise CommandError(f"Pipeline failed: {run.error}")
+        if run.status == "COMPLETED" and run.failed_nodes:
+            raise CommandError(
+                f"Pipeline completed with {failed_count(run.failed_nodes)}", returncode=PARTIAL_EXIT
+            )
 
     def _resume(self, options: dict) -> None:
         try:
