@@ -498,3 +498,21 @@ def test_a_queued_resumed_or_replayed_run_executes_its_whole_input(settings):
     replayed = replay_run(queued.pk)
     assert by_id(replayed)["a"]["output"] == {"s": "web-07"}
     assert PipelineRun.objects.get(pk=replayed["run_id"]).payload == payload
+
+
+def test_a_notify_node_with_nowhere_to_send_is_not_retried_but_a_refused_send_is(
+    settings, http_sink
+):
+    """Was: an unset SLACK_WEBHOOK_URL cost every retry and its backoff (docs: not retried)."""
+    settings.SLACK_WEBHOOK_URL = ""
+    settings.NOTIFY_MAX_ATTEMPTS = 1
+    page = {"id": "page", "type": "notify", "retries": 2, "retry_backoff_s": 0}
+    nowhere = execute({"nodes": [{**page, "config": {"driver": "slack"}}]}, name="nowhere")
+    assert by_id(nowhere)["page"]["attempts"] == 1
+    assert "no slack destination" in by_id(nowhere)["page"]["error"]
+    http_sink.responses[:] = [(500, {}, b"down")]
+    refused = execute(
+        {"nodes": [{**page, "config": {"driver": "generic", "url": f"{http_sink.url}/hook"}}]},
+        name="refused",
+    )
+    assert by_id(refused)["page"]["attempts"] == 3 and len(http_sink.requests) == 3

@@ -71,14 +71,16 @@ class NotifyNode(NodeHandler):
             raise NodeSkipped(output["quiet"], output=output)
         failed = output.get("channels_failed", 0)
         if failed:
+            lost = [d for d in output.get("deliveries", []) if d.get("status") == "failed"]
             errors = "; ".join(
-                f"{d.get('channel') or d.get('driver')}: {d.get('error')}"
-                for d in output.get("deliveries", [])
-                if d.get("status") == "failed"
+                f"{d.get('channel') or d.get('driver')}: {d.get('error')}" for d in lost
             )
             raise NodeFailed(
                 f"{failed} of {output.get('channels_attempted', 0)} channel(s) failed: {errors}",
                 output=output,
+                # a delivery never attempted had nowhere to go (no URL, refused address):
+                # trying the node again cannot help
+                retryable=any(d.get("attempts", 0) > 0 for d in lost),
             )
         if not output.get("channels_attempted") and not output.get("channels_throttled"):
             raise NodeFailed(
