@@ -153,7 +153,10 @@ def send_with_retries(
             error, row.response_code = scrub(str(exc), secrets), exc.response_code
             row.last_error, row.updated_at = error, timezone.now()
             row.save(update_fields=["attempts", "last_error", "response_code", "updated_at"])
-            if not exc.retryable or attempt == max_attempts:
+            if not exc.retryable:
+                row.refused = True  # for the node: another run of it cannot help either
+                break
+            if attempt == max_attempts:
                 break
             delay = backoff.delay(attempt, exc.retry_after_s)
             if not sleep_before_retry(delay, deadline):
@@ -198,6 +201,7 @@ def report(row: Delivery | None, target: Target, **extra: Any) -> dict[str, Any]
         "error": row.last_error,
         "kind": row.kind,
         "delivery_id": row.pk,
+        **({"retryable": False} if getattr(row, "refused", False) else {}),
         **extra,
     }
 

@@ -510,6 +510,12 @@ def test_a_notify_node_with_nowhere_to_send_is_not_retried_but_a_refused_send_is
     nowhere = execute({"nodes": [{**page, "config": {"driver": "slack"}}]}, name="nowhere")
     assert by_id(nowhere)["page"]["attempts"] == 1
     assert "no slack destination" in by_id(nowhere)["page"]["error"]
+    blocked = execute(  # refused by the outbound policy's decision: nothing connects
+        {"nodes": [{**page, "config": {"driver": "generic", "url": "http://169.254.169.254/x"}}]},
+        name="blocked",
+    )
+    assert by_id(blocked)["page"]["attempts"] == 1
+    assert "always blocked" in by_id(blocked)["page"]["error"]
     http_sink.responses[:] = [(500, {}, b"down")]
     refused = execute(
         {"nodes": [{**page, "config": {"driver": "generic", "url": f"{http_sink.url}/hook"}}]},

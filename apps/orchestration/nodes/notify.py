@@ -78,9 +78,9 @@ class NotifyNode(NodeHandler):
             raise NodeFailed(
                 f"{failed} of {output.get('channels_attempted', 0)} channel(s) failed: {errors}",
                 output=output,
-                # a delivery never attempted had nowhere to go (no URL, refused address):
-                # trying the node again cannot help
-                retryable=any(d.get("attempts", 0) > 0 for d in lost),
+                # a delivery never attempted had nowhere to go (no URL), one refused for good
+                # (an address the outbound policy blocks): trying the node again cannot help
+                retryable=any(d.get("attempts", 0) > 0 and d.get("retryable", True) for d in lost),
             )
         if not output.get("channels_attempted") and not output.get("channels_throttled"):
             raise NodeFailed(
