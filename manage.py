@@ -25,6 +25,10 @@ def main() -> None:
     except ImproperlyConfigured as exc:  # a bad setting in the environment: one line, no traceback
         sys.stderr.write(f"ImproperlyConfigured: {exc}\n")
         sys.exit(1)
+    except BrokenPipeError:  # `... | head`: the reader left; what it did not read is not needed
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that flushing at exit does not raise again
+        sys.exit(1)
     except (DatabaseError, InterfaceError) as exc:  # unreachable, missing, not migrated...
         if "--traceback" in sys.argv:
             raise

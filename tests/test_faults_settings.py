@@ -200,3 +200,24 @@ def test_the_provider_names_in_the_settings_are_the_registered_providers():
     from apps.intelligence.providers import PROVIDERS
 
     assert tuple(PROVIDERS) == settings.INTELLIGENCE_PROVIDERS
+
+
+def test_output_piped_into_a_reader_that_leaves_early_is_no_traceback(environment, tmp_path):
+    """`manage.py ... | head -1`: was a BrokenPipeError traceback."""
+    assert manage(environment, "migrate", "-v", "0").returncode == 0
+    config = tmp_path / "c.json"
+    mapping = {"mapping": {"n": "payload.server"}}
+    config.write_text(json.dumps({"nodes": [{"id": "a", "type": "transform", "config": mapping}]}))
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written
+    try:
+        ran = subprocess.run(
+            [sys.executable, "manage.py", "run_pipeline", "--config", str(config),
+             "--payload", '{"server": "web-01"}', "--dry-run"],
+            env=environment, cwd=ROOT, stdout=write_end, stderr=subprocess.PIPE, text=True,
+            timeout=60,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert ran.returncode == 1
+    assert "Traceback" not in ran.stderr and "BrokenPipeError" not in ran.stderr, ran.stderr

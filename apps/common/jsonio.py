@@ -116,7 +116,7 @@ def read_file(path_text: str, what: str = "File") -> Any:
         limit = MAX_FILE_BYTES // (1024 * 1024)
         raise JsonInputError(f"{what} is too large (over {limit} MiB): {path_text}")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a leading byte order mark is ignored
     except (OSError, UnicodeDecodeError) as exc:
         raise JsonInputError(f"Cannot read {what.lower()}: {path_text}: {exc}") from None
     try:

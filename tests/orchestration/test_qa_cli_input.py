@@ -108,6 +108,15 @@ def test_a_good_payload_still_runs(run_cmd, transform_definition):
     assert ran.json()["status"] == "COMPLETED"
 
 
+def test_files_with_a_byte_order_mark_are_read(run_cmd, tmp_path):
+    config = tmp_path / "c.json"
+    config.write_bytes("\ufeff".encode() + json.dumps(TRANSFORM_CONFIG).encode())
+    payload = tmp_path / "p.json"
+    payload.write_bytes(b"\xef\xbb\xbf" + b'{"server": "web-01"}')
+    ran = run_cmd("--config", str(config), "--file", str(payload), "--json")
+    assert ran.json()["status"] == "COMPLETED"
+
+
 # --- pipelines ---------------------------------------------------------------------------
 
 
