@@ -235,6 +235,8 @@ def replay_run(
         environment=environment or past.environment,
     )
     run.replay_of = past
+    if definition is None:  # the recorded config of the past run: its definition and version
+        run.definition_id, run.definition_version = past.definition_id, past.definition_version
     return Engine(orchestrator.plan, orchestrator.label).execute(run, past.payload)
 
 

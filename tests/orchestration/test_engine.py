@@ -497,7 +497,9 @@ def test_a_queued_resumed_or_replayed_run_executes_its_whole_input(settings):
     assert resume_run(queued.pk)["status"] == "COMPLETED"
     replayed = replay_run(queued.pk)
     assert by_id(replayed)["a"]["output"] == {"s": "web-07"}
-    assert PipelineRun.objects.get(pk=replayed["run_id"]).payload == payload
+    again = PipelineRun.objects.get(pk=replayed["run_id"])
+    assert again.payload == payload
+    assert (again.definition_id, again.definition_version) == (definition.pk, definition.version)
 
 
 def test_a_notify_node_with_nowhere_to_send_is_not_retried_but_a_refused_send_is(
