@@ -261,6 +261,12 @@ def test_inactive_definition_is_an_error(run_cmd, db):
     with pytest.raises(CommandError, match="inactive"):
         run_cmd("--definition", "off")
     assert PipelineRun.objects.count() == 0
+    with pytest.raises(CommandError, match="inactive"):
+        run_cmd("--definition", "off", "--payload", '{"server": "web-01"}', "--async")
+    # a dry run checks it before it is switched back on, as the API's dry-run does
+    dry = run_cmd("--definition", "off", "--payload", '{"server": "web-01"}', "--dry-run")
+    assert dry.out.startswith("=== DRY RUN ===") and "Pipeline Definition: off" in dry.out
+    assert PipelineRun.objects.count() == 0
 
 
 @pytest.mark.parametrize(

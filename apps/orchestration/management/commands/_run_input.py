@@ -66,7 +66,8 @@ def load_definition(options: dict) -> tuple[PipelineDefinition, str | None]:
                 + did_you_mean(options["definition"])
             )
         try:
-            require_active(definition)
+            if not options.get("dry_run"):  # a dry run checks one before it is switched on
+                require_active(definition)
         except DefinitionInactive as exc:
             raise CommandError(str(exc)) from None
         return definition, None
