@@ -1,7 +1,7 @@
 """Request and response bodies of the API (also its OpenAPI schema)."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import ConfigDict, Field, field_validator
@@ -127,7 +127,10 @@ class ValidateOut(Schema):
 class RunIn(Strict):
     """Input of execute and dry-run."""
 
-    payload: dict[str, Any] | list[Any] = Field(default_factory=dict)
+    payload: dict[str, Any] | Annotated[list[dict[str, Any]], Field(min_length=1)] = Field(
+        default_factory=dict,
+        description="An object, or a non-empty array of alert objects (what run_pipeline takes).",
+    )
     source: str = Field(
         "api",
         description="api, cli, webhook, schedule, checks or a vendor.",
@@ -135,6 +138,16 @@ class RunIn(Strict):
     )
     environment: str = Field("production", pattern=TOKEN_PATTERN)
     trace_id: str | None = Field(None, pattern=TOKEN_PATTERN)
+
+    @field_validator("payload", mode="before")
+    @classmethod
+    def runnable(cls, payload: Any) -> Any:
+        """What run_pipeline refuses is refused here too, in its words."""
+        from apps.orchestration.services import payload_problem
+
+        if isinstance(payload, list) and (problem := payload_problem(payload)):
+            raise ValueError(problem)
+        return payload
 
 
 class AcceptedOut(Schema):

@@ -202,3 +202,16 @@ def test_since_reads_an_offset_whose_plus_was_lost(since, moment):
     from apps.api.routers.runs import parse_since
 
     assert parse_since(since) == datetime.fromisoformat(moment)
+
+
+@pytest.mark.parametrize("payload", [[1], ["web-01"], [[]]])
+def test_execute_and_dry_run_refuse_a_payload_the_command_refuses(api, stored_definition, payload):
+    """Was: the API stored and ran what run_pipeline refuses (a list of non-objects)."""
+    from apps.orchestration.models import PipelineRun
+
+    base = f"/api/definitions/{stored_definition.name}"
+    for path in (f"{base}/execute", f"{base}/execute?async=1", f"{base}/dry-run"):
+        response = api.post(path, {"payload": payload})
+        assert response.status_code == 422, (path, response.content)
+        assert "array of alert objects" in response.content.decode()
+    assert PipelineRun.objects.count() == 0
