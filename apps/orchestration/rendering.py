@@ -177,6 +177,8 @@ def definition_result_text(result: dict, style: Style, verbosity: int = 1) -> st
 def result_text(result: dict, style: Style, verbosity: int = 1, fixed: bool = False) -> str:
     from .rendering_fixed import fixed_result_text
 
+    if verbosity == 0:  # -v 0: the outcome in one line, for scripts and cron mail
+        return " ".join([*_footer(result, style), f"(run {result['run_id']})"])
     render: Callable[..., str] = fixed_result_text if fixed else definition_result_text
     return render(result, style, verbosity)
 

@@ -394,3 +394,14 @@ def test_dry_run_renders_incident_templates_as_the_real_run_will(run_cmd, config
     assert "warning" not in delivery  # the template rendered: no default title
     assert "CRITICAL HighCpuUsage on web-01" in capsys.readouterr().err  # the console driver
     assert Incident.objects.get().title == "HighCpuUsage on web-01"
+
+
+def test_verbosity_0_prints_the_outcome_in_one_line(run_cmd, config_file, db):
+    config = {
+        "nodes": [{"id": "a", "type": "transform", "config": {"mapping": {"s": "payload.s"}}}]
+    }
+    ran = run_cmd("--config", config_file(config), "--payload", '{"s": "x"}', "-v", "0")
+    run = PipelineRun.objects.get()
+    assert ran.out == f"✓ Pipeline completed successfully (run {run.pk})\n"
+    with pytest.raises(CommandError, match="Pipeline failed"):
+        run_cmd("--config", config_file(config), "--payload", '{"t": "x"}', "-v", "0")
