@@ -139,7 +139,8 @@ def _node_problems(nodes: list) -> tuple[list[Problem], dict[str, int]]:
             problems.append(
                 Problem(
                     "invalid_field",
-                    f"Node '{json_shown(node_id)}' has an invalid id (use letters, digits, _ . -)",
+                    f"Node '{json_shown(node_id)}' has an invalid id "
+                    "(1 to 100 letters, digits, _ . -, not starting with . or -)",
                     node_id,
                     f"{path}/id",
                 )

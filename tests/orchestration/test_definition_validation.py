@@ -189,7 +189,7 @@ def test_json_schema_and_validation_accept_the_same_definitions(good):
          "Node 'a' has invalid 'timeout_s': must be a number greater than 0 and at most 3600, "
          "not a string"),
         ({"nodes": [{"id": "a\n", "type": "context"}]},
-         "Node 'a\\n' has an invalid id (use letters, digits, _ . -)"),
+         "Node 'a\\n' has an invalid id (1 to 100 letters, digits, _ . -, not starting with . or -)"),
         ({"nodes": [{"id": "a", "type": "x\ny"}]}, "Node 'a' has unknown type: x\\ny"),
         ({"nodes": [{"id": "a", "type": "t" * 100_000}]},
          "Node 'a' has unknown type: " + "t" * 117 + "..."),
