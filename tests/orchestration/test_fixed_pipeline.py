@@ -83,7 +83,8 @@ def test_json_uses_the_stage_ids(run_cmd):
 
 
 def test_dry_run_keeps_the_configuration_and_stages_blocks_and_stores_nothing(run_cmd):
-    out = run_cmd("--sample", "--source", "generic", "--dry-run").out
+    ran = run_cmd("--sample", "--source", "generic", "--dry-run")
+    out = ran.out
     assert out.startswith(
         "=== DRY RUN ===\n\nPipeline Configuration:\n  Source: generic\n"
         "  Environment: development\n  Notify Driver: console\n\nPayload:\n{\n"
@@ -95,8 +96,8 @@ def test_dry_run_keeps_the_configuration_and_stages_blocks_and_stores_nothing(ru
         ("3", "ANALYZE"),
         ("4", "NOTIFY"),
     ]
-    assert "\n\nUse without --dry-run to execute\n" in out
-    assert "Notifications that would be sent:" in out
+    assert out.endswith("\n\nUse without --dry-run to execute\n")
+    assert "Notifications that would be sent:" in ran.err
     assert PipelineRun.objects.count() == 0 and Incident.objects.count() == 0
 
 
@@ -118,11 +119,12 @@ def test_checks_only_runs_the_checks_and_records_the_rest_as_skipped(run_cmd, ca
 
 
 def test_checks_only_dry_run_marks_the_disabled_stages(run_cmd):
-    out = run_cmd("--checks-only", "--dry-run").out
+    ran = run_cmd("--checks-only", "--dry-run")
+    out = ran.out
     assert out.count(" [skipped: --checks-only]\n") == 3
     assert "  2. CHECK   - Run the host checks" in out
     assert "[skipped" not in out.split("2. CHECK", 1)[1].split("\n", 1)[0]
-    assert "Notifications that would be sent" not in out  # notify is disabled
+    assert "Notifications that would be sent" not in ran.err  # notify is disabled
 
 
 def test_checks_only_text_shows_what_was_skipped(run_cmd):

@@ -47,7 +47,7 @@ pytestmark = pytest.mark.django_db
 
 def test_dry_run_block_is_the_spec_block(run_cmd, spec_definition):
     ran = run_cmd("--definition", "health-check", "--payload", '{"server": "web-01"}', "--dry-run")
-    assert ran.out.startswith(SPEC_DRY_RUN)
+    assert ran.out == SPEC_DRY_RUN  # exactly the block of the spec
     assert PipelineRun.objects.count() == 0
 
 
@@ -68,12 +68,14 @@ def test_dry_run_of_config_file_names_the_file(run_cmd, config_file):
 
     path = config_file(SPEC_CONFIG)
     ran = run_cmd("--config", path, "--payload", '{"server": "web-01"}', "--dry-run")
-    assert ran.out.startswith(
-        SPEC_DRY_RUN.replace("Pipeline Definition: health-check", f"Pipeline Config: {path}")
+    assert ran.out == SPEC_DRY_RUN.replace(
+        "Pipeline Definition: health-check", f"Pipeline Config: {path}"
     )
 
 
-def test_dry_run_adds_rendered_notification_after_the_block(run_cmd, config_file):
+def test_dry_run_prints_the_block_exactly_and_the_rendered_notifications_on_stderr(
+    run_cmd, config_file
+):
     config = {
         "nodes": [
             {
@@ -84,9 +86,9 @@ def test_dry_run_adds_rendered_notification_after_the_block(run_cmd, config_file
         ]
     }
     ran = run_cmd("--config", config_file(config), "--payload", '{"server": "db-9"}', "--dry-run")
-    block, _, extra = ran.out.partition("Use without --dry-run to execute\n")
-    assert "Notifications that would be sent:" in extra
-    assert "Disk on db-9" in extra
+    assert ran.out.endswith("Use without --dry-run to execute\n")
+    assert "Notifications that would be sent:" not in ran.out
+    assert "Notifications that would be sent:" in ran.err and "Disk on db-9" in ran.err
     assert PipelineRun.objects.count() == 0
 
 
@@ -367,7 +369,7 @@ def test_dry_run_preview_reads_vendor_alerts_and_message_templates(run_cmd, conf
     ran = run_cmd(
         "--config", config_file(config), "--sample", "--source", "alertmanager", "--dry-run"
     )
-    extra = ran.out.partition("Use without --dry-run to execute\n")[2]
+    extra = ran.err
     assert "Title: CRITICAL: HighCpuUsage" in extra
     assert "Host:     web-01" in extra
     assert Alert.objects.count() == 0 and PipelineRun.objects.count() == 0
@@ -385,7 +387,7 @@ def test_dry_run_renders_incident_templates_as_the_real_run_will(run_cmd, config
     ]}  # fmt: skip
     path = config_file(config)
     dry = run_cmd("--config", path, "--sample", "--source", "alertmanager", "--dry-run")
-    previewed = dry.out.partition("Use without --dry-run to execute\n")[2]
+    previewed = dry.err
     assert "Title: CRITICAL HighCpuUsage on web-01" in previewed
     assert Alert.objects.count() == 0 and Incident.objects.count() == 0
     real = run_cmd("--config", path, "--sample", "--source", "alertmanager", "--json")

@@ -229,8 +229,14 @@ class Command(BaseCommand):
                 orchestrator.plan, header, options["source"], options["environment"], payload
             )
         )
+        self._previews(document)
+
+    def _previews(self, document: dict) -> None:
+        """The rendered notifications, on stderr: stdout holds the dry-run block exactly."""
         if document["notifications"]:
-            self.stdout.write(rendering.previews_text(document["notifications"]))
+            self.stderr.write(
+                rendering.previews_text(document["notifications"]), style_func=lambda text: text
+            )
 
     def _fixed_dry_run(
         self, orchestrator: DefinitionBasedOrchestrator, payload: Any, options: dict
@@ -254,8 +260,7 @@ class Command(BaseCommand):
                 payload,
             )
         )
-        if document["notifications"]:
-            self.stdout.write(rendering.previews_text(document["notifications"]))
+        self._previews(document)
 
     # -- main -------------------------------------------------------------------------------
     def handle(self, *args, **options):
