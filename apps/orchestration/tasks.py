@@ -1,5 +1,6 @@
 """Celery tasks: they take ids, are safe to run twice, and are acknowledged late."""
 
+import logging
 from typing import Any
 
 from celery import shared_task
@@ -10,6 +11,8 @@ from .models import PipelineRun, RunStatus
 from .priority import DEFAULT as DEFAULT_PRIORITY
 from .recovery import periodic_sweep, start_recovery_loop
 from .services import RunError, execute_run, publish, resume_run
+
+logger = logging.getLogger(__name__)
 
 
 def node_name(task: Any) -> str:
@@ -25,7 +28,7 @@ def node_name(task: Any) -> str:
     max_retries=None,
 )
 def execute_run_task(self, run_id: int) -> str:
-    status = execute_run(run_id, worker=node_name(self))["status"]
+    status = execute_or_report_missing(run_id, node_name(self))
     if status == "RUNNING":
         # Another worker holds the run with a fresh heartbeat (or died a moment ago). Look again
         # once its heartbeat could have gone stale: then it finished, or this worker takes over.
@@ -54,12 +57,26 @@ def execute_runs_task(self, run_ids: list[int], priorities: list[int] | None = N
     if rest:  # a broker failure leaves them PENDING for the recovery sweep (publish logs it)
         step_of = dict(zip(run_ids, steps, strict=True))
         publish(rest, priorities={run_id: step_of[run_id] for run_id in rest})
-    status = execute_run(first, worker=node_name(self))["status"]
+    status = execute_or_report_missing(first, node_name(self))
     if status == "RUNNING":  # as execute_run_task: look again once its heartbeat may be stale
         execute_run_task.apply_async(
             (first,), countdown=settings.PIPELINE_STALE_AFTER_S, priority=steps[0]
         )
     return status
+
+
+def execute_or_report_missing(run_id: int, worker: str) -> str:
+    """execute_run's status; a run this worker's database does not hold is one line in the log
+    (a traceback per message before): another deployment sends to the same broker database."""
+    try:
+        return str(execute_run(run_id, worker=worker)["status"])
+    except PipelineRun.DoesNotExist:
+        logger.error(
+            "run %s is not in this worker's database: does another deployment use the same "
+            "broker database? Give each its own (docs/deploy.md); this message is dropped",
+            run_id,
+        )
+        return "MISSING"
 
 
 def pending_only(run_ids: list[int]) -> list[int]:

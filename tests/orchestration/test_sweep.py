@@ -79,3 +79,17 @@ def test_sweep_dry_run_changes_nothing_and_command_reports():
     call_command("sweep_runs", stdout=out)
     run.refresh_from_db()
     assert run.status == "FAILED" and "worker lost" in run.error
+
+
+def test_a_message_for_a_run_this_database_lacks_is_one_log_line(caplog):
+    """Two deployments on one broker database take each other's messages: was a traceback per
+    message."""
+    from apps.orchestration.tasks import execute_run_task, execute_runs_task
+
+    assert execute_run_task.apply((987654,)).get() == "MISSING"
+    assert execute_runs_task.apply(([987655],)).get() == "MISSING"
+    lines = [
+        r.getMessage() for r in caplog.records if "not in this worker's database" in r.getMessage()
+    ]
+    assert len(lines) == 2 and "run 987654 is not in this worker's database" in lines[0]
+    assert not any(r.exc_info for r in caplog.records)
