@@ -163,6 +163,9 @@ def create(
     except MatcherError as exc:
         raise SilenceError(str(exc)) from None
     start = starts_at or now
+    for key, value in (("every", every), ("tz", tz), ("duration", duration)):
+        if value is not None and not value.strip():  # an unset shell variable, an empty field
+            raise SilenceError(f"{name[key]} is empty: give a value or leave it out")
     if tz and not every:
         raise SilenceError(f"{name['tz']} only applies with {name['every']} (a recurring window)")
     try:

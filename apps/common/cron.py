@@ -147,6 +147,9 @@ def parse_zone(name: str) -> ZoneInfo:
         raise CronError(f"unknown time zone {name!r} (an IANA name like Europe/Berlin)") from None
 
 
+MAX_DURATION_S = 100 * 366 * 86400  # far past any real silence, and within datetime's range
+
+
 def parse_duration(text: str) -> timedelta:
     """`2h`, `90m`, `1h30m`, `1d`, `45s`."""
     compact = text.strip().lower()
@@ -156,6 +159,8 @@ def parse_duration(text: str) -> timedelta:
     seconds = sum(int(count) * _UNITS[unit] for count, unit in parts)
     if seconds <= 0:
         raise CronError(f"duration {text!r} must be longer than zero")
+    if seconds > MAX_DURATION_S:
+        raise CronError(f"duration {text[:40]!r} is longer than 100 years")
     return timedelta(seconds=seconds)
 
 

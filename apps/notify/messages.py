@@ -159,7 +159,10 @@ def build_model(ctx: dict[str, Any], kind: str) -> dict[str, Any]:
     """The message model every template sees as `message`."""
     payload, incident, analysis = ctx["payload"], ctx["incident"] or {}, ctx["analysis"] or {}
     alert = ctx["alerts"][0] if ctx["alerts"] else {}
-    host_info = (ctx["context"] or {}).get("host_info") or {}
+    context = ctx["context"] if isinstance(ctx["context"], dict) else {}
+    # The host the facts were gathered for, when a node named it; never the hub's own name for
+    # an alert that names no host (its facts are the hub's: the facts note says so).
+    facts_host = "" if context.get("facts_note") else context.get("host")
     title = _first(
         incident.get("title"),
         payload.get("title"),
@@ -176,7 +179,7 @@ def build_model(ctx: dict[str, Any], kind: str) -> dict[str, Any]:
         payload.get("host"),
         payload.get("hostname"),
         alert.get("host"),
-        host_info.get("hostname") if isinstance(host_info, dict) else "",
+        facts_host,
     )
     severity = _first(
         incident.get("severity"),
@@ -187,7 +190,6 @@ def build_model(ctx: dict[str, Any], kind: str) -> dict[str, Any]:
     ).lower()
     status = _first(incident.get("status"), payload.get("status"), alert.get("status"))
     failing, checks_summary = _failing_checks(ctx["context"])
-    context = ctx["context"] if isinstance(ctx["context"], dict) else {}
     no_facts = ""
     if context.get("available") is False:
         no_facts = f"No host facts for {_first(context.get('host'), host)}: " + _first(

@@ -4,10 +4,10 @@ Validation lives in apps.notify.config, targets and secrets in apps.notify.targe
 throttle and send with retries in apps.notify.delivery (guarantees: docs/notify.md).
 """
 
-import socket
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from apps.common.redact import REDACTED
@@ -191,7 +191,7 @@ def test_context() -> dict[str, Any]:
     return {
         "payload": {
             "title": "Test notification",
-            "host": socket.gethostname(),
+            "host": settings.HOST_NAME,
             "severity": "info",
             "status": "test",
         },

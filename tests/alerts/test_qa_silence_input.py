@@ -23,6 +23,9 @@ def add(*args):
         (["--every", "0 2 30 2 *", "--duration", "2h"], "'0 2 30 2 *' never fires"),
         (["--every", "0 2 31 4,6,9,11 *", "--duration", "2h"], "never fires"),
         (["--duration", "2h", "--tz", "Europe/Berlin"], "--tz only applies with --every"),
+        (["--every", "", "--duration", "2h"], "--every is empty"),  # was: active at once
+        (["--every", "0 2 * * SUN", "--tz", "", "--duration", "2h"], "--tz is empty"),
+        (["--duration", "99999999999h"], "longer than 100 years"),  # was: a traceback
     ],
 )
 def test_add_refuses_in_one_line(args, message):

@@ -81,3 +81,22 @@ def test_the_notification_never_names_an_unexpanded_host_or_title():
     payload = {"title": "$ALERT_TITLE", "name": "CPU high", "host": "$HOSTNAME"}
     model = build_model(normalise_context({"payload": payload}), "trigger")
     assert (model["title"], model["host"]) == ("CPU high", "")
+
+
+def test_a_notification_of_an_alert_that_names_no_host_names_none(settings):
+    """Was: the hub's kernel hostname (`vm`) became the page's host ("Disk full on vm"), while
+    the facts note said the alert names no host and called the hub HOST_NAME."""
+    from apps.hosts.facts import hub_facts_note
+    from apps.notify.messages import build_model, normalise_context
+    from apps.notify.services import test_context
+
+    settings.HOST_NAME = "hub-1"
+    hub_facts = {"host": "hub-1", "available": True, "source": "local",
+                 "facts_note": hub_facts_note("hub-1"), "host_info": {"hostname": "vm"}}  # fmt: skip
+    context = {"payload": {"title": "Disk full", "severity": "critical"}, "context": hub_facts}
+    model = build_model(normalise_context(context), "trigger")
+    assert (model["title"], model["host"]) == ("Disk full", "")
+    named = {**hub_facts, "host": "db-42", "facts_note": ""}  # a node named its target
+    context = {"payload": {"title": "Disk full"}, "context": named}
+    assert build_model(normalise_context(context), "trigger")["host"] == "db-42"
+    assert test_context()["payload"]["host"] == "hub-1"

@@ -16,6 +16,11 @@ pytestmark = pytest.mark.django_db
         ({"every": "0 2 * * SUN", "duration": None}, "a recurring silence (every) needs duration"),
         ({"tz": "Europe/Berlin"}, "tz only applies with every"),
         ({"every": "0 2 30 2 *"}, "never fires"),
+        # was: an empty `every` made a one-off silence active at once; a huge duration a 500
+        ({"every": ""}, "every is empty"),
+        ({"every": "0 2 * * SUN", "tz": " "}, "tz is empty"),
+        ({"duration": ""}, "duration is empty"),
+        ({"duration": "99999999999h"}, "longer than 100 years"),
     ],
 )
 def test_api_errors_name_the_api_fields(make_client, change, message):
