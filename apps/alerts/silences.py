@@ -193,6 +193,9 @@ def create(
     )
 
 
+MAX_COMMENT_CHARS = 2000  # shown on every page it holds back: a reason, not a document
+
+
 def checked_fields(
     *,
     comment: str,
@@ -207,6 +210,8 @@ def checked_fields(
     window of at most 7 days for a recurring one. The fields to store; SilenceError otherwise."""
     if not (comment or "").strip():
         raise SilenceError("a comment is required: say why (it is shown on every skipped page)")
+    if len(comment.strip()) > MAX_COMMENT_CHARS:
+        raise SilenceError(f"the comment is longer than {MAX_COMMENT_CHARS} characters")
     fields: dict[str, Any] = {
         "comment": comment.strip(),
         "starts_at": starts_at,

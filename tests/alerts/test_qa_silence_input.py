@@ -26,6 +26,7 @@ def add(*args):
         (["--every", "", "--duration", "2h"], "--every is empty"),  # was: active at once
         (["--every", "0 2 * * SUN", "--tz", "", "--duration", "2h"], "--tz is empty"),
         (["--duration", "99999999999h"], "longer than 100 years"),  # was: a traceback
+        (["--duration", "2h", "--comment", "x" * 2001], "longer than 2000 characters"),
     ],
 )
 def test_add_refuses_in_one_line(args, message):

@@ -81,5 +81,6 @@ class Command(BaseCommand):
             elif row["failed_nodes"]:
                 line = self.style.WARNING(line)
             self.stdout.write(line)
-        self.stdout.write(f"{len(rows)} of {total} shown. Resume a failed one: "
-                          "manage.py run_pipeline --resume ID")  # fmt: skip
+        self.stdout.write(f"{len(rows)} of {total} shown. Resume a FAILED one: manage.py "
+                          "run_pipeline --resume ID; send again a page of one that completed with "
+                          "failed nodes: manage.py deliveries --retry ID")  # fmt: skip
