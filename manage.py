@@ -18,7 +18,7 @@ def main() -> None:
         return
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
-    from django.db import DatabaseError, InterfaceError
+    from django.db import InterfaceError, OperationalError, ProgrammingError
 
     try:
         execute_from_command_line(sys.argv)
@@ -29,11 +29,18 @@ def main() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so that flushing at exit does not raise again
         sys.exit(1)
-    except (DatabaseError, InterfaceError) as exc:  # unreachable, missing, not migrated...
-        if "--traceback" in sys.argv:
+    except (OperationalError, InterfaceError, ProgrammingError) as exc:
+        # unreachable, missing, not migrated; any other database error is a bug: its traceback
+        if "--traceback" in sys.argv or (
+            isinstance(exc, ProgrammingError) and not not_migrated(str(exc))
+        ):
             raise
         sys.stderr.write(database_error(exc) + "\n")
         sys.exit(1)
+
+
+def not_migrated(detail: str) -> bool:
+    return "no such table" in detail or ("relation" in detail and "does not exist" in detail)
 
 
 def database_error(exc: BaseException) -> str:
@@ -45,9 +52,7 @@ def database_error(exc: BaseException) -> str:
     name = where.get("NAME", "")
     server = f"{where.get('HOST') or 'localhost'}:{where.get('PORT') or 5432}/{name}"
     shown = str(name) if "sqlite" in where.get("ENGINE", "") else server
-    hint = "check DATABASE_URL"
-    if "no such table" in detail or ("relation" in detail and "does not exist" in detail):
-        hint = "run `manage.py migrate` first"
+    hint = "run `manage.py migrate` first" if not_migrated(detail) else "check DATABASE_URL"
     return f"DatabaseError: {type(exc).__name__} on {shown}: {detail[:300]} ({hint})"
 
 

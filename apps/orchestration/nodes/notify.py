@@ -107,22 +107,19 @@ def has_ingest(ctx: NodeContext) -> bool:
 
 
 def would_open(alerts: list[dict[str, Any]]) -> dict[str, Any]:
-    from apps.alerts.models import incident_title
+    """Incident.as_dict() of the incident the first alert would open (never saved)."""
+    from apps.alerts.models import Incident, incident_title
     from apps.common.severity import worst
 
     first = alerts[0]
     firing = [alert["severity"] for alert in alerts if alert["status"] == "firing"]
-    return {
-        "id": None,
-        "title": incident_title(first["name"], first["host"]),
-        "status": "open" if firing else "resolved",
-        "severity": worst(firing or [first["severity"]]),
-        "host": first["host"],
-        "source": first["source"],
-        "group_key": "",
-        "created_at": None,
-        "resolved_at": None,
-    }
+    return Incident(
+        title=incident_title(first["name"], first["host"]),
+        status=Incident.Status.OPEN if firing else Incident.Status.RESOLVED,
+        severity=worst(firing or [first["severity"]]),
+        host=first["host"],
+        source=first["source"],
+    ).as_dict()
 
 
 def parsed_alerts(payload: Any, source: str) -> list[dict[str, Any]]:
